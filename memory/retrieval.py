@@ -1,0 +1,157 @@
+"""Hybrid retrieval (dense Chroma + FTS5 BM25, fused by reciprocal rank) and packing into a token budget."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from langchain_core.embeddings import Embeddings
+
+from memory.records import RecordStore
+from memory.settings import RetrievalSettings
+from memory.tokens import encoding_for
+from memory.types import Hit
+from memory.vectors import VectorIndex
+
+RRF_K = 60  # the usual reciprocal-rank-fusion constant: rank 1 scores 1/61
+
+
+@dataclass(frozen=True, slots=True)
+class PackedContext:
+    """Hits that fit a token budget, best first, with each one's token count under the packing encoding."""
+
+    hits: list[Hit]
+    tokens: list[int]
+    budget: int
+
+    @property
+    def total_tokens(self) -> int:
+        """Tokens of all packed passages together (never above `budget`)."""
+        return sum(self.tokens)
+
+
+class Retriever:
+    """Finds the chunks of one guild most relevant to a query, optionally within some channels only."""
+
+    def __init__(
+        self, records: RecordStore, vectors: VectorIndex, embeddings: Embeddings, settings: RetrievalSettings
+    ) -> None:
+        self._records = records
+        self._vectors = vectors
+        self._embeddings = embeddings
+        self._settings = settings
+
+    def search(
+        self,
+        query: str,
+        guild_id: str,
+        *,
+        channels: Sequence[str] | None = None,
+        limit: int | None = None,
+        min_score: float | None = None,
+    ) -> list[Hit]:
+        """Hybrid search: the best hits first, overlapping chat windows removed, neighbours added.
+
+        Args:
+            query: what to look for.
+            guild_id: only this guild's memory is searched (each guild has its own collection).
+            channels: only these channels, or all of the guild's when None.
+            limit: at most this many hits before neighbours are added (default: all candidates).
+            min_score: the least cosine similarity a hit needs (default from settings).
+        """
+        settings = self._settings
+        floor = settings.min_score if min_score is None else min_score
+        allowed = None if channels is None else list(dict.fromkeys(channels))
+        if allowed is not None and not allowed:
+            return []
+        query_vector = self._embeddings.embed_query(query)
+        dense = self._dense(guild_id, query_vector, allowed)
+        lexical = self._records.keyword_search(guild_id, query, channels=allowed, limit=settings.candidates)
+        fused: dict[str, float] = {}
+        for rank, (chunk_id, _) in enumerate(dense):
+            fused[chunk_id] = fused.get(chunk_id, 0.0) + settings.dense_weight / (RRF_K + rank + 1)
+        for rank, (chunk_id, _) in enumerate(lexical):
+            fused[chunk_id] = fused.get(chunk_id, 0.0) + settings.lexical_weight / (RRF_K + rank + 1)
+        similarity = dict(dense)
+        missing = [chunk_id for chunk_id in fused if chunk_id not in similarity]
+        for chunk_id, vector in self._vectors.vectors(guild_id, missing).items():
+            similarity[chunk_id] = sum(a * b for a, b in zip(query_vector, vector, strict=True))
+        chunks = self._records.chunks(list(fused))  # vectors without a record (an interrupted delete) drop out
+        ranked = sorted(
+            (Hit(chunks[i], round(score, 6), similarity.get(i)) for i, score in fused.items() if i in chunks),
+            key=lambda hit: (-hit.score, hit.chunk.chunk_id),
+        )
+        ranked = [h for h in ranked if h.similarity is None or h.similarity >= floor]
+        ranked = _without_overlaps(ranked)
+        if limit is not None:
+            ranked = ranked[:limit]
+        if settings.neighbours:
+            ranked = self._with_neighbours(ranked, allowed)
+        return ranked
+
+    def _dense(self, guild_id: str, vector: Sequence[float], allowed: list[str] | None) -> list[tuple[str, float]]:
+        want = self._settings.candidates
+        if allowed is None:
+            return self._vectors.query(guild_id, vector, want)
+        # A metadata filter makes Chroma much slower (19 ms at 10k vectors, 109 ms at 100k, measured), so
+        # query unfiltered and filter here; only when too few hits survive, ask Chroma to filter.
+        unfiltered = self._vectors.query(guild_id, vector, want * 2)
+        known = self._records.chunks([i for i, _ in unfiltered])
+        kept = [(i, s) for i, s in unfiltered if i in known and known[i].channel_id in allowed]
+        if len(kept) >= want or len(unfiltered) < want * 2:
+            return kept[:want]
+        return self._vectors.query(guild_id, vector, want, channels=allowed)
+
+    def _with_neighbours(self, hits: list[Hit], allowed: list[str] | None) -> list[Hit]:
+        seen = {h.chunk.chunk_id for h in hits}
+        out: list[Hit] = []
+        for hit in hits:
+            out.append(hit)
+            if hit.chunk.kind != "chat":
+                continue
+            for neighbour in self._records.neighbours(hit.chunk, self._settings.neighbours):
+                if neighbour.chunk_id in seen or (allowed is not None and neighbour.channel_id not in allowed):
+                    continue
+                seen.add(neighbour.chunk_id)
+                out.append(Hit(neighbour, round(hit.score / 2, 6), None))
+        return out
+
+
+def _without_overlaps(hits: list[Hit]) -> list[Hit]:
+    """Drop a chat window whose messages are all in better-ranked windows of the same channel."""
+    covered: dict[str, set[str]] = {}
+    out = []
+    for hit in hits:
+        chunk = hit.chunk
+        if chunk.kind == "chat":
+            seen = covered.setdefault(chunk.channel_id, set())
+            if chunk.message_ids and set(chunk.message_ids) <= seen:
+                continue
+            seen.update(chunk.message_ids)
+        out.append(hit)
+    return out
+
+
+def pack(hits: Sequence[Hit], budget: int, *, model: str | None = None, max_hits: int | None = None) -> PackedContext:
+    """Greedily keep the best hits whose text fits the budget whole; a hit that does not fit is skipped, never cut.
+
+    Args:
+        hits: best first.
+        budget: the most tokens the packed passages may hold together.
+        model: count tokens with this model's encoding (when it is available offline).
+        max_hits: stop after this many.
+    """
+    encoding = encoding_for(model)
+    kept: list[Hit] = []
+    counts: list[int] = []
+    total = 0
+    for hit in hits:
+        if max_hits is not None and len(kept) >= max_hits:
+            break
+        tokens = len(encoding.encode(hit.chunk.text, disallowed_special=()))
+        if total + tokens > budget:
+            continue
+        kept.append(hit)
+        counts.append(tokens)
+        total += tokens
+    return PackedContext(kept, counts, budget)

@@ -1,0 +1,429 @@
+"""The `Memory` façade: remember files and chat, keep the vector index in step, search, answer, forget."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from langchain_core.embeddings import Embeddings
+
+from memory.answer import extractive_answer
+from memory.chunking import chat_windows, chunk_id, content_hash, file_chunks, sort_key, split_file_text
+from memory.embeddings import make_embeddings, model_identity
+from memory.errors import EmbeddingError, EmbeddingModelMismatchError, ExtractionError
+from memory.extract import SANDBOXED_SUFFIXES, extract_text, suffix_of
+from memory.lock import DataDirLock
+from memory.records import FileRecord, RecordStore
+from memory.retrieval import PackedContext, Retriever, pack
+from memory.sandbox import SandboxedExtractor
+from memory.settings import MemorySettings
+from memory.types import ChatMessage, Chunk, FileDocument, IngestReport
+from memory.vectors import VectorIndex, make_chroma_client
+
+log = logging.getLogger(__name__)
+Progress = Callable[[int], None]
+DB_NAME = "memory.sqlite3"
+
+
+@dataclass(frozen=True, slots=True)
+class ForgetReport:
+    """What a forget erased."""
+
+    messages: int
+    files: int
+    chunks: int
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """An answer with the packed passages it is drawn from (`[n]` in the text is `context.hits[n-1]`)."""
+
+    text: str
+    context: PackedContext
+    generated: bool  # False: the extractive answer, no language model involved
+
+
+class Memory:
+    """Long-term memory of one data directory (many guilds). Thread-safe enough for `asyncio.to_thread`
+    callers: the record store serialises its own access."""
+
+    def __init__(
+        self,
+        settings: MemorySettings,
+        *,
+        records: RecordStore,
+        vectors: VectorIndex,
+        embeddings: Embeddings,
+        identity: str,
+        lock: DataDirLock | None = None,
+    ) -> None:
+        self.settings = settings
+        self.identity = identity  # the embedding model's name, stored with the index
+        self.records = records
+        self.vectors = vectors
+        self.embeddings = embeddings
+        self._lock = lock
+        self._sandbox = SandboxedExtractor(settings.limits)
+        self.retriever = Retriever(records, vectors, embeddings, settings.retrieval)
+
+    @classmethod
+    def open(
+        cls,
+        settings: MemorySettings,
+        *,
+        embeddings: Embeddings | None = None,
+        chroma_client: Any = None,  # noqa: ANN401
+        allow_model_change: bool = False,
+    ) -> Memory:
+        """Lock the data directory, open SQLite and Chroma, and check the embedding model.
+
+        Args:
+            settings: validated settings.
+            embeddings: an embedder to use instead of the configured one (tests, benchmarks).
+            chroma_client: a Chroma client to use instead of the configured one.
+            allow_model_change: let `reindex` open a store built with another embedding model.
+
+        Raises:
+            StoreLockedError: another process owns the data directory.
+            EmbeddingModelMismatchError: the index was built with another model (run `memorybot reindex`).
+        """
+        data_dir = Path(settings.storage.data_dir)
+        lock = DataDirLock(data_dir)
+        lock.acquire()
+        records = None
+        try:
+            records = RecordStore(data_dir / DB_NAME)
+            identity = model_identity(settings.embeddings) if embeddings is None else _identity_of(embeddings)
+            stored = records.get_meta("embedding_model")
+            if stored is not None and stored != identity and not allow_model_change:
+                msg = (
+                    f"this memory was indexed with the embedding model {stored!r}, but the configuration asks for "
+                    f"{identity!r}; run `memorybot reindex` to rebuild the index with the new model"
+                )
+                raise EmbeddingModelMismatchError(msg)
+            embedder = embeddings or make_embeddings(settings.embeddings)
+            client = chroma_client if chroma_client is not None else make_chroma_client(settings.storage)
+            return cls(
+                settings, records=records, vectors=VectorIndex(client, embedder, identity), embeddings=embedder,
+                identity=identity, lock=lock,
+            )  # fmt: skip
+        except BaseException:
+            if records is not None:
+                records.close()
+            lock.release()
+            raise
+
+    def close(self) -> None:
+        """Stop the parser worker, close SQLite, release the data directory."""
+        self._sandbox.close()
+        self.records.close()
+        if self._lock is not None:
+            self._lock.release()
+
+    def __enter__(self) -> Memory:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- ingestion ------------------------------------------------------------------------------------
+
+    def ingest_files(self, documents: Iterable[FileDocument], *, progress: Progress | None = None) -> IngestReport:
+        """Remember files: extract, split, store, embed. A file that fails is reported and the rest go on.
+
+        Re-ingesting an unchanged file does nothing; a changed one replaces its chunks.
+        """
+        started = time.monotonic()
+        report = IngestReport()
+        pending: list[Chunk] = []
+        for document in documents:
+            try:
+                added, removed, unchanged = self._store_file(document)
+            except ExtractionError as e:
+                report.skipped.append((document.source, str(e)))
+                if progress:
+                    progress(1)
+                continue
+            report.records += 1
+            report.chunks_unchanged += unchanged
+            report.chunks_removed += len(removed)
+            self.vectors.delete(document.guild_id, removed)
+            pending.extend(added)
+            if len(pending) >= 256:
+                report.merge(self._index(pending))
+                pending = []
+            if progress:
+                progress(1)
+        report.merge(self._index(pending))
+        if report.chunks_removed:
+            self.records.purge_erased()
+        self._stamp()
+        report.seconds = time.monotonic() - started
+        return report
+
+    def _store_file(self, document: FileDocument) -> tuple[list[Chunk], list[str], int]:
+        record_id = "file:" + chunk_id(document.guild_id, document.channel_id, document.source)
+        digest = hashlib.sha256(document.data).hexdigest()[:16]
+        existing = self.records.file(record_id)
+        stale = self.records.chunk_ids_from(document.guild_id, record_id)
+        if existing is not None and existing.content_hash == digest and stale:
+            return [], [], len(stale)
+        if suffix_of(document.filename) in SANDBOXED_SUFFIXES:
+            extracted = self._sandbox.extract(document.filename, document.data)
+        else:
+            extracted = extract_text(document.filename, document.data, self.settings.limits)
+        pieces = split_file_text(extracted, self.settings.chunking)
+        if not pieces:
+            msg = "no text in it"
+            raise ExtractionError(msg)
+        chunks = file_chunks(
+            pieces, guild_id=document.guild_id, channel_id=document.channel_id, record_id=record_id,
+            filename=document.filename, message_id=document.message_id, author_id=document.author_id,
+            created_at=document.created_at, jump_url=document.jump_url,
+        )  # fmt: skip
+        added, removed = self.records.replace_chunks(document.guild_id, stale, chunks)
+        # The record (with its hash) is written last: a crash before it means the file is read again.
+        self.records.save_file(
+            FileRecord(
+                record_id=record_id, guild_id=document.guild_id, channel_id=document.channel_id,
+                source=document.source, filename=document.filename, content_type=document.content_type,
+                size=len(document.data), message_id=document.message_id, author_id=document.author_id,
+                created_at=document.created_at, jump_url=document.jump_url, content_hash=digest,
+            )
+        )  # fmt: skip
+        return added, removed, len(chunks) - len(added)
+
+    def remember_messages(self, messages: Sequence[ChatMessage], *, progress: Progress | None = None) -> IngestReport:
+        """Remember new or edited chat messages: unchanged ones are skipped, changed channels re-windowed."""
+        started = time.monotonic()
+        keyed = [(m, sort_key(m), _message_hash(m)) for m in messages]
+        anchors: dict[tuple[str, str], str] = {}
+        by_channel: dict[tuple[str, str], list[tuple[ChatMessage, str, str]]] = defaultdict(list)
+        for item in keyed:
+            by_channel[(item[0].guild_id, item[0].channel_id)].append(item)
+        for (guild_id, channel_id), items in by_channel.items():
+            first = min(key for _, key, _ in items)
+            anchors[(guild_id, channel_id)] = self.records.chat_anchor(
+                guild_id, channel_id, first, [m.message_id for m, _, _ in items]
+            )
+        changed = self.records.save_messages(keyed, anchors)
+        report = self.rebuild_stale_windows(progress=progress)
+        report.records = len(changed)
+        report.seconds = time.monotonic() - started
+        return report
+
+    def delete_messages(self, guild_id: str, message_ids: Sequence[str]) -> ForgetReport:
+        """Erase messages (and the files that came with them) from every window and the index."""
+        known = self.records.messages(guild_id, message_ids)
+        anchors: dict[tuple[str, str], str] = {}
+        for message in known:
+            key = (guild_id, message.channel_id)
+            anchor = self.records.chat_anchor(guild_id, message.channel_id, sort_key(message), [message.message_id])
+            anchors[key] = min(anchor, anchors.get(key, anchor))
+        deleted = self.records.delete_messages(guild_id, [m.message_id for m in known], anchors)
+        files: list[str] = []
+        for message_id in message_ids:
+            files.extend(self.records.file_ids_where(guild_id, message_id=message_id))
+        removed = self.records.delete_files(guild_id, files)
+        self.vectors.delete(guild_id, removed)
+        report = self.rebuild_stale_windows()
+        self.records.purge_erased()
+        return ForgetReport(messages=len(deleted), files=len(files), chunks=len(removed) + report.chunks_removed)
+
+    def rebuild_stale_windows(self, *, progress: Progress | None = None) -> IngestReport:
+        """Re-window every channel marked stale (also finishes work a crash interrupted), then embed."""
+        report = IngestReport()
+        pending: list[Chunk] = []
+        for guild_id, channel_id, anchor in self.records.stale_windows():
+            messages = self.records.channel_messages_from(guild_id, channel_id, anchor)
+            inside = {m.message_id for m in messages}
+            quoted = [m.reply_to for m in messages if m.reply_to and m.reply_to not in inside]
+            context = {m.message_id: m for m in self.records.messages(guild_id, quoted)} if quoted else {}
+            windows = chat_windows(messages, self.settings.chunking, context=context)
+            stale = self.records.chunk_ids_from(guild_id, f"chat:{channel_id}", anchor)
+            added, removed = self.records.replace_chunks(guild_id, stale, windows, rebuilt_channel=channel_id)
+            self.vectors.delete(guild_id, removed)
+            report.chunks_removed += len(removed)
+            report.chunks_unchanged += len(windows) - len(added)
+            pending.extend(added)
+            if len(pending) >= 256:
+                report.merge(self._index(pending, progress=progress))
+                pending = []
+        report.merge(self._index(pending, progress=progress))
+        if report.chunks_removed:
+            self.records.purge_erased()
+        self._stamp()
+        return report
+
+    def embed_pending(self, *, progress: Progress | None = None) -> int:
+        """Embed chunks stored but not yet indexed (after a crash, or for `reindex`); return how many."""
+        done = 0
+        while batch := self.records.pending_chunks(limit=512):
+            self._index(batch, progress=progress)
+            done += len(batch)
+        return done
+
+    def _index(self, chunks: Sequence[Chunk], *, progress: Progress | None = None) -> IngestReport:
+        """Embed chunks and write their vectors, guild by guild, then mark them embedded in SQLite."""
+        report = IngestReport()
+        if not chunks:
+            return report
+        if self.records.get_meta("embedding_model") is None:
+            self.records.set_meta("embedding_model", self.identity)
+        by_guild: dict[str, list[Chunk]] = defaultdict(list)
+        for chunk in chunks:
+            by_guild[chunk.guild_id].append(chunk)
+        size = self.settings.embeddings.batch_size * 4
+        for guild_id, items in by_guild.items():
+            for start in range(0, len(items), size):
+                batch = items[start : start + size]
+                try:
+                    vectors = self.embeddings.embed_documents([_embedding_text(c) for c in batch])
+                except Exception as e:  # any embedder failure: the chunks stay pending in SQLite for a retry
+                    msg = f"embedding failed ({type(e).__name__}: {e}); the chunks are kept and retried next run"
+                    raise EmbeddingError(msg) from e
+                if len(vectors) != len(batch):
+                    msg = f"the embedder returned {len(vectors)} vectors for {len(batch)} texts"
+                    raise EmbeddingError(msg)
+                self.vectors.upsert(guild_id, batch, vectors)
+                self.records.mark_embedded([c.chunk_id for c in batch])
+                report.chunks_added += len(batch)
+                report.tokens += sum(c.tokens for c in batch)
+                if progress:
+                    progress(len(batch))
+        return report
+
+    def _stamp(self) -> None:
+        self.records.set_meta("last_ingest_at", datetime.now(UTC).isoformat(timespec="seconds"))
+
+    # --- reading --------------------------------------------------------------------------------------
+
+    def search(
+        self,
+        query: str,
+        guild_id: str,
+        *,
+        channels: Sequence[str] | None = None,
+        k: int | None = None,
+        budget: int | None = None,
+        min_score: float | None = None,
+    ) -> PackedContext:
+        """Hybrid search in one guild's memory.
+
+        Args:
+            query: what to look for.
+            guild_id: whose memory.
+            channels: restrict to these channels (None: all of the guild's).
+            k: at most this many hits (default `retrieval.k`).
+            budget: pack the hits into this many tokens, as `ask` does; None means no budget.
+            min_score: least similarity (default `retrieval.min_score`).
+        """
+        limit = k if k is not None else self.settings.retrieval.k
+        hits = self.retriever.search(
+            query, guild_id, channels=channels, limit=None if budget is not None else limit, min_score=min_score
+        )
+        if budget is None:
+            return pack(hits, budget=10**12, model=self.settings.llm.model, max_hits=limit)
+        return pack(hits, budget=budget, model=self.settings.llm.model, max_hits=limit)
+
+    def ask(
+        self, question: str, guild_id: str, *, channels: Sequence[str] | None = None, budget: int | None = None
+    ) -> Answer:
+        """Retrieve and pack the context for a question and answer it extractively (no language model)."""
+        context = self.search(
+            question, guild_id, channels=channels, budget=budget or self.settings.retrieval.max_context_tokens,
+            k=self.settings.retrieval.k,
+        )  # fmt: skip
+        return Answer(extractive_answer(question, context), context, generated=False)
+
+    # --- forgetting, maintenance ----------------------------------------------------------------------
+
+    def forget(
+        self,
+        guild_id: str,
+        *,
+        channel_id: str | None = None,
+        message_id: str | None = None,
+        user_id: str | None = None,
+    ) -> ForgetReport:
+        """Erase memory: a message, a channel, a user's messages and files, or (no filter) the whole guild.
+
+        Filters combine (a user's messages in one channel). The erased text is gone from every file of the
+        data directory afterwards: SQLite overwrites it (`secure_delete`) and Chroma never held it.
+        """
+        if channel_id is None and message_id is None and user_id is None:
+            messages = len(self.records.message_ids_where(guild_id))
+            files = len(self.records.file_ids_where(guild_id))
+            chunks = self.records.delete_guild(guild_id)
+            self.vectors.drop_guild(guild_id)
+            self.records.purge_erased()
+            return ForgetReport(messages=messages, files=files, chunks=chunks)
+        if message_id is not None:
+            message_ids = [message_id]
+            if channel_id is not None or user_id is not None:
+                found = self.records.messages(guild_id, [message_id])
+                message_ids = [
+                    m.message_id for m in found
+                    if (channel_id is None or channel_id in {m.channel_id, m.parent_channel_id})
+                    and (user_id is None or m.author_id == user_id)
+                ]  # fmt: skip
+            file_ids = self.records.file_ids_where(
+                guild_id, channel_id=channel_id, message_id=message_id, author_id=user_id
+            )
+        else:
+            message_ids = self.records.message_ids_where(guild_id, channel_id=channel_id, author_id=user_id)
+            file_ids = self.records.file_ids_where(guild_id, channel_id=channel_id, author_id=user_id)
+        removed = self.records.delete_files(guild_id, file_ids)
+        self.vectors.delete(guild_id, removed)
+        result = self.delete_messages(guild_id, message_ids)
+        return ForgetReport(
+            messages=result.messages, files=len(file_ids) + result.files, chunks=result.chunks + len(removed)
+        )
+
+    def reindex(self, guild_id: str | None = None, *, progress: Progress | None = None) -> int:
+        """Rebuild the vector index from SQLite with the configured model; return how many chunks."""
+        guilds = [guild_id] if guild_id is not None else self.records.guilds()
+        total = 0
+        for guild in guilds:
+            self.vectors.drop_guild(guild)
+            self.records.mark_guild_unembedded(guild)
+        self.records.set_meta("embedding_model", self.identity)
+        while batch := self.records.pending_chunks(limit=512):
+            self._index(batch, progress=progress)
+            total += len(batch)
+        return total
+
+    def stats(self, guild_id: str | None = None) -> dict[str, Any]:
+        """Counts per guild and channel, vectors held, disk use, the embedding model, the last ingest."""
+        stats = self.records.stats(guild_id)
+        guilds = stats["guilds"]
+        assert isinstance(guilds, dict)  # noqa: S101
+        for guild, values in guilds.items():
+            values["vectors"] = self.vectors.count(guild)
+        data_dir = Path(self.settings.storage.data_dir)
+        stats["disk_bytes"] = sum(p.stat().st_size for p in data_dir.rglob("*") if p.is_file())
+        stats["embedding_model"] = self.records.get_meta("embedding_model")
+        stats["last_ingest_at"] = self.records.get_meta("last_ingest_at")
+        return stats
+
+
+def _identity_of(embeddings: Embeddings) -> str:
+    return str(getattr(embeddings, "identity", None) or f"custom:{type(embeddings).__name__}")
+
+
+def _message_hash(message: ChatMessage) -> str:
+    return content_hash(
+        "\x1f".join([message.content, message.author_name, message.reply_to or "", *message.attachment_names])
+    )
+
+
+def _embedding_text(chunk: Chunk) -> str:
+    # A file name often says what a piece is about ("runbook-deploys.txt"); give it to the embedder too.
+    return f"{chunk.filename}\n{chunk.text}" if chunk.kind == "file" and chunk.filename else chunk.text

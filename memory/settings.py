@@ -1,0 +1,158 @@
+"""Validated, frozen configuration of the memory library, loaded from YAML at start (never at import)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from memory.errors import ConfigError
+
+
+class _Section(BaseModel):
+    # extra="forbid" turns a typo in config.yaml into an error that names the key.
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ChromaSettings(_Section):
+    mode: Literal["embedded", "http"] = "embedded"
+    host: str = "localhost"
+    port: int = Field(default=8000, ge=1, le=65535)
+
+
+class StorageSettings(_Section):
+    data_dir: Path = Path("data")
+    chroma: ChromaSettings = ChromaSettings()
+
+
+class EmbeddingSettings(_Section):
+    provider: Literal["local", "openai"] = "local"
+    model: str = "all-MiniLM-L6-v2"
+    base_url: str | None = None
+    api_key_env: str = "OPENAI_API_KEY"
+    batch_size: int = Field(default=64, ge=1, le=2048)
+    # auto: bf16 autocast where the CPU supports it and it matches fp32 (checked at load), else fp32.
+    precision: Literal["auto", "fp32", "bf16"] = "auto"
+
+
+class ChunkingSettings(_Section):
+    # all-MiniLM-L6-v2 reads at most 256 word pieces, so chunks stay near 200 tiktoken tokens.
+    file_chunk_tokens: int = Field(default=200, ge=16, le=8000)
+    file_overlap_tokens: int = Field(default=30, ge=0, le=2000)
+    chat_window_tokens: int = Field(default=200, ge=16, le=8000)
+    chat_gap_minutes: float = Field(default=30.0, gt=0)
+
+
+class RetrievalSettings(_Section):
+    k: int = Field(default=8, ge=1, le=200)
+    max_context_tokens: int = Field(default=1500, ge=1)
+    min_score: float = Field(default=0.0, ge=-1.0, le=1.0)
+    dense_weight: float = Field(default=1.0, ge=0.0)
+    lexical_weight: float = Field(default=1.0, ge=0.0)
+    candidates: int = Field(default=40, ge=1, le=1000)
+    neighbours: int = Field(default=0, ge=0, le=5)
+
+
+class LLMSettings(_Section):
+    base_url: str | None = None
+    model: str = "gpt-4o-mini"
+    api_key_env: str = "OPENAI_API_KEY"
+    temperature: float = Field(default=0.2, ge=0.0, le=2.0)
+    timeout_seconds: float = Field(default=60.0, gt=0)
+    max_retries: int = Field(default=2, ge=0, le=10)
+    context_window: int = Field(default=128000, ge=512)
+    max_answer_tokens: int = Field(default=800, ge=16)
+
+
+class LimitSettings(_Section):
+    max_file_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
+    max_pdf_pages: int = Field(default=500, ge=1)
+    max_extracted_chars: int = Field(default=2_000_000, ge=1)
+    max_archive_bytes: int = Field(default=100 * 1024 * 1024, ge=1)
+    parse_timeout_seconds: float = Field(default=30.0, gt=0)
+    parse_memory_mb: int = Field(default=1024, ge=64)
+
+
+class MemorySettings(_Section):
+    """Everything the memory library needs; the bot's settings extend it with a `discord` section."""
+
+    storage: StorageSettings = StorageSettings()
+    embeddings: EmbeddingSettings = EmbeddingSettings()
+    chunking: ChunkingSettings = ChunkingSettings()
+    retrieval: RetrievalSettings = RetrievalSettings()
+    llm: LLMSettings = LLMSettings()
+    limits: LimitSettings = LimitSettings()
+
+
+SettingsT = TypeVar("SettingsT", bound=BaseModel)
+
+
+def describe_validation_error(error: ValidationError) -> str:
+    """One line per problem, each naming the key path, e.g. `storage.chroma.prot: unknown key`."""
+    lines = []
+    for problem in error.errors():
+        key = ".".join(str(part) for part in problem["loc"]) or "(top level)"
+        message = "unknown key" if problem["type"] == "extra_forbidden" else problem["msg"]
+        lines.append(f"{key}: {message}")
+    return "\n".join(lines)
+
+
+def load_settings(path: Path | None, model: type[SettingsT], *, data_dir: Path | None = None) -> SettingsT:
+    """Read and validate a YAML config file.
+
+    Args:
+        path: the YAML file; None or a missing default file means built-in defaults.
+        model: the settings class to validate against (`MemorySettings` or a subclass).
+        data_dir: overrides `storage.data_dir` (the `--data-dir` option).
+
+    Returns:
+        The frozen settings. A relative `storage.data_dir` is resolved against the config file's folder.
+
+    Raises:
+        ConfigError: unreadable file, bad YAML, unknown key or wrong type; the message names the key.
+    """
+    raw: dict[str, Any] = {}
+    base = Path.cwd()
+    if path is not None:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as e:
+            msg = f"cannot read config file {path}: {e.strerror}"
+            raise ConfigError(msg) from e
+        try:
+            loaded = yaml.safe_load(text)
+        except yaml.YAMLError as e:
+            msg = f"{path} is not valid YAML: {e}"
+            raise ConfigError(msg) from e
+        if loaded is not None and not isinstance(loaded, dict):
+            msg = f"{path}: the top level must be a mapping of sections"
+            raise ConfigError(msg)
+        raw = loaded or {}
+        base = path.resolve().parent
+    try:
+        settings = model.model_validate(raw)
+    except ValidationError as e:
+        msg = f"invalid configuration in {path or 'defaults'}:\n{describe_validation_error(e)}"
+        raise ConfigError(msg) from e
+    storage = getattr(settings, "storage", None)
+    if isinstance(storage, StorageSettings):
+        chosen = data_dir if data_dir is not None else storage.data_dir
+        resolved = chosen if chosen.is_absolute() else (Path.cwd() if data_dir is not None else base) / chosen
+        settings = settings.model_copy(update={"storage": storage.model_copy(update={"data_dir": resolved})})
+    return settings
+
+
+def secret_from_env(name: str, *, purpose: str) -> str:
+    """Read a secret from the environment only (secrets never live in config.yaml).
+
+    Raises:
+        ConfigError: the variable is unset or empty.
+    """
+    value = os.environ.get(name, "").strip()
+    if not value:
+        msg = f"{purpose} needs the environment variable {name}; it is not set"
+        raise ConfigError(msg)
+    return value

@@ -1,0 +1,111 @@
+"""The vector index: Chroma through langchain-chroma, one cosine collection per guild, no text stored in it."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from langchain_core.embeddings import Embeddings
+
+from memory.settings import StorageSettings
+from memory.types import Chunk
+
+
+def make_chroma_client(storage: StorageSettings) -> Any:  # noqa: ANN401  (chromadb's client type is untyped)
+    """An embedded `PersistentClient` under the data dir, or an `HttpClient` for a Chroma server."""
+    import chromadb  # slow import, only when the index is opened
+    from chromadb.config import Settings
+
+    settings = Settings(anonymized_telemetry=False, allow_reset=False)  # telemetry would try the network
+    if storage.chroma.mode == "http":
+        return chromadb.HttpClient(host=storage.chroma.host, port=storage.chroma.port, settings=settings)
+    return chromadb.PersistentClient(path=str(Path(storage.data_dir) / "chroma"), settings=settings)
+
+
+def collection_name(guild_id: str) -> str:
+    """A valid Chroma collection name for a guild (3-512 chars of [a-zA-Z0-9._-], alphanumeric ends)."""
+    clean = re.sub(r"[^a-zA-Z0-9_-]", "-", guild_id)[:40]
+    digest = hashlib.sha256(guild_id.encode()).hexdigest()[:8]
+    return f"guild-{clean}-{digest}"
+
+
+class VectorIndex:
+    """Chunk vectors per guild. Chroma keeps only ids, vectors and channel ids: the text stays in SQLite,
+    so that erasing it there erases it everywhere (a Chroma delete leaves documents in its write log)."""
+
+    def __init__(self, client: Any, embeddings: Embeddings, model: str) -> None:  # noqa: ANN401
+        self._client = client
+        self._embeddings = embeddings
+        self._model = model
+        self._stores: dict[str, Any] = {}
+
+    def _store(self, guild_id: str) -> Any:  # noqa: ANN401
+        """The langchain-chroma store of a guild, created with cosine space and always our embedder
+        (Chroma's built-in embedding function would try to download a model)."""
+        if guild_id not in self._stores:
+            from langchain_chroma import Chroma
+
+            self._stores[guild_id] = Chroma(
+                client=self._client,
+                collection_name=collection_name(guild_id),
+                embedding_function=self._embeddings,
+                collection_metadata={"guild_id": guild_id, "embedding_model": self._model},
+                collection_configuration={"hnsw": {"space": "cosine"}},
+            )
+        return self._stores[guild_id]
+
+    def _collection(self, guild_id: str) -> Any:  # noqa: ANN401
+        self._store(guild_id)
+        return self._client.get_collection(collection_name(guild_id))
+
+    def upsert(self, guild_id: str, chunks: Sequence[Chunk], vectors: Sequence[Sequence[float]]) -> None:
+        """Write vectors for chunks (idempotent: ids are deterministic)."""
+        if not chunks:
+            return
+        self._collection(guild_id).upsert(
+            ids=[c.chunk_id for c in chunks],
+            embeddings=[list(v) for v in vectors],
+            metadatas=[{"channel_id": c.channel_id, "kind": c.kind} for c in chunks],
+            documents=["" for _ in chunks],  # langchain-chroma skips results without a document; text stays out
+        )
+
+    def delete(self, guild_id: str, chunk_ids: Sequence[str]) -> None:
+        """Remove vectors by chunk id."""
+        if chunk_ids:
+            self._store(guild_id).delete(ids=list(chunk_ids))
+
+    def drop_guild(self, guild_id: str) -> None:
+        """Delete a guild's whole collection."""
+        self._stores.pop(guild_id, None)
+        existing = {getattr(c, "name", c) for c in self._client.list_collections()}
+        if collection_name(guild_id) in existing:
+            self._client.delete_collection(collection_name(guild_id))
+
+    def count(self, guild_id: str) -> int:
+        """Vectors held for a guild."""
+        return int(self._collection(guild_id).count())
+
+    def query(
+        self, guild_id: str, vector: Sequence[float], k: int, channels: Sequence[str] | None = None
+    ) -> list[tuple[str, float]]:
+        """Nearest chunks: (chunk id, cosine similarity), best first, optionally only in some channels."""
+        where: dict[str, Any] | None = None
+        if channels is not None:
+            if not channels:
+                return []
+            where = {"channel_id": {"$in": list(channels)}} if len(channels) > 1 else {"channel_id": channels[0]}
+        results = self._store(guild_id).similarity_search_by_vector_with_relevance_scores(
+            list(vector), k=k, filter=where
+        )
+        # Chroma's cosine space returns a distance: similarity = 1 - distance.
+        return [(str(doc.id), 1.0 - float(distance)) for doc, distance in results]
+
+    def vectors(self, guild_id: str, chunk_ids: Sequence[str]) -> dict[str, list[float]]:
+        """Stored vectors by chunk id."""
+        if not chunk_ids:
+            return {}
+        got = self._collection(guild_id).get(ids=list(chunk_ids), include=["embeddings"])
+        return {str(i): [float(x) for x in v] for i, v in zip(got["ids"], got["embeddings"], strict=True)}
