@@ -14,6 +14,8 @@ _WORD = re.compile(r"\w+")
 
 def _best_sentences(text: str, question_words: set[str], limit: int = 2) -> str:
     sentences = [s.strip() for s in _SENTENCE_END.split(text) if s and s.strip()]
+    # Heading trails ("Guide > Deploys") and stray labels repeat the question's words but say nothing.
+    sentences = [s for s in sentences if len(s.split()) >= 4 and " > " not in s] or sentences
     if not sentences:
         return ""
     scored = sorted(

@@ -77,8 +77,9 @@ def split_file_text(extracted: ExtractedText, settings: ChunkingSettings) -> lis
             size = max(limit - _count(prefix), limit // 2)
             for piece in _splitter(settings, "markdown", None, size).split_text(section.page_content):
                 pieces.append(prefix + piece)
-    else:
-        pieces = _splitter(settings, extracted.format, extracted.language, limit).split_text(extracted.text)
+    if not any(piece.strip() for piece in pieces):  # plain text, or markdown that is only headings
+        fmt = "text" if extracted.format == "markdown" else extracted.format
+        pieces = _splitter(settings, fmt, extracted.language, limit).split_text(extracted.text)
     bounded: list[str] = []
     for piece in pieces:
         if piece.strip():
@@ -196,7 +197,7 @@ def _window_chunks(messages: Sequence[ChatMessage], lines: Sequence[str], limit:
     authors = tuple(dict.fromkeys(m.author_id for m in messages))
     return [
         Chunk(
-            chunk_id=chunk_id(first.guild_id, first.channel_id, "chat", json.dumps(ids), piece),
+            chunk_id=chunk_id(first.guild_id, first.channel_id, "chat", json.dumps(ids), str(index), piece),
             kind="chat",
             guild_id=first.guild_id,
             channel_id=first.channel_id,

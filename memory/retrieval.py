@@ -113,7 +113,7 @@ class Retriever:
                 if neighbour.chunk_id in seen or (allowed is not None and neighbour.channel_id not in allowed):
                     continue
                 seen.add(neighbour.chunk_id)
-                out.append(Hit(neighbour, round(hit.score / 2, 6), None))
+                out.append(Hit(neighbour, round(hit.score / 2, 6), None, neighbour_of=hit.chunk.chunk_id))
         return out
 
 
@@ -139,19 +139,23 @@ def pack(hits: Sequence[Hit], budget: int, *, model: str | None = None, max_hits
         hits: best first.
         budget: the most tokens the packed passages may hold together.
         model: count tokens with this model's encoding (when it is available offline).
-        max_hits: stop after this many.
+        max_hits: stop after this many hits (neighbours added around a hit do not count).
     """
     encoding = encoding_for(model)
     kept: list[Hit] = []
     counts: list[int] = []
     total = 0
+    primary = 0
     for hit in hits:
-        if max_hits is not None and len(kept) >= max_hits:
+        if max_hits is not None and primary >= max_hits and hit.neighbour_of is None:
             break
+        if hit.neighbour_of is not None and hit.neighbour_of not in {h.chunk.chunk_id for h in kept}:
+            continue  # context around a hit that did not fit
         tokens = len(encoding.encode(hit.chunk.text, disallowed_special=()))
         if total + tokens > budget:
             continue
         kept.append(hit)
         counts.append(tokens)
         total += tokens
+        primary += hit.neighbour_of is None
     return PackedContext(kept, counts, budget)

@@ -70,6 +70,7 @@ class Hit:
     chunk: Chunk
     score: float
     similarity: float | None = None
+    neighbour_of: str | None = None  # set when added as context around another hit (a chunk id)
 
 
 @dataclass(slots=True)

@@ -1,0 +1,175 @@
+"""The `memorybot` command line: commands, the `--json` contract of design.md section 7, errors, the lock."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+
+import pytest
+
+from bot.cli import main
+from memory.lock import DataDirLock
+from tests.conftest import REPO
+from tests.fakes import HashEmbeddings, dce_export, dce_message
+
+RESULT_KEYS = {"rank", "score", "text", "tokens", "guild_id", "channel_id", "message_ids", "filename", "author_ids",
+               "created_at", "jump_url"}  # fmt: skip
+
+
+@pytest.fixture
+def run(tmp_path, capsys):
+    """Run the CLI in-process on a temporary data dir with the hashing embedder; return (code, stdout, stderr)."""
+    config = tmp_path / "config.yaml"
+    config.write_text("retrieval:\n  min_score: 0.0\n", encoding="utf-8")
+
+    def invoke(*argv: str) -> tuple[int, str, str]:
+        code = main(["--config", str(config), "--data-dir", str(tmp_path / "data"), *argv], embeddings=HashEmbeddings())
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return invoke
+
+
+def one_json(out: str) -> dict:
+    lines = [line for line in out.splitlines() if line.strip()]
+    assert len(lines) == 1, out
+    return json.loads(lines[0])
+
+
+@pytest.fixture
+def export(tmp_path):
+    items = [
+        dce_message("11", "We decided on SQLite in WAL mode for the index.", timestamp="2024-03-01T10:00:00+00:00"),
+        dce_message("12", "Postgres later if needed.", author_id="502", author_name="bob",
+                    timestamp="2024-03-01T10:01:00+00:00", kind="Reply", reply_to="11"),
+        dce_message("13", "bot noise", is_bot=True, timestamp="2024-03-01T10:02:00+00:00"),
+    ]  # fmt: skip
+    path = tmp_path / "dev.json"
+    path.write_text(json.dumps(dce_export("900", "901", items)), encoding="utf-8")
+    return path
+
+
+def test_ingest_json_summary_and_skips(run, tmp_path):
+    """ingest --json reports records, chunks, tokens, seconds and each skipped file with its reason."""
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "a.md").write_text("# Title\n\nSome text about deploys.", encoding="utf-8")
+    (folder / "bad.txt").write_bytes(bytes(range(256)) * 8)
+    (folder / ".hidden").write_text("never read", encoding="utf-8")
+    code, out, _ = run("ingest", str(folder), "--json")
+    summary = one_json(out)
+    assert code == 0
+    assert summary["records"] == 1 and summary["chunks_added"] == 1 and summary["tokens"] > 0
+    assert [s["source"].endswith("bad.txt") for s in summary["skipped"]] == [True]
+    assert "not text" in summary["skipped"][0]["reason"]
+    assert isinstance(summary["seconds"], float)
+
+
+def test_import_chat_then_search_json_shape(run, export):
+    """search --json returns results with every documented field, ids as strings."""
+    assert run("import-chat", str(export))[0] == 0
+    code, out, _ = run("search", "SQLite WAL", "--guild", "900", "--json")
+    results = one_json(out)["results"]
+    assert code == 0 and results
+    first = results[0]
+    assert set(first) >= RESULT_KEYS
+    assert first["rank"] == 1 and first["guild_id"] == "900" and first["channel_id"] == "901"
+    assert first["message_ids"] == ["11", "12"] and first["author_ids"] == ["501", "502"]
+    assert first["filename"] is None
+    assert first["jump_url"] == "https://discord.com/channels/900/901/11"
+    assert first["created_at"].startswith("2024-03-01T10:00:00")
+    assert all(isinstance(v, str) for v in first["message_ids"] + first["author_ids"])
+
+
+def test_search_with_budget_never_exceeds_it(run, tmp_path):
+    """With --budget the packed results fit it, and -k caps their count."""
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    for i in range(6):
+        (folder / f"n{i}.txt").write_text(f"release checklist item {i} " + "details " * 120, encoding="utf-8")
+    run("ingest", str(folder))
+    packed = one_json(run("search", "release checklist", "--budget", "300", "--json")[1])
+    assert 0 < sum(r["tokens"] for r in packed["results"]) <= 300
+    assert packed["context_tokens"] == sum(r["tokens"] for r in packed["results"])
+    capped = one_json(run("search", "release checklist", "--budget", "5000", "-k", "2", "--json")[1])
+    assert len(capped["results"]) == 2
+
+
+def test_ask_json_contract(run, export):
+    """ask --json has answer, sources, context_tokens and budget; the answer cites [1]."""
+    run("import-chat", str(export))
+    answer = one_json(run("ask", "what database did we decide on?", "--guild", "900", "--budget", "400", "--json")[1])
+    assert set(answer) >= {"answer", "sources", "context_tokens", "budget"}
+    assert answer["budget"] == 400 and 0 < answer["context_tokens"] <= 400
+    assert "[1]" in answer["answer"] and set(answer["sources"][0]) >= RESULT_KEYS
+
+
+def test_ask_with_nothing_remembered_says_so(run):
+    """An empty memory answers that nothing was found, with no sources."""
+    answer = one_json(run("ask", "anything?", "--json")[1])
+    assert answer["answer"] == "I found nothing in memory about that." and answer["sources"] == []
+
+
+def test_search_batch_prints_one_object_per_line(run, export, tmp_path):
+    """search --batch answers each JSON line with one search --json object, in order."""
+    run("import-chat", str(export))
+    batch = tmp_path / "queries.jsonl"
+    batch.write_text(
+        json.dumps({"query": "SQLite", "guild": "900"})
+        + "\n"
+        + json.dumps({"query": "SQLite", "guild": "other"})
+        + "\n",
+        encoding="utf-8",
+    )
+    code, out, _ = run("search", "--batch", str(batch))
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert code == 0 and len(lines) == 2
+    assert lines[0]["results"] and lines[1]["results"] == []
+
+
+def test_forget_and_stats_json(run, export):
+    """forget --json counts what went; stats --json shows the guild emptied."""
+    run("import-chat", str(export))
+    before = one_json(run("stats", "--json")[1])
+    assert before["guilds"]["900"]["messages"] == 2
+    forgotten = one_json(run("forget", "--guild", "900", "--user", "502", "--json")[1])
+    assert forgotten["messages"] == 1
+    after = one_json(run("stats", "--guild", "900", "--json")[1])
+    assert after["guilds"]["900"]["messages"] == 1
+
+
+def test_reindex_rebuilds_every_vector(run, export):
+    """reindex re-embeds every chunk and reports how many."""
+    run("import-chat", str(export))
+    chunks = one_json(run("stats", "--json")[1])["guilds"]["900"]["chunks"]
+    result = one_json(run("reindex", "--json")[1])
+    assert result["chunks"] == chunks and result["embedding_model"] == "test:hash-256"
+
+
+def test_config_error_is_one_clear_line(tmp_path, capsys):
+    """A bad config exits 1 with the key named on stderr, nothing on stdout."""
+    config = tmp_path / "config.yaml"
+    config.write_text("embeddings:\n  provder: local\n", encoding="utf-8")
+    code = main(["--config", str(config), "stats"])
+    out, err = capsys.readouterr()
+    assert code == 1 and out == ""
+    assert "embeddings.provder: unknown key" in err
+
+
+def test_second_process_is_refused_quickly(tmp_path):
+    """While a data dir is locked, another memorybot process exits 1 within seconds naming the holder."""
+    lock = DataDirLock(tmp_path / "data")
+    lock.acquire()
+    try:
+        started = time.monotonic()
+        done = subprocess.run(
+            [sys.executable, "-m", "bot", "--data-dir", str(tmp_path / "data"), "stats"],
+            capture_output=True, text=True, cwd=REPO, timeout=60, check=False,
+        )  # fmt: skip
+        assert done.returncode == 1
+        assert "in use by another memorybot process" in done.stderr and "PID" in done.stderr
+        assert time.monotonic() - started < 20
+    finally:
+        lock.release()

@@ -1,0 +1,97 @@
+"""config.yaml is validated at start: unknown keys and wrong types are named; secrets come from the environment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.config import Settings, load_config
+from memory import ConfigError
+from memory.settings import secret_from_env
+from tests.conftest import REPO
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "config.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_shipped_config_is_valid_and_offline():
+    """The shipped config.yaml validates, uses the local embedder and leaves the LLM unset."""
+    settings = load_config(REPO / "config.yaml")
+    assert isinstance(settings, Settings)
+    assert settings.embeddings.provider == "local"
+    assert settings.llm.base_url is None
+    assert settings.storage.chroma.mode == "embedded"
+    assert settings.storage.data_dir == REPO / "data"
+
+
+def test_unknown_key_is_named(tmp_path):
+    """A typo in a nested section fails with the full key path."""
+    path = write(tmp_path, "storage:\n  chroma:\n    prot: 9000\n")
+    with pytest.raises(ConfigError, match=r"storage\.chroma\.prot: unknown key"):
+        load_config(path)
+
+
+def test_unknown_section_is_named(tmp_path):
+    """An unknown top-level section is rejected by name."""
+    with pytest.raises(ConfigError, match=r"retreival: unknown key"):
+        load_config(write(tmp_path, "retreival:\n  k: 3\n"))
+
+
+def test_wrong_type_is_named(tmp_path):
+    """A value of the wrong type names its key."""
+    with pytest.raises(ConfigError, match=r"retrieval\.k: "):
+        load_config(write(tmp_path, "retrieval:\n  k: lots\n"))
+
+
+def test_out_of_range_value_is_rejected(tmp_path):
+    """Bounds are checked (a port above 65535)."""
+    with pytest.raises(ConfigError, match=r"storage\.chroma\.port"):
+        load_config(write(tmp_path, "storage:\n  chroma:\n    port: 70000\n"))
+
+
+def test_invalid_yaml_and_missing_file(tmp_path):
+    """Broken YAML and a missing file give clear errors."""
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        load_config(write(tmp_path, "storage: [unclosed\n"))
+    with pytest.raises(ConfigError, match="cannot read config file"):
+        load_config(tmp_path / "nope.yaml")
+
+
+def test_top_level_must_be_a_mapping(tmp_path):
+    """A YAML list at the top is refused."""
+    with pytest.raises(ConfigError, match="mapping"):
+        load_config(write(tmp_path, "- a\n- b\n"))
+
+
+def test_data_dir_relative_to_config_and_overridden(tmp_path, monkeypatch):
+    """A relative data_dir resolves against the config's folder; --data-dir overrides it against the cwd."""
+    path = write(tmp_path, "storage:\n  data_dir: mem\n")
+    assert load_config(path).storage.data_dir == tmp_path / "mem"
+    monkeypatch.chdir(tmp_path)
+    assert load_config(path, data_dir=Path("other")).storage.data_dir == tmp_path / "other"
+
+
+def test_settings_are_frozen():
+    """Settings cannot be changed after loading."""
+    settings = load_config(None)
+    with pytest.raises(ValueError, match="frozen"):
+        settings.retrieval.k = 3  # type: ignore[misc]
+
+
+def test_secrets_only_from_environment(monkeypatch):
+    """A secret is read from the named variable; unset, the error names it."""
+    monkeypatch.setenv("MB_TEST_KEY", "sk-123")
+    assert secret_from_env("MB_TEST_KEY", purpose="x") == "sk-123"
+    monkeypatch.delenv("MB_TEST_KEY")
+    with pytest.raises(ConfigError, match="MB_TEST_KEY"):
+        secret_from_env("MB_TEST_KEY", purpose="the llm")
+
+
+def test_secret_keys_are_not_accepted_in_yaml(tmp_path):
+    """There is no key for a secret value in the file: putting one there is an unknown key."""
+    with pytest.raises(ConfigError, match=r"llm\.api_key: unknown key"):
+        load_config(write(tmp_path, "llm:\n  api_key: sk-live\n"))

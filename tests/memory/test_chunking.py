@@ -1,0 +1,112 @@
+"""Chunking: file pieces stay within the token bound and cover the text; chat windows follow gaps and bounds."""
+
+from __future__ import annotations
+
+import itertools
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from memory.chunking import chat_windows, split_file_text
+from memory.extract import ExtractedText
+from memory.settings import ChunkingSettings
+from memory.tokens import count_tokens
+from tests.fakes import message
+
+WORDS = st.text(alphabet=st.characters(codec="utf-8", categories=["L", "N", "P", "Zs"]), min_size=1, max_size=12)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    paragraphs=st.lists(st.lists(WORDS, min_size=1, max_size=120).map(" ".join), min_size=1, max_size=12),
+    size=st.integers(min_value=24, max_value=300),
+    fmt=st.sampled_from(["text", "markdown", "table"]),
+)
+def test_file_pieces_never_exceed_the_bound_and_cover_every_word(paragraphs, size, fmt):
+    """Every piece is within file_chunk_tokens, and every word of the text appears in some piece."""
+    text = "\n\n".join(paragraphs)
+    chunking = ChunkingSettings(file_chunk_tokens=size, file_overlap_tokens=size // 5)
+    pieces = split_file_text(ExtractedText(text, fmt), chunking)
+    assert all(count_tokens(p) <= size for p in pieces)
+    joined = " ".join(pieces)
+    for word in text.split():
+        if len(word) > 3 and count_tokens(word) < size // 2:
+            assert word in joined
+
+
+def test_one_giant_word_is_cut_at_token_boundaries():
+    """A text with no separator at all is still bounded."""
+    pieces = split_file_text(ExtractedText("x" * 20000, "text"), ChunkingSettings(file_chunk_tokens=50))
+    assert len(pieces) > 1
+    assert all(count_tokens(p) <= 50 for p in pieces)
+
+
+def test_markdown_pieces_carry_their_heading_trail():
+    """A piece of a markdown section starts with the headings above it."""
+    text = "# Guide\n\nIntro words.\n\n## Deploys\n\n" + "The deploy key rotates on Fridays. " * 40
+    pieces = split_file_text(ExtractedText(text, "markdown"), ChunkingSettings(file_chunk_tokens=60))
+    deploy_pieces = [p for p in pieces if "rotates" in p]
+    assert len(deploy_pieces) > 1
+    assert all(p.startswith("Guide > Deploys\n") for p in deploy_pieces)
+
+
+def test_code_is_split_on_definitions():
+    """Python code splits at function boundaries rather than mid-function when it can."""
+    functions = [f"def f{i}(x):\n    return x + {i}\n" + "    # padding words here\n" * 6 for i in range(12)]
+    pieces = split_file_text(
+        ExtractedText("\n\n".join(functions), "code", "python"), ChunkingSettings(file_chunk_tokens=80)
+    )
+    assert all(p.lstrip().startswith("def ") for p in pieces)
+
+
+def test_chat_windows_break_at_time_gaps():
+    """A silence longer than chat_gap_minutes starts a new window, without overlap."""
+    messages = [message(0, "first"), message(1, "second"), message(200, "third", minutes=200)]
+    windows = chat_windows(messages, ChunkingSettings(chat_gap_minutes=30))
+    assert [w.message_ids for w in windows] == [("1000000", "1000001"), ("1000200",)]
+
+
+def test_chat_windows_are_token_bounded_and_carry_the_last_message():
+    """A full window ends within the bound; the next one repeats its last message so replies keep context."""
+    messages = [message(i, f"message number {i} " + "words " * 20) for i in range(12)]
+    windows = chat_windows(messages, ChunkingSettings(chat_window_tokens=90))
+    assert len(windows) > 2
+    assert all(w.tokens <= 90 for w in windows)
+    for earlier, later in itertools.pairwise(windows):
+        assert later.message_ids[0] == earlier.message_ids[-1]
+    covered = {mid for w in windows for mid in w.message_ids}
+    assert covered == {m.message_id for m in messages}
+
+
+def test_long_single_message_is_split_and_each_piece_cites_it():
+    """A message longer than the window bound becomes several chunks that all name it."""
+    windows = chat_windows([message(0, "lorem ipsum " * 400)], ChunkingSettings(chat_window_tokens=100))
+    assert len(windows) > 3
+    assert all(w.message_ids == ("1000000",) and w.tokens <= 100 for w in windows)
+    assert len({w.chunk_id for w in windows}) == len(windows)
+
+
+def test_windows_are_deterministic_and_independent_of_earlier_history():
+    """Re-windowing from a window's first message reproduces the same later windows (what edits rely on)."""
+    messages = [message(i, f"topic {i % 3} " + "chat " * (5 + i % 7)) for i in range(40)]
+    chunking = ChunkingSettings(chat_window_tokens=60)
+    full = chat_windows(messages, chunking)
+    assert [w.chunk_id for w in full] == [w.chunk_id for w in chat_windows(messages, chunking)]
+    start = full[3].message_ids[0]
+    index = next(i for i, m in enumerate(messages) if m.message_id == start)
+    assert [w.chunk_id for w in chat_windows(messages[index:], chunking)] == [w.chunk_id for w in full[3:]]
+
+
+def test_reply_quotes_the_message_it_answers():
+    """A reply's line quotes the start of the message it answers, even from another window."""
+    original = message(0, "should we use SQLite or Postgres for the index")
+    reply = message(90, "SQLite in WAL mode", minutes=90, reply_to=0)
+    windows = chat_windows([reply], ChunkingSettings(), context={original.message_id: original})
+    assert 'replying to user-u1: "should we use SQLite or Postgres' in windows[0].text
+    assert windows[0].message_ids == (reply.message_id,)
+
+
+def test_attachments_are_named_in_the_window():
+    """A message's files are listed in its line."""
+    windows = chat_windows([message(0, "see attached", attachments=("plan.pdf",))], ChunkingSettings())
+    assert "[attached: plan.pdf]" in windows[0].text

@@ -1,0 +1,122 @@
+"""Hybrid retrieval and packing: fusion, filters, de-duplication, neighbours, and a budget never exceeded."""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from memory import Hit, Memory, pack
+from memory.retrieval import _without_overlaps
+from memory.tokens import count_tokens
+from memory.types import Chunk
+from tests.conftest import make_settings
+from tests.fakes import HashEmbeddings, message
+
+
+def chunk(chunk_id: str, text: str, *, channel: str = "c", message_ids: tuple[str, ...] = ()) -> Chunk:
+    return Chunk(chunk_id=chunk_id, kind="chat", guild_id="g", channel_id=channel, record_id=f"chat:{channel}",
+                 position=0, start_key=chunk_id, text=text, tokens=count_tokens(text), message_ids=message_ids,
+                 author_ids=(), created_at=None, jump_url=None)  # fmt: skip
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    texts=st.lists(st.text(min_size=1, max_size=600), min_size=0, max_size=25),
+    budget=st.integers(min_value=0, max_value=800),
+    model=st.sampled_from([None, "gpt-4o", "gpt-4"]),
+)
+def test_packing_never_exceeds_the_budget(texts, budget, model):
+    """Whatever the hits, the packed passages' tokens (counted again independently) fit the budget."""
+    hits = [Hit(chunk(str(i), t), score=1.0 / (i + 1)) for i, t in enumerate(texts)]
+    packed = pack(hits, budget, model=model)
+    recount = [count_tokens(h.chunk.text, model) for h in packed.hits]
+    assert recount == packed.tokens
+    assert packed.total_tokens == sum(recount) <= budget
+
+
+def test_a_hit_that_does_not_fit_is_skipped_whole_not_cut():
+    """A big hit is left out entirely and a smaller, lower-ranked one still gets in."""
+    big = Hit(chunk("big", "word " * 500), score=0.9)
+    small = Hit(chunk("small", "short answer"), score=0.5)
+    packed = pack([big, small], budget=50)
+    assert [h.chunk.chunk_id for h in packed.hits] == ["small"]
+    assert packed.hits[0].chunk.text == "short answer"
+
+
+def test_max_hits_caps_the_count():
+    """max_hits stops packing after that many passages."""
+    hits = [Hit(chunk(str(i), f"text {i}"), score=1.0) for i in range(10)]
+    assert len(pack(hits, budget=10_000, max_hits=3).hits) == 3
+
+
+def test_windows_fully_covered_by_better_hits_are_dropped():
+    """A chat window whose messages all appear in better-ranked windows is a duplicate."""
+    hits = [
+        Hit(chunk("a", "x", message_ids=("1", "2", "3")), 0.9),
+        Hit(chunk("b", "y", message_ids=("2", "3")), 0.8),
+        Hit(chunk("c", "z", message_ids=("3", "4")), 0.7),
+        Hit(chunk("d", "w", channel="other", message_ids=("2", "3")), 0.6),
+    ]
+    assert [h.chunk.chunk_id for h in _without_overlaps(hits)] == ["a", "c", "d"]
+
+
+def test_keyword_only_match_is_found_by_the_lexical_half(tmp_path):
+    """A rare token found only by BM25 (dense weight zero) still ranks first."""
+    memory = Memory.open(make_settings(tmp_path / "d", retrieval={"dense_weight": 0.0}), embeddings=HashEmbeddings())
+    try:
+        memory.remember_messages([message(i * 60, f"general talk {i}", minutes=i * 60) for i in range(10)])
+        memory.remember_messages([message(900, "ticket XJ-4471 is blocked on review", minutes=900)])
+        hits = memory.search("XJ-4471", "g1").hits
+        assert "XJ-4471" in hits[0].chunk.text
+    finally:
+        memory.close()
+
+
+def test_both_searches_agreeing_rank_highest(memory):
+    """A chunk found by both dense and lexical search outranks chunks found by one only."""
+    memory.remember_messages([message(i * 60, text, minutes=i * 60) for i, text in enumerate([
+        "the quarterly budget review happens in march",
+        "budget",
+        "quarterly planning of the review board",
+    ])])  # fmt: skip
+    hits = memory.search("quarterly budget review", "g1").hits
+    assert hits[0].chunk.text.endswith("the quarterly budget review happens in march")
+    assert hits[0].score > hits[1].score
+
+
+def test_channel_filter_falls_back_to_chroma_when_the_allowed_channel_is_crowded_out(tmp_path):
+    """When other channels fill the unfiltered candidates, the allowed channel's hits are still found."""
+    settings = make_settings(tmp_path / "d", retrieval={"candidates": 5})
+    memory = Memory.open(settings, embeddings=HashEmbeddings())
+    try:
+        loud = [message(i * 60, "deploy pipeline status update", channel="loud", minutes=i * 60) for i in range(30)]
+        memory.remember_messages(loud)
+        memory.remember_messages([message(5000, "deploy pipeline notes", channel="quiet", minutes=5000)])
+        hits = memory.search("deploy pipeline status update", "g1", channels=["quiet"]).hits
+        assert [h.chunk.channel_id for h in hits] == ["quiet"]
+    finally:
+        memory.close()
+
+
+def test_neighbours_add_the_surrounding_windows(tmp_path):
+    """With neighbours=1 a chat hit brings the windows just before and after it, placed after it."""
+    memory = Memory.open(make_settings(tmp_path / "d", retrieval={"neighbours": 1}), embeddings=HashEmbeddings())
+    try:
+        texts = ["breakfast options", "the outage started at noon", "lunch options", "dinner plans"]
+        memory.remember_messages([message(i * 60, t, minutes=i * 60) for i, t in enumerate(texts)])
+        hits = memory.search("outage noon", "g1", k=1).hits
+        assert [h.chunk.text.split(": ", 1)[1] for h in hits] == [
+            "the outage started at noon", "breakfast options", "lunch options",
+        ]  # fmt: skip
+    finally:
+        memory.close()
+
+
+def test_vectors_without_a_record_are_ignored(memory):
+    """A vector left behind by an interrupted delete never surfaces as a hit."""
+    memory.remember_messages([message(0, "orphan candidate text")])
+    ids = memory.records.guild_chunk_ids("g1")
+    with memory.records.transaction() as db:
+        db.execute("DELETE FROM chunks")
+    assert memory.vectors.count("g1") == len(ids)
+    assert memory.search("orphan candidate text", "g1").hits == []
