@@ -75,6 +75,8 @@ def _parser() -> argparse.ArgumentParser:
     stats.add_argument("--guild", default=None)
     stats.add_argument("--json", action="store_true")
 
+    commands.add_parser("run", help="start the Discord bot (needs the token in DISCORD_TOKEN)")
+
     reindex = commands.add_parser("reindex", help="rebuild the vector index from SQLite (after a model change)")
     reindex.add_argument("--guild", default=None)
     reindex.add_argument("--json", action="store_true")
@@ -106,6 +108,13 @@ def main(argv: Sequence[str] | None = None, *, embeddings: Embeddings | None = N
 
 
 def _run(args: argparse.Namespace, settings: Settings, embeddings: Embeddings | None) -> int:
+    if args.command == "run":
+        import asyncio
+
+        from bot.run import run_bot
+
+        asyncio.run(run_bot(settings, embeddings=embeddings))
+        return 0
     if args.command == "search" and args.batch is None and not args.query:
         print("memorybot: error: search needs a QUERY or --batch FILE", file=sys.stderr)
         return 2

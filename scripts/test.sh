@@ -9,4 +9,5 @@ export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
 ruff check .
 ruff format --check .
 mypy
+hadolint Dockerfile
 python -m pytest "$@"

@@ -1,0 +1,31 @@
+# memorybot: the Discord bot, with the offline embedding model inside the image.
+# Build: docker build -t memorybot .
+# Run:   docker run -e DISCORD_TOKEN -e OPENAI_API_KEY -v memorybot-data:/data \
+#            -v "$PWD/config.yaml:/app/config.yaml:ro" memorybot
+
+FROM python:3.11-slim AS build
+ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+RUN python -m venv /opt/venv
+ENV PATH=/opt/venv/bin:$PATH
+# The CPU build of torch first: a plain requirement would pull the multi-GB CUDA build.
+RUN pip install --index-url https://download.pytorch.org/whl/cpu torch==2.13.0
+WORKDIR /src
+COPY pyproject.toml README.md ./
+COPY memory/ memory/
+COPY bot/ bot/
+RUN pip install .
+
+FROM python:3.11-slim
+RUN useradd --create-home --uid 10001 memorybot \
+    && mkdir /data \
+    && chown memorybot:memorybot /data
+COPY --from=build /opt/venv /opt/venv
+COPY config.yaml /app/config.yaml
+WORKDIR /app
+ENV PATH=/opt/venv/bin:$PATH \
+    HF_HUB_OFFLINE=1 \
+    TRANSFORMERS_OFFLINE=1 \
+    PYTHONUNBUFFERED=1
+USER 10001
+VOLUME ["/data"]
+CMD ["memorybot", "--config", "/app/config.yaml", "--data-dir", "/data", "run"]

@@ -1,0 +1,111 @@
+"""`MemoryBot`: the discord.py bot that holds the services, loads the cogs and syncs slash commands per guild."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import aiohttp
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.adapters import policy_ids
+from bot.answering import Answerer
+from bot.cogs.answers import Answers
+from bot.cogs.live import LiveMemory
+from bot.config import Settings
+from bot.ingestion import IngestionQueue
+from memory import Memory
+
+log = logging.getLogger(__name__)
+
+
+def make_intents() -> discord.Intents:
+    """Guilds, guild messages, message content (privileged) and members (privileged, for permission checks
+    on who else can read a public answer)."""
+    intents = discord.Intents.none()
+    intents.guilds = True
+    intents.guild_messages = True
+    intents.message_content = True
+    intents.members = True
+    return intents
+
+
+class MemoryBot(commands.Bot):
+    """The bot. Services come in through the constructor (see `bot.run`); nothing is global."""
+
+    def __init__(self, *, settings: Settings, memory: Memory, answerer: Answerer, **options: Any) -> None:  # noqa: ANN401
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=make_intents(),
+            # LLM output is untrusted: it must never ping anyone (@everyone, roles, users).
+            allowed_mentions=discord.AllowedMentions.none(),
+            # A long Discord rate limit is reported to the member instead of silently waiting.
+            max_ratelimit_timeout=30.0,
+            **options,
+        )
+        self.settings = settings
+        self.memory = memory
+        self.answerer = answerer
+        self.ingestion = IngestionQueue(memory)
+        self.http_session: aiohttp.ClientSession | None = None
+        self.enabled_channels = frozenset(settings.discord.enabled_channels)
+        self.synced_guilds: set[int] = set()
+        self.tree.on_error = self.on_app_command_error  # type: ignore[method-assign]
+
+    async def setup_hook(self) -> None:
+        """Start the ingestion worker, open the download session, load the cogs."""
+        self.http_session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=120))
+        self.ingestion.start()
+        await self.add_cog(LiveMemory(self))
+        await self.add_cog(Answers(self))
+
+    async def on_ready(self) -> None:
+        """Sync the slash commands to every guild so they appear at once (global sync can take an hour)."""
+        await asyncio.gather(*(self.sync_guild(guild) for guild in self.guilds))
+        log.info("ready as %s in %d guilds", self.user, len(self.guilds))
+
+    async def on_guild_join(self, guild: discord.Guild) -> None:
+        """A new guild gets the commands straight away."""
+        await self.sync_guild(guild)
+
+    async def sync_guild(self, guild: discord.Guild) -> None:
+        """Copy the global commands to one guild and sync them there."""
+        if guild.id in self.synced_guilds:
+            return
+        self.tree.copy_global_to(guild=guild)
+        try:
+            await self.tree.sync(guild=guild)
+            self.synced_guilds.add(guild.id)
+        except discord.HTTPException as e:
+            log.warning("could not sync commands to guild %s: %s", guild.id, e)
+
+    async def on_message(self, message: discord.Message) -> None:
+        """No prefix commands: the cogs' listeners handle messages."""
+
+    def is_enabled(self, channel: object) -> bool:
+        """Whether a channel is remembered: itself, its category, or (threads, forum posts) its parent is enabled."""
+        return any(channel_id in self.enabled_channels for channel_id in policy_ids(channel))
+
+    async def on_app_command_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
+        """One place where command errors become a short message to the member; the rest is logged."""
+        log.error("command %s failed", interaction.command and interaction.command.name, exc_info=error)
+        text = "Something went wrong on my side. Please try again later."
+        if isinstance(error, app_commands.CheckFailure):
+            text = str(error) or "You cannot use this command here."
+        try:
+            if interaction.response.is_done():
+                await interaction.followup.send(text, ephemeral=True)
+            else:
+                await interaction.response.send_message(text, ephemeral=True)
+        except discord.HTTPException:
+            log.warning("could not tell the member about the error")
+
+    async def close(self) -> None:
+        """Finish queued ingestion (so nothing acknowledged is lost), then disconnect."""
+        await self.ingestion.close()
+        if self.http_session is not None:
+            await self.http_session.close()
+        await super().close()

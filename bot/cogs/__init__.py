@@ -1,0 +1,1 @@
+"""The bot's cogs: live memory of channels, and answers (/ask, /search, mentions)."""

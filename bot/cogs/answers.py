@@ -1,0 +1,267 @@
+"""Answers: `/ask` and mentions stream a grounded answer with sources; `/search` lists passages. Who may see
+what is decided here: only channels the asker can read, and for a public answer only what its readers can."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import time
+from typing import TYPE_CHECKING, Protocol
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.adapters import audience_safe, readable_channels
+from bot.answering import AnswerError, Draft, Question
+from bot.prompts import Exchange, SourceLabel
+from bot.render import CURSOR, EDIT_INTERVAL_SECONDS, MAX_MESSAGE_CHARS, safe_links, sources_lines, split_message
+from memory import Hit, PackedContext
+
+if TYPE_CHECKING:
+    from bot.client import MemoryBot
+
+log = logging.getLogger(__name__)
+MAX_REPLY_CHAIN = 6  # earlier exchanges carried into the prompt from a reply chain
+PRIVATE_NOTICE = "🔒 I sent you the answer privately: it draws on channels that not everyone here can read."
+SEARCH_PREVIEW_CHARS = 300
+
+
+class ReplyTarget(Protocol):
+    """Somewhere an answer is written, edited as it streams, and continued in more messages if long."""
+
+    async def write(self, text: str) -> None: ...
+    async def add(self, text: str) -> None: ...
+
+
+class OriginalResponse:
+    """The deferred interaction response."""
+
+    def __init__(self, interaction: discord.Interaction) -> None:
+        self.interaction = interaction
+
+    async def write(self, text: str) -> None:
+        await self.interaction.edit_original_response(content=text)
+
+    async def add(self, text: str) -> None:
+        await self.interaction.followup.send(text, ephemeral=_is_ephemeral(self.interaction), suppress_embeds=True)
+
+
+class PrivateFollowup:
+    """An ephemeral followup: for answers that must not be shown to the whole channel."""
+
+    def __init__(self, interaction: discord.Interaction) -> None:
+        self.interaction = interaction
+        self.message: discord.WebhookMessage | None = None
+
+    async def write(self, text: str) -> None:
+        if self.message is None:
+            self.message = await self.interaction.followup.send(text, ephemeral=True, suppress_embeds=True, wait=True)
+        else:
+            await self.message.edit(content=text)
+
+    async def add(self, text: str) -> None:
+        await self.interaction.followup.send(text, ephemeral=True, suppress_embeds=True)
+
+
+class ChannelReply:
+    """A reply to a member's message (a mention, or a reply to one of the bot's answers)."""
+
+    def __init__(self, message: discord.Message) -> None:
+        self.question = message
+        self.message: discord.Message | None = None
+
+    async def write(self, text: str) -> None:
+        if self.message is None:
+            self.message = await self.question.reply(text, mention_author=False, suppress_embeds=True)
+        else:
+            await self.message.edit(content=text)
+
+    async def add(self, text: str) -> None:
+        await self.question.channel.send(text, suppress_embeds=True)
+
+
+def _is_ephemeral(interaction: discord.Interaction) -> bool:
+    return bool(getattr(interaction, "_memorybot_ephemeral", False))
+
+
+class Answers(commands.Cog):
+    """The question-answering commands and the mention listener."""
+
+    def __init__(self, bot: MemoryBot) -> None:
+        self.bot = bot
+
+    # --- commands -------------------------------------------------------------------------------------
+
+    @app_commands.command(name="ask")
+    @app_commands.guild_only()
+    async def ask(self, interaction: discord.Interaction, question: str, private: bool = False) -> None:
+        """Ask the server's memory a question; the answer cites its sources.
+
+        Args:
+            question: what you want to know
+            private: only you see the answer
+        """
+        interaction._memorybot_ephemeral = private  # type: ignore[attr-defined]
+        await interaction.response.defer(thinking=True, ephemeral=private)
+        member, guild = interaction.user, interaction.guild
+        if not isinstance(member, discord.Member) or guild is None:
+            await interaction.edit_original_response(content="Ask me in a server channel.")
+            return
+        channels = await self._readable(guild, member)
+        asked = self._question(guild, question, channels)
+        context = await self.bot.answerer.retrieve(asked)
+        target: ReplyTarget = OriginalResponse(interaction)
+        if not private and context.hits:
+            safe = set(audience_safe(guild, interaction.channel, _channels_of(context)))
+            if any(hit.chunk.channel_id not in safe for hit in context.hits):
+                await interaction.edit_original_response(content=PRIVATE_NOTICE)
+                target = PrivateFollowup(interaction)
+        await self._deliver(target, asked, context, guild)
+
+    @app_commands.command(name="search")
+    @app_commands.guild_only()
+    async def search(self, interaction: discord.Interaction, query: str) -> None:
+        """Search the server's memory: the best passages with links, no AI answer.
+
+        Args:
+            query: words or a question to look for
+        """
+        await interaction.response.defer(thinking=True, ephemeral=True)
+        member, guild = interaction.user, interaction.guild
+        if not isinstance(member, discord.Member) or guild is None:
+            await interaction.edit_original_response(content="Search from a server channel.")
+            return
+        channels = await self._readable(guild, member)
+        context = await self.bot.answerer.retrieve(self._question(guild, query, channels))
+        if not context.hits:
+            await interaction.edit_original_response(content="Nothing in memory matches that.")
+            return
+        lines = []
+        for number, hit in enumerate(context.hits, start=1):
+            url, where = self._label(guild, hit)
+            preview = hit.chunk.text
+            if len(preview) > SEARCH_PREVIEW_CHARS:
+                preview = preview[:SEARCH_PREVIEW_CHARS] + "…"
+            link = f" <{url}>" if url else ""
+            lines.append(f"**[{number}]** {where}{link}\n> " + preview.replace("\n", "\n> "))
+        parts = split_message("\n\n".join(lines))
+        await interaction.edit_original_response(content=parts[0])
+        for part in parts[1:]:
+            await interaction.followup.send(part, ephemeral=True, suppress_embeds=True)
+
+    # --- mentions and replies -------------------------------------------------------------------------
+
+    @commands.Cog.listener()
+    async def on_message(self, message: discord.Message) -> None:
+        """A mention of the bot, or a reply to one of its answers, is a question."""
+        me = self.bot.user
+        if me is None or message.author.bot or message.guild is None:
+            return
+        if not isinstance(message.author, discord.Member):
+            return
+        replied = await self._replied_message(message)
+        mentioned = me in message.mentions
+        if not mentioned and (replied is None or replied.author.id != me.id):
+            return
+        text = re.sub(rf"<@!?{me.id}>", "", message.content).strip()
+        if not text:
+            return
+        guild = message.guild
+        # A message in a channel is read by everyone there: only channels they can all read may be used.
+        channels = audience_safe(guild, message.channel, await self._readable(guild, message.author))
+        asked = self._question(guild, text, channels, history=await self._history(replied))
+        context = await self.bot.answerer.retrieve(asked)
+        async with message.channel.typing():
+            await self._deliver(ChannelReply(message), asked, context, guild)
+
+    async def _replied_message(self, message: discord.Message) -> discord.Message | None:
+        reference = message.reference
+        if reference is None or reference.message_id is None:
+            return None
+        if isinstance(reference.resolved, discord.Message):
+            return reference.resolved
+        try:
+            return await message.channel.fetch_message(reference.message_id)
+        except discord.HTTPException:
+            return None
+
+    async def _history(self, replied: discord.Message | None) -> list[Exchange]:
+        """Earlier question/answer pairs, oldest first, from the chain of replies ending at `replied`."""
+        me = self.bot.user
+        exchanges: list[Exchange] = []
+        current = replied
+        while current is not None and me is not None and current.author.id == me.id:
+            if len(exchanges) >= MAX_REPLY_CHAIN:
+                break
+            question = await self._replied_message(current)
+            if question is None:
+                break
+            answer = current.content.split("\n**Sources**", 1)[0]
+            exchanges.insert(0, Exchange(re.sub(rf"<@!?{me.id}>", "", question.content).strip(), answer))
+            current = await self._replied_message(question)
+        return exchanges
+
+    # --- shared ---------------------------------------------------------------------------------------
+
+    async def _readable(self, guild: discord.Guild, member: discord.Member) -> list[str]:
+        remembered = await asyncio.to_thread(self.bot.memory.records.channels, str(guild.id))
+        return readable_channels(guild, member, remembered)
+
+    def _question(
+        self, guild: discord.Guild, text: str, channels: list[str], history: list[Exchange] | None = None
+    ) -> Question:
+        return Question(text=text, guild_id=str(guild.id), guild_name=guild.name, channels=channels,
+                        history=history or [])  # fmt: skip
+
+    def _label(self, guild: discord.Guild, hit: Hit) -> tuple[str | None, str]:
+        """A source's jump link and a short 'where, who, when' description."""
+        chunk = hit.chunk
+        channel = guild.get_channel_or_thread(int(chunk.channel_id)) if chunk.channel_id.isdigit() else None
+        where = f"#{channel.name}" if channel is not None else f"channel {chunk.channel_id}"
+        when = (chunk.created_at or "")[:10]
+        if chunk.kind == "file":
+            return chunk.jump_url, f"{chunk.filename} in {where}, {when}".rstrip(", ")
+        return chunk.jump_url, f"{where}, {when}".rstrip(", ")
+
+    async def _deliver(
+        self, target: ReplyTarget, question: Question, context: PackedContext, guild: discord.Guild
+    ) -> None:
+        """Stream the answer into `target` with throttled edits, then the final text with its sources."""
+        labels = [self._label(guild, hit) for hit in context.hits]
+        prompt_labels = [
+            SourceLabel(where=where, who=", ".join(hit.chunk.author_ids), when=(hit.chunk.created_at or "")[:16])
+            for hit, (_, where) in zip(context.hits, labels, strict=True)
+        ]
+        allowed_urls = [url for url, _ in labels if url]
+        last_edit = 0.0
+        final: Draft | None = None
+        try:
+            async for draft in self.bot.answerer.stream(question, context, prompt_labels):
+                final = draft
+                now = time.monotonic()
+                if draft.generated and now - last_edit >= EDIT_INTERVAL_SECONDS:
+                    last_edit = now
+                    preview = safe_links(draft.text, allowed_urls)
+                    await target.write(preview[: MAX_MESSAGE_CHARS - len(CURSOR)] + CURSOR)
+        except AnswerError as e:
+            await target.write(f"⚠️ {e}")
+            return
+        if final is None:
+            return
+        text = safe_links(final.text, allowed_urls)
+        if final.cut_off:
+            text += "\n\n⚠️ The answer was cut off at the length limit."
+        if context.hits:
+            # Show the sources the answer cites; the extractive answer and an uncited answer show them all.
+            shown = final.used_sources or list(range(1, len(labels) + 1))
+            text += "\n\n" + sources_lines([(n, *labels[n - 1]) for n in shown])
+        parts = split_message(text)
+        await target.write(parts[0])
+        for part in parts[1:]:
+            await target.add(part)
+
+
+def _channels_of(context: PackedContext) -> list[str]:
+    return list(dict.fromkeys(hit.chunk.channel_id for hit in context.hits))

@@ -1,0 +1,96 @@
+"""Live memory: messages, edits, deletes and attachments of enabled channels flow into the ingestion queue."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+import aiohttp
+import discord
+from discord.ext import commands
+
+from bot.adapters import download_capped, file_document, is_remembered_kind, to_chat_message
+from bot.ingestion import Erase, Remember
+from memory import FileDocument
+
+if TYPE_CHECKING:
+    from bot.client import MemoryBot
+
+log = logging.getLogger(__name__)
+# Images, audio and video hold no text we can read; they are named in the message's line instead.
+UNREADABLE_PREFIXES = ("image/", "audio/", "video/")
+
+
+class LiveMemory(commands.Cog):
+    """Keeps memory in step with Discord. Raw events are used for edits and deletes so that messages
+    the client never cached (older than its cache, or sent while it was offline) count too."""
+
+    def __init__(self, bot: MemoryBot) -> None:
+        self.bot = bot
+        self.warned_empty_content = False
+
+    def _channel(self, channel_id: int) -> object | None:
+        return self.bot.get_channel(channel_id)
+
+    @commands.Cog.listener()
+    async def on_message(self, message: discord.Message) -> None:
+        """Remember a new message (and its files) from an enabled channel."""
+        await self._remember(message)
+
+    @commands.Cog.listener()
+    async def on_raw_message_edit(self, payload: discord.RawMessageUpdateEvent) -> None:
+        """Re-remember an edited message: its windows are re-chunked."""
+        await self._remember(payload.message, with_files=False)
+
+    @commands.Cog.listener()
+    async def on_raw_message_delete(self, payload: discord.RawMessageDeleteEvent) -> None:
+        """Erase a deleted message wherever it is remembered."""
+        if payload.guild_id is not None:
+            self.bot.ingestion.put(Erase(str(payload.guild_id), (str(payload.message_id),)))
+
+    @commands.Cog.listener()
+    async def on_raw_bulk_message_delete(self, payload: discord.RawBulkMessageDeleteEvent) -> None:
+        """Erase bulk-deleted messages."""
+        if payload.guild_id is not None:
+            self.bot.ingestion.put(Erase(str(payload.guild_id), tuple(str(i) for i in payload.message_ids)))
+
+    async def _remember(self, message: discord.Message, *, with_files: bool = True) -> None:
+        if message.guild is None or not is_remembered_kind(message) or not self.bot.is_enabled(message.channel):
+            return
+        if self.bot.user is not None and message.author.id == self.bot.user.id:
+            return
+        record = to_chat_message(message)
+        if record is None:
+            self._warn_if_content_missing(message)
+            return
+        files = []
+        if with_files:
+            for attachment in message.attachments:
+                document = await self._download(message, attachment)
+                if document is not None:
+                    files.append(document)
+        self.bot.ingestion.put(Remember(messages=(record,), files=tuple(files)))
+
+    async def _download(self, message: discord.Message, attachment: discord.Attachment) -> FileDocument | None:
+        limits = self.bot.settings.limits
+        if attachment.size > limits.max_file_bytes:  # refused before a single byte is downloaded
+            log.info("attachment %s skipped: %d bytes is over the limit", attachment.filename, attachment.size)
+            return None
+        if (attachment.content_type or "").startswith(UNREADABLE_PREFIXES):
+            return None
+        assert self.bot.http_session is not None  # noqa: S101  (opened in setup_hook)
+        try:
+            data = await download_capped(self.bot.http_session, attachment.url, limits.max_file_bytes)
+        except (aiohttp.ClientError, ValueError, TimeoutError) as e:
+            log.info("attachment %s skipped: %s", attachment.filename, e)
+            return None
+        return file_document(message, attachment, data)
+
+    def _warn_if_content_missing(self, message: discord.Message) -> None:
+        # Without the Message Content intent Discord sends empty messages; say so once, store nothing.
+        if not self.warned_empty_content and not message.content and not message.attachments and not message.embeds:
+            self.warned_empty_content = True
+            log.warning(
+                "a message arrived with no content: is the Message Content intent enabled for this bot "
+                "(Developer Portal > Bot > Privileged Gateway Intents)?"
+            )

@@ -1,0 +1,114 @@
+"""A single ordered queue between Discord events and the memory: batched, off the event loop, drained on close."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+
+from memory import ChatMessage, FileDocument, Memory
+
+log = logging.getLogger(__name__)
+BATCH_SIZE = 64
+BATCH_WAIT_SECONDS = 0.2  # gather a burst of messages into one embedding batch
+
+
+@dataclass(frozen=True, slots=True)
+class Remember:
+    """Messages (new or edited) and files to remember."""
+
+    messages: tuple[ChatMessage, ...] = ()
+    files: tuple[FileDocument, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Erase:
+    """Messages deleted in Discord."""
+
+    guild_id: str
+    message_ids: tuple[str, ...]
+
+
+Job = Remember | Erase
+
+
+class IngestionQueue:
+    """Applies jobs in arrival order (an edit never overtakes its create, a delete never precedes it),
+    merging consecutive `Remember` jobs into one batch. Slow work runs in a worker thread."""
+
+    def __init__(self, memory: Memory) -> None:
+        self._memory = memory
+        self._queue: asyncio.Queue[Job | None] = asyncio.Queue()
+        self._worker: asyncio.Task[None] | None = None
+        self._held: Job | None = None  # a job taken while batching that must wait for the next round
+        self.failures = 0
+
+    def start(self) -> None:
+        """Start the worker task."""
+        if self._worker is None:
+            self._worker = asyncio.create_task(self._run(), name="memorybot-ingestion")
+
+    def put(self, job: Job) -> None:
+        """Queue a job (never blocks the event loop)."""
+        self._queue.put_nowait(job)
+
+    async def idle(self) -> None:
+        """Wait until every queued job is done."""
+        await self._queue.join()
+
+    async def close(self) -> None:
+        """Finish every queued job, then stop the worker."""
+        if self._worker is None:
+            return
+        self._queue.put_nowait(None)
+        await self._worker
+        self._worker = None
+
+    async def _run(self) -> None:
+        while True:
+            job, self._held = (self._held, None) if self._held is not None else (await self._queue.get(), None)
+            if job is None:
+                self._queue.task_done()
+                return
+            batch = [job]
+            if isinstance(job, Remember):
+                batch += await self._more_remember_jobs()
+            try:
+                await asyncio.to_thread(self._apply, batch)
+            except Exception:  # one bad batch is logged and dropped; the queue keeps going
+                self.failures += 1
+                log.exception("ingestion of %d job(s) failed", len(batch))
+            finally:
+                for _ in batch:
+                    self._queue.task_done()
+
+    async def _more_remember_jobs(self) -> list[Job]:
+        """Consecutive `Remember` jobs that arrive within a short wait, up to a batch; the first other job
+        is held back so that order is kept."""
+        more: list[Job] = []
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + BATCH_WAIT_SECONDS
+        while len(more) < BATCH_SIZE:
+            try:
+                following = await asyncio.wait_for(self._queue.get(), max(0.0, deadline - loop.time()))
+            except TimeoutError:
+                break
+            if isinstance(following, Remember):
+                more.append(following)
+                continue
+            self._held = following  # processed next, before anything queued after it
+            break
+        return more
+
+    def _apply(self, batch: list[Job]) -> None:
+        for job in batch:
+            if isinstance(job, Erase):
+                self._memory.delete_messages(job.guild_id, list(job.message_ids))
+        messages = [m for job in batch if isinstance(job, Remember) for m in job.messages]
+        files = [f for job in batch if isinstance(job, Remember) for f in job.files]
+        if messages:
+            self._memory.remember_messages(messages)
+        if files:
+            report = self._memory.ingest_files(files)
+            for source, reason in report.skipped:
+                log.info("attachment %s skipped: %s", source, reason)

@@ -1,0 +1,89 @@
+"""Turns answers into Discord messages: parts of at most 2,000 characters, balanced code fences, safe links."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+
+MAX_MESSAGE_CHARS = 2000  # Discord refuses longer content with error 50035
+EDIT_INTERVAL_SECONDS = 1.0  # streamed edits at most this often: Discord rate-limits message edits
+CURSOR = " ▌"
+_URL = re.compile(r"<?(https?://[^\s<>()\[\]]+[^\s<>()\[\].,;:!?'\"])>?")
+_FENCE = re.compile(r"^(\s*)(```+)(\S*)", re.MULTILINE)
+
+
+def safe_links(text: str, allowed: Iterable[str]) -> str:
+    """Keep links that point at a source (wrapped in <> so Discord shows no preview); drop any other.
+
+    A model led astray by a poisoned passage could otherwise smuggle data out in a link, or a preview.
+    """
+    allowed_set = set(allowed)
+
+    def replace(match: re.Match[str]) -> str:
+        url = match.group(1)
+        return f"<{url}>" if url in allowed_set else "[link removed]"
+
+    return _URL.sub(replace, text)
+
+
+def _open_fence(text: str) -> str | None:
+    """The fence line (``` plus language) still open at the end of `text`, if any."""
+    opened: str | None = None
+    for match in _FENCE.finditer(text):
+        opened = None if opened is not None else match.group(2) + match.group(3)
+    return opened
+
+
+def _cut_point(text: str, limit: int) -> int:
+    """Where to cut `text` to at most `limit` characters: a paragraph, line or word break if there is one,
+    and never before a combining mark, joiner or variation selector (that would split a glyph)."""
+    window = text[:limit]
+    for separator in ("\n\n", "\n", " "):
+        index = window.rfind(separator)
+        if index > limit // 3:
+            return index + len(separator)
+    cut = limit
+    while cut > 1 and (
+        unicodedata.combining(text[cut]) or text[cut] in "\u200d\ufe0f\ufe0e" or text[cut - 1] == "\u200d"
+    ):
+        cut -= 1
+    return cut
+
+
+def split_message(text: str, limit: int = MAX_MESSAGE_CHARS) -> list[str]:
+    """Split text into parts of at most `limit` characters; a code block cut in two is closed at the end of
+    one part and reopened, with its language, at the start of the next."""
+    parts: list[str] = []
+    rest = text
+    reopen = ""
+    while rest:
+        rest = reopen + rest
+        if len(rest) <= limit and _open_fence(rest) is None:
+            parts.append(rest)
+            break
+        if len(rest) <= limit:
+            parts.append(rest + "\n```")
+            break
+        room = limit - 4  # keep space for a closing "\n```"
+        cut = _cut_point(rest, room)
+        part = rest[:cut].rstrip("\n")
+        fence = _open_fence(part)
+        if fence is not None:
+            part += "\n```"
+            reopen = fence + "\n"
+        else:
+            reopen = ""
+        parts.append(part)
+        rest = rest[cut:].lstrip("\n") if not reopen else rest[cut:]
+        if reopen and len(reopen) >= room:
+            reopen = "```\n"
+    return [p for p in parts if p.strip()]
+
+
+def sources_lines(sources: Sequence[tuple[int, str | None, str]]) -> str:
+    """The Sources list: `[n] where <jump link>`, one per (number, url, where), links without previews."""
+    lines = ["**Sources**"]
+    for number, url, where in sources:
+        lines.append(f"[{number}] {where} <{url}>" if url else f"[{number}] {where}")
+    return "\n".join(lines)
