@@ -55,29 +55,20 @@ def split_message(text: str, limit: int = MAX_MESSAGE_CHARS) -> list[str]:
     """Split text into parts of at most `limit` characters; a code block cut in two is closed at the end of
     one part and reopened, with its language, at the start of the next."""
     parts: list[str] = []
-    rest = text
+    rest = text.strip()
     reopen = ""
     while rest:
-        rest = reopen + rest
-        if len(rest) <= limit and _open_fence(rest) is None:
-            parts.append(rest)
+        candidate = reopen + rest
+        still_open = _open_fence(candidate) is not None
+        if len(candidate) + (4 if still_open else 0) <= limit:
+            parts.append(candidate + ("\n```" if still_open else ""))
             break
-        if len(rest) <= limit:
-            parts.append(rest + "\n```")
-            break
-        room = limit - 4  # keep space for a closing "\n```"
-        cut = _cut_point(rest, room)
-        part = rest[:cut].rstrip("\n")
-        fence = _open_fence(part)
-        if fence is not None:
-            part += "\n```"
-            reopen = fence + "\n"
-        else:
-            reopen = ""
-        parts.append(part)
-        rest = rest[cut:].lstrip("\n") if not reopen else rest[cut:]
-        if reopen and len(reopen) >= room:
-            reopen = "```\n"
+        cut = _cut_point(candidate, limit - 4)  # room for a closing "\n```"
+        head = candidate[:cut].rstrip()
+        fence = _open_fence(head)
+        reopen = f"{fence}\n" if fence is not None and len(fence) < limit // 4 else ""
+        parts.append(head + ("\n```" if fence is not None else ""))
+        rest = candidate[cut:].lstrip(" \n") if fence is None else candidate[cut:].lstrip("\n")
     return [p for p in parts if p.strip()]
 
 
