@@ -74,10 +74,14 @@ class Answerer:
         return max(0, min(self._settings.retrieval.max_context_tokens, room))
 
     async def retrieve(self, question: Question, *, budget: int | None = None) -> PackedContext:
-        """Search the allowed channels and pack the hits (off the event loop)."""
+        """Search the allowed channels and pack the hits (off the event loop).
+
+        A follow-up ("and after that?") says little on its own, so the previous question joins the query.
+        """
+        query = f"{question.history[-1].question} {question.text}" if question.history else question.text
         return await asyncio.to_thread(
             self._memory.search,
-            question.text,
+            query,
             question.guild_id,
             channels=list(question.channels),
             k=self._settings.retrieval.k,
