@@ -106,15 +106,13 @@ class Answerer:
         Raises:
             AnswerError: the model failed, timed out, or said nothing; nothing partial should be shown as whole.
         """
-        draft = Draft(context=context, generated=self._chat is not None)
         if not context.hits:
-            draft.text = NOTHING_FOUND
-            yield draft
+            yield Draft(context=context, generated=False, text=NOTHING_FOUND)
             return
         if self._chat is None:
-            draft.text = extractive_answer(question.text, context)
-            yield draft
+            yield Draft(context=context, generated=False, text=extractive_answer(question.text, context))
             return
+        draft = Draft(context=context, generated=True)
         llm = self._settings.llm
         system = system_prompt(question.guild_name, question.extra_instruction)
         history = trim_history(question.history, max(0, llm.context_window // 4), llm.model)

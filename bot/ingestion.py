@@ -29,6 +29,10 @@ class Erase:
     message_ids: tuple[str, ...]
 
 
+class Stop:
+    """Queued by `close`: everything queued before it is done first."""
+
+
 Job = Remember | Erase
 
 
@@ -38,9 +42,9 @@ class IngestionQueue:
 
     def __init__(self, memory: Memory) -> None:
         self._memory = memory
-        self._queue: asyncio.Queue[Job | None] = asyncio.Queue()
+        self._queue: asyncio.Queue[Job | Stop] = asyncio.Queue()
         self._worker: asyncio.Task[None] | None = None
-        self._held: Job | None = None  # a job taken while batching that must wait for the next round
+        self._held: Job | Stop | None = None  # taken while batching, it must wait for the next round
         self.failures = 0
 
     def start(self) -> None:
@@ -60,17 +64,17 @@ class IngestionQueue:
         """Finish every queued job, then stop the worker."""
         if self._worker is None:
             return
-        self._queue.put_nowait(None)
+        self._queue.put_nowait(Stop())
         await self._worker
         self._worker = None
 
     async def _run(self) -> None:
         while True:
             job, self._held = (self._held, None) if self._held is not None else (await self._queue.get(), None)
-            if job is None:
+            if isinstance(job, Stop):
                 self._queue.task_done()
                 return
-            batch = [job]
+            batch: list[Job] = [job]
             if isinstance(job, Remember):
                 batch += await self._more_remember_jobs()
             try:

@@ -29,6 +29,10 @@ MARKDOWN_SUFFIXES = {".md", ".markdown", ".rst", ".adoc"}
 # Types whose parsers are complex enough to be run in the sandboxed worker process.
 SANDBOXED_SUFFIXES = {".pdf", ".docx", ".html", ".htm", ".xhtml"}
 
+_HTML_HIDDEN = {"script", "style", "noscript", "template", "svg", "nav", "footer"}
+_HTML_BLOCKS = {"p", "div", "li", "tr", "pre", "blockquote", "br", "section", "article"}
+_HTML_HEADINGS = {f"h{level}": level for level in range(1, 7)}
+
 _SURROGATES = re.compile(r"[\ud800-\udfff]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 _BLANK_LINES = re.compile(r"\n[ \t]*\n(?:[ \t]*\n)+")
@@ -72,10 +76,19 @@ def decode_text(data: bytes) -> str:
         pass
     from charset_normalizer import from_bytes  # slow import, only for non-UTF-8 files
 
-    best = from_bytes(data).best()
+    matches = from_bytes(data)
+    best = matches.best()
     if best is None:
         msg = "not text (binary content or unknown encoding)"
         raise ExtractionError(msg)
+    # Short Western text is clean in many single-byte code pages ("café" is "cafй" in cp1251) and the detector's
+    # language score is noise on a few words (it chose cp775 for "Café naïve notes"): among the cleanest guesses
+    # prefer Windows-1252, a superset of Latin-1 and the commonest legacy encoding. Short Central European text
+    # can lose this tie (a few words of Polish); long text is not clean in cp1252 and keeps its own code page.
+    for match in matches:
+        if match.chaos == best.chaos and "cp1252" in match.could_be_from_charset:
+            best = match
+            break
     return _checked_text(str(best))
 
 
@@ -126,6 +139,9 @@ def extract_text(filename: str, data: bytes, limits: LimitSettings) -> Extracted
         raise
     except RecursionError as e:
         msg = "too deeply nested to read"
+        raise ExtractionError(msg) from e
+    except MemoryError as e:  # the sandbox reports its memory limit instead, seeing this as the cause
+        msg = "ran out of memory while reading it"
         raise ExtractionError(msg) from e
     except Exception as e:  # any parser failure on untrusted bytes becomes a clear per-file error
         msg = f"could not be read as {suffix or 'text'}: {type(e).__name__}: {e}"[:300]
@@ -216,17 +232,45 @@ def _docx_text(data: bytes, limits: LimitSettings) -> str:
 
 def _html_text(html: str) -> str:
     from bs4 import BeautifulSoup
+    from bs4.element import CData, NavigableString, Tag
 
     soup = BeautifulSoup(html, "html.parser")
-    for tag in soup(["script", "style", "noscript", "template", "svg", "nav", "footer"]):
-        tag.decompose()
-    for level in range(1, 7):
-        for heading in soup.find_all(f"h{level}"):
-            heading.replace_with(f"\n\n{'#' * level} {heading.get_text(' ', strip=True)}\n\n")
-    for block in soup.find_all(["p", "div", "li", "tr", "pre", "blockquote", "br", "section", "article"]):
-        block.append("\n")
-    text = soup.get_text()
-    return "\n".join(line.strip() for line in text.splitlines())
+    parts: list[str] = []
+    # One walk with an explicit stack instead of editing the tree: bs4's append and replace_with cost time in
+    # proportion to the nesting depth, which made 1 MB of nested <div>s take minutes. None marks a block's end.
+    stack: list[Any] = [soup]
+    while stack:
+        node = stack.pop()
+        if node is None:
+            parts.append("\n")
+        elif isinstance(node, Tag):
+            if node.name in _HTML_HIDDEN:
+                continue
+            level = _HTML_HEADINGS.get(node.name)
+            if level:
+                parts.append(f"\n\n{'#' * level} {' '.join(_html_strings(node))}\n\n")
+                continue
+            if node.name in _HTML_BLOCKS:
+                stack.append(None)
+            stack.extend(reversed(node.contents))
+        elif type(node) in (NavigableString, CData):  # not comments, doctypes or processing instructions
+            parts.append(str(node))
+    return "\n".join(line.strip() for line in "".join(parts).splitlines())
+
+
+def _html_strings(root: Any) -> list[str]:  # noqa: ANN401  (a bs4 Tag; bs4 is imported lazily)
+    from bs4.element import CData, NavigableString, Tag
+
+    strings: list[str] = []
+    stack: list[Any] = [root]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, Tag):
+            if node.name not in _HTML_HIDDEN:
+                stack.extend(reversed(node.contents))
+        elif type(node) in (NavigableString, CData) and node.strip():
+            strings.append(node.strip())
+    return strings
 
 
 def _csv_text(text: str, suffix: str) -> str:
@@ -267,4 +311,5 @@ def _flatten(value: Any, path: str, lines: list[str]) -> None:  # noqa: ANN401  
         for index, item in enumerate(value):
             _flatten(item, f"{path}[{index}]", lines)
     elif value is not None and value != "":
-        lines.append(f"{path}: {value}" if path else str(value))
+        text = json.dumps(value) if isinstance(value, bool) else str(value)  # true, as the file says, not True
+        lines.append(f"{path}: {text}" if path else text)

@@ -73,7 +73,7 @@ class LimitSettings(_Section):
     max_extracted_chars: int = Field(default=2_000_000, ge=1)
     max_archive_bytes: int = Field(default=100 * 1024 * 1024, ge=1)
     parse_timeout_seconds: float = Field(default=30.0, gt=0)
-    parse_memory_mb: int = Field(default=1024, ge=64)
+    parse_memory_mb: int = Field(default=1024, ge=128)  # the worker alone needs ~100 MB
 
 
 class MemorySettings(_Section):

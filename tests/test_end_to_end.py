@@ -9,8 +9,7 @@ import numpy as np
 import pytest
 
 from bot.cli import main
-from memory import Memory
-from memory.chunking import chunk_id
+from memory import Memory, read_chat_export
 from tests.conftest import REPO, files_containing, make_settings
 
 GUILD = "900000000000000001"
@@ -101,7 +100,13 @@ def test_forgetting_a_member_erases_their_words_from_disk(tmp_path, sample_dir, 
     assert files_containing(data, marker)
     argv = ["--config", str(REPO / "config.yaml"), "--data-dir", str(data), "forget", "--guild", GUILD, "--user", SAM]
     assert main([*argv, "--json"], embeddings=real_embeddings) == 0
-    assert json.loads(capsys.readouterr().out)["messages"] == 7
+    said = sum(
+        1
+        for path in (REPO / "samples" / "chat").glob("*.json")
+        for m in read_chat_export(path).messages
+        if m.author_id == SAM
+    )
+    assert json.loads(capsys.readouterr().out)["messages"] == said > 0
     assert files_containing(data, marker) == []
     assert files_containing(data, b"is that my docs PR") == []
 
@@ -118,4 +123,3 @@ def test_reingesting_the_sample_is_a_no_op(sample_dir, real_embeddings, capsys):
     chat_again = json.loads(capsys.readouterr().out)
     assert again["chunks_added"] == again["chunks_removed"] == 0 and again["chunks_unchanged"] > 0
     assert chat_again["chunks_added"] == chat_again["chunks_removed"] == 0 and chat_again["records"] == 0
-    assert chunk_id("a") == chunk_id("a")

@@ -38,14 +38,15 @@ class ReplyTarget(Protocol):
 class OriginalResponse:
     """The deferred interaction response."""
 
-    def __init__(self, interaction: discord.Interaction) -> None:
+    def __init__(self, interaction: discord.Interaction, *, ephemeral: bool) -> None:
         self.interaction = interaction
+        self.ephemeral = ephemeral
 
     async def write(self, text: str) -> None:
         await self.interaction.edit_original_response(content=text)
 
     async def add(self, text: str) -> None:
-        await self.interaction.followup.send(text, ephemeral=_is_ephemeral(self.interaction), suppress_embeds=True)
+        await self.interaction.followup.send(text, ephemeral=self.ephemeral, suppress_embeds=True)
 
 
 class PrivateFollowup:
@@ -82,10 +83,6 @@ class ChannelReply:
         await self.question.channel.send(text, suppress_embeds=True)
 
 
-def _is_ephemeral(interaction: discord.Interaction) -> bool:
-    return bool(getattr(interaction, "_memorybot_ephemeral", False))
-
-
 class Answers(commands.Cog):
     """The question-answering commands and the mention listener."""
 
@@ -103,7 +100,6 @@ class Answers(commands.Cog):
             question: what you want to know
             private: only you see the answer
         """
-        interaction._memorybot_ephemeral = private  # type: ignore[attr-defined]
         await interaction.response.defer(thinking=True, ephemeral=private)
         member, guild = interaction.user, interaction.guild
         if not isinstance(member, discord.Member) or guild is None:
@@ -112,7 +108,7 @@ class Answers(commands.Cog):
         channels = await self._readable(guild, member)
         asked = self._question(guild, question, channels)
         context = await self.bot.answerer.retrieve(asked)
-        target: ReplyTarget = OriginalResponse(interaction)
+        target: ReplyTarget = OriginalResponse(interaction, ephemeral=private)
         if not private and context.hits:
             safe = set(audience_safe(guild, interaction.channel, _channels_of(context)))
             if any(hit.chunk.channel_id not in safe for hit in context.hits):

@@ -69,3 +69,13 @@ async def test_close_finishes_queued_work():
         queue.put(Erase("g1", (str(i),)))
     await asyncio.wait_for(queue.close(), 5)
     assert [ids for _, ids in memory.calls] == [["0"], ["1"], ["2"]]
+
+
+async def test_close_right_after_a_message_does_not_hang():
+    """A close queued while a burst is being gathered still ends the worker, after the burst."""
+    memory = RecordingMemory()
+    queue = IngestionQueue(memory)  # type: ignore[arg-type]
+    queue.start()
+    queue.put(Remember(messages=(message(1, "last words"),)))
+    await asyncio.wait_for(queue.close(), 5)
+    assert memory.calls == [("remember", ["1000001"])]

@@ -35,7 +35,7 @@ def test_parts_fit_discord_and_keep_fences_balanced(lines):
     assert all(0 < len(p) <= 2000 for p in parts)
     if fences_balanced(text):
         assert all(fences_balanced(p) for p in parts)
-    assert squeeze("".join(parts)) == squeeze(text)  # only fences and whitespace are added or dropped
+    assert squeeze("\n".join(parts)) == squeeze(text)  # only fences and whitespace are added or dropped
 
 
 def test_a_3000_character_answer_arrives_in_two_valid_parts():
