@@ -117,15 +117,18 @@ _MIGRATIONS: dict[int, str] = {
     CREATE TABLE stale_windows (
         guild_id TEXT NOT NULL, channel_id TEXT NOT NULL, start_key TEXT NOT NULL, PRIMARY KEY (guild_id, channel_id)
     );
+    -- guild_id is indexed too, so that a query can be confined to one guild inside FTS5 itself.
     CREATE VIRTUAL TABLE chunks_fts USING fts5 (
-        text, filename, content='chunks', content_rowid='rowid', tokenize='porter unicode61 remove_diacritics 2'
+        text, filename, guild_id, content='chunks', content_rowid='rowid',
+        tokenize='porter unicode61 remove_diacritics 2'
     );
     CREATE TRIGGER chunks_fts_insert AFTER INSERT ON chunks BEGIN
-        INSERT INTO chunks_fts (rowid, text, filename) VALUES (new.rowid, new.text, coalesce(new.filename, ''));
+        INSERT INTO chunks_fts (rowid, text, filename, guild_id)
+        VALUES (new.rowid, new.text, coalesce(new.filename, ''), new.guild_id);
     END;
     CREATE TRIGGER chunks_fts_delete AFTER DELETE ON chunks BEGIN
-        INSERT INTO chunks_fts (chunks_fts, rowid, text, filename)
-        VALUES ('delete', old.rowid, old.text, coalesce(old.filename, ''));
+        INSERT INTO chunks_fts (chunks_fts, rowid, text, filename, guild_id)
+        VALUES ('delete', old.rowid, old.text, coalesce(old.filename, ''), old.guild_id);
         DELETE FROM chunk_messages WHERE chunk_id = old.chunk_id;
     END;
     """,
@@ -407,12 +410,21 @@ class RecordStore:
     def keyword_search(
         self, guild_id: str, query: str, *, channels: Sequence[str] | None, limit: int
     ) -> list[tuple[str, float]]:
-        """BM25 over the FTS5 index: (chunk id, bm25) best first, for chunks of this guild (and channels)."""
+        """BM25 over the FTS5 index: (chunk id, bm25) best first, for chunks of this guild (and channels).
+
+        Terms found in a large share of the guild's chunks are dropped first: they barely change the
+        ranking, and scoring every chunk that holds them made a search at 100k chunks cost ~75 ms.
+        """
         terms = [t for t in _words(query) if t not in _STOPWORDS] or _words(query)
         if not terms:
             return []
-        match = " OR ".join(f'"{t}"' for t in terms[:32])
-        sql = """SELECT c.chunk_id, bm25(chunks_fts) AS rank FROM chunks_fts JOIN chunks c ON c.rowid = chunks_fts.rowid
+        scope = f'guild_id:"{_quote(guild_id)}"'
+        terms = self._selective(scope, terms[:32])
+        alternatives = " OR ".join(f'"{t}"' for t in terms)
+        match = f"{scope} AND ({alternatives})"
+        # Column weights: text 1, file name 0.5, guild id 0 (it is in every match).
+        sql = """SELECT c.chunk_id, bm25(chunks_fts, 1.0, 0.5, 0.0) AS rank
+                 FROM chunks_fts JOIN chunks c ON c.rowid = chunks_fts.rowid
                  WHERE chunks_fts MATCH ? AND c.guild_id = ?"""
         params: list[object] = [match, guild_id]
         if channels is not None:
@@ -421,6 +433,20 @@ class RecordStore:
         sql += " ORDER BY rank LIMIT ?"
         params.append(limit)
         return [(str(row[0]), float(row[1])) for row in self._query(sql, params)]
+
+    def _selective(self, scope: str, terms: list[str]) -> list[str]:
+        """The terms that occur in at most ~5% of the index (counting stops early), or all if none does."""
+        rows = self._query("SELECT max(rowid) FROM chunks")
+        ceiling = max(200, int(rows[0][0] or 0) // 20)
+        kept = []
+        for term in terms:
+            found = self._query(
+                "SELECT count(*) FROM (SELECT rowid FROM chunks_fts WHERE chunks_fts MATCH ? LIMIT ?)",
+                (f'{scope} AND "{term}"', ceiling + 1),
+            )
+            if int(found[0][0]) <= ceiling:
+                kept.append(term)
+        return kept or terms
 
     # --- files ----------------------------------------------------------------------------------------
 
@@ -572,6 +598,11 @@ def _batches(items: Sequence[str], size: int) -> Iterator[list[str]]:
     items = list(items)
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+def _quote(value: str) -> str:
+    """A value made safe inside an FTS5 string literal."""
+    return value.replace('"', '""')
 
 
 def _words(text: str) -> list[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from memory.records import RecordStore
@@ -74,8 +75,11 @@ class Retriever:
             fused[chunk_id] = fused.get(chunk_id, 0.0) + settings.lexical_weight / (RRF_K + rank + 1)
         similarity = dict(dense)
         missing = [chunk_id for chunk_id in fused if chunk_id not in similarity]
-        for chunk_id, vector in self._vectors.vectors(guild_id, missing).items():
-            similarity[chunk_id] = sum(a * b for a, b in zip(query_vector, vector, strict=True))
+        stored = self._vectors.vectors(guild_id, missing)
+        if stored:
+            ids = list(stored)
+            scores = np.asarray([stored[i] for i in ids]) @ np.asarray(query_vector)
+            similarity.update(zip(ids, scores.tolist(), strict=True))
         chunks = self._records.chunks(list(fused))  # vectors without a record (an interrupted delete) drop out
         ranked = sorted(
             (Hit(chunks[i], round(score, 6), similarity.get(i)) for i, score in fused.items() if i in chunks),

@@ -41,6 +41,7 @@ class VectorIndex:
         self._embeddings = embeddings
         self._model = model
         self._stores: dict[str, Any] = {}
+        self._collections: dict[str, Any] = {}  # looked up once: in http mode each lookup is a round trip
 
     def _store(self, guild_id: str) -> Any:  # noqa: ANN401
         """The langchain-chroma store of a guild, created with cosine space and always our embedder
@@ -58,8 +59,10 @@ class VectorIndex:
         return self._stores[guild_id]
 
     def _collection(self, guild_id: str) -> Any:  # noqa: ANN401
-        self._store(guild_id)
-        return self._client.get_collection(collection_name(guild_id))
+        if guild_id not in self._collections:
+            self._store(guild_id)
+            self._collections[guild_id] = self._client.get_collection(collection_name(guild_id))
+        return self._collections[guild_id]
 
     def upsert(self, guild_id: str, chunks: Sequence[Chunk], vectors: Sequence[Sequence[float]]) -> None:
         """Write vectors for chunks (idempotent: ids are deterministic)."""
@@ -80,6 +83,7 @@ class VectorIndex:
     def drop_guild(self, guild_id: str) -> None:
         """Delete a guild's whole collection."""
         self._stores.pop(guild_id, None)
+        self._collections.pop(guild_id, None)
         existing = {getattr(c, "name", c) for c in self._client.list_collections()}
         if collection_name(guild_id) in existing:
             self._client.delete_collection(collection_name(guild_id))
