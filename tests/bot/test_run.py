@@ -1,0 +1,99 @@
+"""`memorybot run`: the composition root against the fake Discord, as a real process and in-process."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+
+import pytest
+
+from bot.run import StartupError, run_bot
+from memory.lock import DataDirLock
+from tests.bot.conftest import seed, wait_until, world_settings
+from tests.conftest import REPO
+from tests.fakediscord import FakeDiscord
+from tests.fakeopenai import FakeOpenAI
+from tests.fakes import HashEmbeddings
+
+
+@pytest.fixture
+async def fakes():
+    discord_fake, llm = FakeDiscord(), FakeOpenAI()
+    await discord_fake.start()
+    await llm.start()
+    yield discord_fake, llm
+    await llm.stop()
+    await discord_fake.stop()
+
+
+async def test_refused_privileged_intents_name_the_portal_switch(tmp_path, monkeypatch):
+    """If Discord refuses the intents, start-up fails with a message naming the Developer Portal switches."""
+    fake, llm = FakeDiscord(privileged_intents_allowed=False), FakeOpenAI()
+    await fake.start()
+    await llm.start()
+    try:
+        settings = world_settings(fake, llm, seed(fake), tmp_path / "data")
+        monkeypatch.setenv("DISCORD_TOKEN", fake.token)
+        with pytest.raises(StartupError, match="MESSAGE CONTENT INTENT"):
+            await asyncio.wait_for(run_bot(settings, embeddings=HashEmbeddings()), 30)
+        DataDirLock(tmp_path / "data").acquire()  # the store was closed and unlocked on the way out
+    finally:
+        await llm.stop()
+        await fake.stop()
+
+
+async def test_a_refused_token_is_a_clear_startup_error(fakes, tmp_path, monkeypatch):
+    """A wrong token fails start-up with a message naming the token variable."""
+    fake, llm = fakes
+    settings = world_settings(fake, llm, seed(fake), tmp_path / "data")
+    monkeypatch.setenv("DISCORD_TOKEN", "wrong-token")
+    with pytest.raises(StartupError, match="DISCORD_TOKEN"):
+        await asyncio.wait_for(run_bot(settings, embeddings=HashEmbeddings()), 30)
+
+
+async def test_memorybot_run_process_remembers_answers_and_stops_cleanly(fakes, tmp_path):
+    """The real `memorybot run` process syncs its commands, remembers a message, answers /search with it,
+    and on SIGTERM finishes its work, exits 0 and releases the data directory."""
+    fake, llm = fakes
+    ids = seed(fake)
+    settings = world_settings(fake, llm, ids, tmp_path / "data")
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        "discord:\n"
+        f"  api_base_url: {fake.api_base}\n  gateway_url: {fake.gateway_url}\n"
+        f"  enabled_channels: {settings.discord.enabled_channels!r}\n"
+        f"storage:\n  data_dir: {tmp_path / 'data'}\n",
+        encoding="utf-8",
+    )
+    env = {**os.environ, "DISCORD_TOKEN": fake.token, "HF_HUB_OFFLINE": "1"}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "--config", str(config), "run", cwd=REPO, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        await wait_until(lambda: {"ask", "search"} <= {c["name"] for c in fake.commands.get(ids["guild"], [])}, 90)
+        await fake.user_sends_message(ids["general"], ids["alice"], "the on-call phone number is in the vault")
+        shown = ""
+        for _ in range(40):  # the message is remembered shortly after it is sent
+            interaction = await fake.user_runs_slash_command(
+                ids["guild"], ids["general"], ids["bob"], "search", {"query": "on-call phone number"}
+            )
+            await interaction.wait_done(timeout=30)
+            await asyncio.sleep(0.3)
+            shown = (interaction.original or {}).get("content", "")
+            if "vault" in shown:
+                break
+            await asyncio.sleep(0.5)
+        assert "on-call phone number is in the vault" in shown
+        process.send_signal(signal.SIGTERM)
+        code = await asyncio.wait_for(process.wait(), 30)
+        assert code == 0
+        DataDirLock(tmp_path / "data").acquire()
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+        stderr = (await process.stderr.read()).decode(errors="replace") if process.stderr else ""
+        print(stderr[-3000:])
