@@ -63,9 +63,11 @@ class Memory:
         embeddings: Embeddings,
         identity: str,
         lock: DataDirLock | None = None,
+        owns_index: bool = False,
     ) -> None:
         self.settings = settings
         self.identity = identity  # the embedding model's name, stored with the index
+        self._owns_index = owns_index  # close the Chroma client too (it was made here, not passed in)
         self.records = records
         self.vectors = vectors
         self.embeddings = embeddings
@@ -113,6 +115,7 @@ class Memory:
             return cls(
                 settings, records=records, vectors=VectorIndex(client, embedder, identity), embeddings=embedder,
                 identity=identity, lock=lock,
+                owns_index=chroma_client is None and settings.storage.chroma.mode == "embedded",
             )  # fmt: skip
         except BaseException:
             if records is not None:
@@ -123,6 +126,8 @@ class Memory:
     def close(self) -> None:
         """Stop the parser worker, close SQLite, release the data directory."""
         self._sandbox.close()
+        if self._owns_index:
+            self.vectors.close()  # an embedded client holds chroma.sqlite3 and the index files open
         self.records.close()
         if self._lock is not None:
             self._lock.release()

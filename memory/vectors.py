@@ -64,6 +64,14 @@ class VectorIndex:
             self._collections[guild_id] = self._client.get_collection(collection_name(guild_id))
         return self._collections[guild_id]
 
+    def close(self) -> None:
+        """Release the client's files and connections."""
+        self._stores.clear()
+        self._collections.clear()
+        close = getattr(self._client, "close", None)
+        if callable(close):
+            close()
+
     def upsert(self, guild_id: str, chunks: Sequence[Chunk], vectors: Sequence[Sequence[float]]) -> None:
         """Write vectors for chunks (idempotent: ids are deterministic)."""
         if not chunks:

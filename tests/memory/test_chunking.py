@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -29,9 +30,10 @@ def test_file_pieces_never_exceed_the_bound_and_cover_every_word(paragraphs, siz
     pieces = split_file_text(ExtractedText(text, fmt), chunking)
     assert all(count_tokens(p) <= size for p in pieces)
     joined = " ".join(pieces)
-    for word in text.split():
-        if len(word) > 3 and count_tokens(word) < size // 2:
-            assert word in joined
+    for token in text.split():
+        if count_tokens(token) < size // 2:  # a blob longer than that may be cut anywhere
+            # separators like "; " may fall between a word and its punctuation, so compare the word itself
+            assert all(word in joined for word in re.findall(r"\w+", token) if len(word) > 3)
 
 
 def test_one_giant_word_is_cut_at_token_boundaries():

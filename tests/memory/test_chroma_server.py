@@ -1,0 +1,257 @@
+"""Memorybot against a real Chroma server (`chroma run` on 127.0.0.1) with `storage.chroma.mode: http`."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from memory import FileDocument, Memory, MemorySettings
+from memory.vectors import collection_name
+from tests.conftest import make_settings
+from tests.fakes import HashEmbeddings, message
+
+START_TIMEOUT = 60.0
+STOP_TIMEOUT = 10.0
+
+
+@dataclass(frozen=True)
+class ChromaServer:
+    host: str
+    port: int
+    path: Path
+    process: subprocess.Popen[bytes]
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _server_env() -> dict[str, str]:
+    """The environment of the server: no telemetry of any kind, so it never reaches for the network."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}  # no OpenTelemetry exporter
+    # The server itself (Rust) has no product telemetry; ANONYMIZED_TELEMETRY is chromadb's switch for Python.
+    env.update(ANONYMIZED_TELEMETRY="False", NO_COLOR="1")
+    return env
+
+
+def _heartbeat(host: str, port: int) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://{host}:{port}/api/v2/heartbeat", timeout=2) as response:
+            return response.status == 200
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+@pytest.fixture(scope="module", autouse=True)
+def no_pooled_connections() -> Iterator[None]:
+    """Clients of this module keep no idle connection: chromadb 1.5.9 never closes its httpx pool (not even in
+    `Client.close()`), so pooled sockets would surface as ResourceWarnings, which this project makes errors."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CHROMA_HTTP_MAX_KEEPALIVE_CONNECTIONS", "0")  # read by chromadb's `Settings`
+        yield
+
+
+@pytest.fixture(scope="module")
+def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChromaServer]:
+    """A `chroma run` subprocess on a free local port, persisting to a temporary directory."""
+    executable = Path(sys.executable).parent / ("chroma.exe" if os.name == "nt" else "chroma")
+    if not executable.exists():
+        pytest.fail(f"the chroma CLI is not installed next to {sys.executable} (expected {executable})")
+    root = tmp_path_factory.mktemp("chroma-server")
+    host, port = "127.0.0.1", _free_port()
+    stdout, stderr = (root / "stdout.log").open("wb"), (root / "stderr.log").open("wb")
+    command = [str(executable), "run", "--path", str(root / "db"), "--host", host, "--port", str(port)]
+    process = subprocess.Popen(command, stdout=stdout, stderr=stderr, stdin=subprocess.DEVNULL, env=_server_env())
+    server = ChromaServer(host, port, root / "db", process)
+    try:
+        deadline = time.monotonic() + START_TIMEOUT
+        while not _heartbeat(host, port):
+            if process.poll() is not None or time.monotonic() > deadline:
+                heartbeat = f"its heartbeat http://{host}:{port}/api/v2/heartbeat"
+                if process.poll() is not None:
+                    why = f"exited with code {process.returncode} before answering {heartbeat}"
+                else:
+                    why = f"did not answer {heartbeat} within {START_TIMEOUT:.0f} s"
+                log = (root / "stderr.log").read_text(errors="replace")[-4000:]
+                out = (root / "stdout.log").read_text(errors="replace")[-2000:]
+                output = f"--- stderr ---\n{log}\n--- stdout ---\n{out}"
+                pytest.fail(f"the Chroma server `{' '.join(command)}` {why}\n{output}")
+            time.sleep(0.1)
+        yield server
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=STOP_TIMEOUT)
+        stdout.close()
+        stderr.close()
+
+
+@pytest.fixture
+def settings(tmp_path: Path, chroma_server: ChromaServer) -> MemorySettings:
+    """Settings in http mode pointing at the test server, with a data dir of this test's own."""
+    chroma = {"mode": "http", "host": chroma_server.host, "port": chroma_server.port}
+    return make_settings(tmp_path / "data", storage={"data_dir": str(tmp_path / "data"), "chroma": chroma})
+
+
+@pytest.fixture
+def embeddings() -> HashEmbeddings:
+    return HashEmbeddings()
+
+
+@pytest.fixture
+def memory(settings: MemorySettings, embeddings: HashEmbeddings) -> Iterator[Memory]:
+    memory = Memory.open(settings, embeddings=embeddings)
+    yield memory
+    memory.close()
+
+
+@pytest.fixture
+def server(chroma_server: ChromaServer) -> Iterator[Any]:
+    """A client of our own on the server, to look at what is stored there independently of the Memory."""
+    import chromadb
+    from chromadb.config import Settings
+
+    quiet = Settings(anonymized_telemetry=False)
+    client = chromadb.HttpClient(host=chroma_server.host, port=chroma_server.port, settings=quiet)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def guild() -> str:
+    """A guild id of this test only: all tests share one server, and must not share its collections."""
+    return f"g-{uuid.uuid4().hex[:12]}"
+
+
+def doc(name: str, text: str, guild: str, channel: str = "docs") -> FileDocument:
+    return FileDocument(guild_id=guild, channel_id=channel, source=f"/src/{name}", filename=name, data=text.encode())
+
+
+def found(memory: Memory, query: str, guild: str) -> str:
+    return "\n".join(h.chunk.text for h in memory.search(query, guild, k=50).hits)
+
+
+def collections_on(server: Any) -> set[str]:
+    return {getattr(c, "name", c) for c in server.list_collections()}
+
+
+def test_messages_and_files_are_remembered_and_found_through_the_server(memory, embeddings, server, guild):
+    """Messages and files go to the server's collection and search finds them by their vectors there."""
+    messages = [message(i, f"line {i} about the PELICAN rollout", guild=guild) for i in range(5)]
+    chat = memory.remember_messages(messages)
+    files = memory.ingest_files([doc("runbook.md", "# Deploys\n\nThe deploy key rotates on FRIDAYS.", guild)])
+    assert chat.records == 5 and chat.chunks_added >= 1
+    assert files.records == 1 and files.chunks_added >= 1 and not files.skipped
+    chunk_ids = set(memory.records.guild_chunk_ids(guild))
+    remote = server.get_collection(collection_name(guild))
+    assert remote.count() == len(chunk_ids) == chat.chunks_added + files.chunks_added
+    assert set(remote.get(include=[])["ids"]) == chunk_ids
+    assert "PELICAN" in found(memory, "PELICAN rollout", guild)
+    assert "FRIDAYS" in found(memory, "deploy key FRIDAYS", guild)
+    # The dense side on its own (a query answered by the server) ranks the file chunk first.
+    file_chunk = next(c for c in memory.records.chunks(list(chunk_ids)).values() if c.kind == "file")
+    nearest = memory.vectors.query(guild, embeddings.embed_query("The deploy key rotates on FRIDAYS"), k=1)
+    assert nearest[0][0] == file_chunk.chunk_id and nearest[0][1] > 0.5
+    hits = memory.search("deploy key FRIDAYS", guild, k=5).hits
+    assert hits[0].chunk.chunk_id == file_chunk.chunk_id and hits[0].similarity is not None
+
+
+def test_two_guilds_get_two_collections_on_the_server_and_never_see_each_other(memory, server, guild):
+    """Each guild has its own collection on the server and a search in one never returns the other's text."""
+    other = f"{guild}-other"
+    memory.remember_messages([message(1, "the AARDVARK budget is approved", guild=guild)])
+    memory.remember_messages([message(1, "the BADGER budget is rejected", guild=other)])
+    names = collections_on(server)
+    assert {collection_name(guild), collection_name(other)} <= names
+    assert collection_name(guild) != collection_name(other)
+    assert server.get_collection(collection_name(guild)).count() == 1
+    assert server.get_collection(collection_name(other)).count() == 1
+    assert "AARDVARK" in found(memory, "budget AARDVARK BADGER", guild)
+    assert "BADGER" not in found(memory, "budget AARDVARK BADGER", guild)
+    assert "BADGER" in found(memory, "budget AARDVARK BADGER", other)
+    assert "AARDVARK" not in found(memory, "budget AARDVARK BADGER", other)
+    ours = set(server.get_collection(collection_name(guild)).get(include=[])["ids"])
+    theirs = set(server.get_collection(collection_name(other)).get(include=[])["ids"])
+    assert ours == set(memory.records.guild_chunk_ids(guild))
+    assert theirs == set(memory.records.guild_chunk_ids(other))
+    assert not ours & theirs
+
+
+def test_forgetting_a_guild_drops_its_collection_on_the_server(memory, server, guild):
+    """Forgetting a whole guild deletes its collection on the server and leaves another guild's alone."""
+    other = f"{guild}-kept"
+    memory.remember_messages([message(1, "the OCELOT plan", guild=guild), message(2, "the OCELOT date", guild=guild)])
+    memory.ingest_files([doc("ocelot.txt", "OCELOT notes", guild)])
+    memory.remember_messages([message(1, "the HERON plan", guild=other)])
+    assert collection_name(guild) in collections_on(server)
+    report = memory.forget(guild)
+    assert report.messages == 2 and report.files == 1 and report.chunks >= 2
+    names = collections_on(server)
+    assert collection_name(guild) not in names
+    assert collection_name(other) in names and server.get_collection(collection_name(other)).count() == 1
+    assert found(memory, "OCELOT plan", guild) == ""
+    assert "HERON" in found(memory, "HERON plan", other)
+    # The guild can be remembered again afterwards: a fresh collection is created on the server.
+    memory.remember_messages([message(3, "the OCELOT returns", guild=guild)])
+    assert server.get_collection(collection_name(guild)).count() == 1
+    assert "returns" in found(memory, "OCELOT returns", guild)
+
+
+def test_reindex_rebuilds_the_vectors_on_the_server(memory, embeddings, server, guild):
+    """Reindex replaces the guild's collection on the server with one that holds every chunk's fresh vector."""
+    memory.remember_messages([message(i, f"line {i} of the WALRUS thread", guild=guild) for i in range(3)])
+    memory.ingest_files([doc("walrus.md", "# Walrus\n\nThe WALRUS migration is due in May.", guild)])
+    chunk_ids = sorted(memory.records.guild_chunk_ids(guild))
+    before = server.get_collection(collection_name(guild))
+    before.delete(ids=chunk_ids[:1])  # damage the server's copy: reindex must restore it
+    assert before.count() == len(chunk_ids) - 1
+    embedded = embeddings.texts_embedded
+    total = memory.reindex(guild)
+    after = server.get_collection(collection_name(guild))
+    assert total == len(chunk_ids)
+    assert embeddings.texts_embedded - embedded == len(chunk_ids)
+    assert after.id != before.id  # dropped and created again on the server
+    assert after.count() == len(chunk_ids)
+    stored = after.get(ids=chunk_ids, include=["embeddings"])
+    chunks = memory.records.chunks(chunk_ids)
+    for chunk_id, vector in zip(stored["ids"], stored["embeddings"], strict=True):
+        text = chunks[chunk_id].text
+        expected = embeddings.embed_documents([f"walrus.md\n{text}" if chunks[chunk_id].kind == "file" else text])[0]
+        assert [round(float(x), 5) for x in vector] == [round(x, 5) for x in expected]
+    assert (after.metadata or {}).get("embedding_model") == embeddings.identity
+    assert "WALRUS migration" in found(memory, "WALRUS migration May", guild)
+
+
+def test_the_vectors_live_on_the_server_not_in_the_data_dir(settings, embeddings, server, chroma_server, guild):
+    """In http mode the data dir holds no `chroma/` folder; the vectors are on the server and survive a reopen."""
+    data_dir = Path(settings.storage.data_dir)
+    with Memory.open(settings, embeddings=embeddings) as memory:
+        memory.remember_messages([message(1, "the QUOKKA launch is on Tuesday", guild=guild)])
+        memory.ingest_files([doc("quokka.txt", "QUOKKA checklist: tickets, docs, rollback.", guild)])
+        count = len(memory.records.guild_chunk_ids(guild))
+    assert data_dir.is_dir() and (data_dir / "memory.sqlite3").is_file()
+    assert not (data_dir / "chroma").exists()
+    assert not list(data_dir.rglob("chroma.sqlite3"))
+    assert list(chroma_server.path.rglob("chroma.sqlite3"))  # the server persists under its own --path
+    assert server.get_collection(collection_name(guild)).count() == count == 2
+    with Memory.open(settings, embeddings=embeddings) as memory:  # a reopen reads the vectors back from the server
+        assert memory.stats(guild)["guilds"][guild]["vectors"] == 2
+        assert "QUOKKA launch" in found(memory, "QUOKKA launch Tuesday", guild)
+    assert not (data_dir / "chroma").exists()
