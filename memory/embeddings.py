@@ -113,9 +113,11 @@ def make_embeddings(settings: EmbeddingSettings) -> Embeddings:
     """
     if settings.provider == "local":
         return LocalEmbeddings(settings)
+    import httpx
     from langchain_openai import OpenAIEmbeddings
 
-    kwargs: dict[str, Any] = {}
+    # Our own HTTP client, so that `close_embeddings` can release its connections.
+    kwargs: dict[str, Any] = {"http_client": httpx.Client(timeout=60.0)}
     if settings.base_url:
         kwargs["base_url"] = settings.base_url
     return OpenAIEmbeddings(
@@ -127,3 +129,11 @@ def make_embeddings(settings: EmbeddingSettings) -> Embeddings:
         max_retries=3,
         **kwargs,
     )
+
+
+def close_embeddings(embeddings: Embeddings) -> None:
+    """Release what an embedder holds open (the OpenAI provider's HTTP connections)."""
+    client = getattr(embeddings, "http_client", None)
+    close = getattr(client, "close", None)
+    if callable(close):
+        close()

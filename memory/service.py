@@ -16,7 +16,7 @@ from langchain_core.embeddings import Embeddings
 
 from memory.answer import extractive_answer
 from memory.chunking import chat_windows, chunk_id, content_hash, file_chunks, sort_key, split_file_text
-from memory.embeddings import make_embeddings, model_identity
+from memory.embeddings import close_embeddings, make_embeddings, model_identity
 from memory.errors import EmbeddingError, EmbeddingModelMismatchError, ExtractionError
 from memory.extract import SANDBOXED_SUFFIXES, extract_text, suffix_of
 from memory.lock import DataDirLock
@@ -64,10 +64,12 @@ class Memory:
         identity: str,
         lock: DataDirLock | None = None,
         owns_index: bool = False,
+        owns_embeddings: bool = False,
     ) -> None:
         self.settings = settings
         self.identity = identity  # the embedding model's name, stored with the index
         self._owns_index = owns_index  # close the Chroma client too (it was made here, not passed in)
+        self._owns_embeddings = owns_embeddings
         self.records = records
         self.vectors = vectors
         self.embeddings = embeddings
@@ -116,6 +118,7 @@ class Memory:
                 settings, records=records, vectors=VectorIndex(client, embedder, identity), embeddings=embedder,
                 identity=identity, lock=lock,
                 owns_index=chroma_client is None and settings.storage.chroma.mode == "embedded",
+                owns_embeddings=embeddings is None,
             )  # fmt: skip
         except BaseException:
             if records is not None:
@@ -128,6 +131,8 @@ class Memory:
         self._sandbox.close()
         if self._owns_index:
             self.vectors.close()  # an embedded client holds chroma.sqlite3 and the index files open
+        if self._owns_embeddings:
+            close_embeddings(self.embeddings)
         self.records.close()
         if self._lock is not None:
             self._lock.release()
