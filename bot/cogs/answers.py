@@ -100,14 +100,14 @@ class Answers(commands.Cog):
             question: what you want to know
             private: only you see the answer
         """
-        await interaction.response.defer(thinking=True, ephemeral=private)
         member, guild = interaction.user, interaction.guild
         if not isinstance(member, discord.Member) or guild is None:
-            await interaction.edit_original_response(content="Ask me in a server channel.")
+            await interaction.response.send_message("Ask me in a server channel.", ephemeral=True)
             return
-        channels = await self._readable(guild, member)
-        asked = self._question(guild, question, channels)
-        context = await self.bot.answerer.retrieve(asked)
+        # Retrieval starts at once and runs while the defer travels to Discord (a round trip saved).
+        retrieval = asyncio.create_task(self._retrieve(guild, member, question))
+        await interaction.response.defer(thinking=True, ephemeral=private)
+        asked, context = await retrieval
         target: ReplyTarget = OriginalResponse(interaction, ephemeral=private)
         if not private and context.hits:
             safe = set(audience_safe(guild, interaction.channel, _channels_of(context)))
@@ -124,13 +124,13 @@ class Answers(commands.Cog):
         Args:
             query: words or a question to look for
         """
-        await interaction.response.defer(thinking=True, ephemeral=True)
         member, guild = interaction.user, interaction.guild
         if not isinstance(member, discord.Member) or guild is None:
-            await interaction.edit_original_response(content="Search from a server channel.")
+            await interaction.response.send_message("Search from a server channel.", ephemeral=True)
             return
-        channels = await self._readable(guild, member)
-        context = await self.bot.answerer.retrieve(self._question(guild, query, channels))
+        retrieval = asyncio.create_task(self._retrieve(guild, member, query))
+        await interaction.response.defer(thinking=True, ephemeral=True)
+        _, context = await retrieval
         if not context.hits:
             await interaction.edit_original_response(content="Nothing in memory matches that.")
             return
@@ -200,6 +200,13 @@ class Answers(commands.Cog):
         return exchanges
 
     # --- shared ---------------------------------------------------------------------------------------
+
+    async def _retrieve(
+        self, guild: discord.Guild, member: discord.Member, text: str
+    ) -> tuple[Question, PackedContext]:
+        """Search only the channels the member can read now."""
+        asked = self._question(guild, text, await self._readable(guild, member))
+        return asked, await self.bot.answerer.retrieve(asked)
 
     async def _readable(self, guild: discord.Guild, member: discord.Member) -> list[str]:
         remembered = await asyncio.to_thread(self.bot.memory.records.channels, str(guild.id))
