@@ -20,7 +20,7 @@ import pytest
 from memory import FileDocument, Memory, MemorySettings
 from memory.vectors import collection_name
 from tests.conftest import make_settings
-from tests.fakes import HashEmbeddings, message
+from tests.fakes import message
 
 START_TIMEOUT = 60.0
 STOP_TIMEOUT = 10.0
@@ -110,16 +110,7 @@ def settings(tmp_path: Path, chroma_server: ChromaServer) -> MemorySettings:
     return make_settings(tmp_path / "data", storage={"data_dir": str(tmp_path / "data"), "chroma": chroma})
 
 
-@pytest.fixture
-def embeddings() -> HashEmbeddings:
-    return HashEmbeddings()
-
-
-@pytest.fixture
-def memory(settings: MemorySettings, embeddings: HashEmbeddings) -> Iterator[Memory]:
-    memory = Memory.open(settings, embeddings=embeddings)
-    yield memory
-    memory.close()
+# `embeddings` and `memory` come from tests/conftest.py; `memory` picks up the http-mode `settings` above.
 
 
 @pytest.fixture
