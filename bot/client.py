@@ -15,6 +15,7 @@ from bot.adapters import policy_ids
 from bot.answering import Answerer
 from bot.cogs.answers import Answers
 from bot.cogs.live import LiveMemory
+from bot.cogs.privacy import Privacy
 from bot.config import Settings
 from bot.ingestion import IngestionQueue
 from memory import Memory
@@ -61,6 +62,7 @@ class MemoryBot(commands.Bot):
         self.ingestion.start()
         await self.add_cog(LiveMemory(self))
         await self.add_cog(Answers(self))
+        await self.add_cog(Privacy(self))
 
     async def on_ready(self) -> None:
         """Sync the slash commands to every guild so they appear at once (global sync can take an hour)."""

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from memory.types import ChatMessage, Chunk
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 _STOPWORDS = frozenset(
     [
         "a",
@@ -131,6 +131,10 @@ _MIGRATIONS: dict[int, str] = {
         VALUES ('delete', old.rowid, old.text, coalesce(old.filename, ''), old.guild_id);
         DELETE FROM chunk_messages WHERE chunk_id = old.chunk_id;
     END;
+    """,
+    # Members who asked not to be remembered; a user id, not per guild, as opting out covers every guild.
+    2: """
+    CREATE TABLE opt_outs (user_id TEXT PRIMARY KEY, since TEXT NOT NULL);
     """,
 }
 
@@ -493,6 +497,69 @@ class RecordStore:
             for batch in _batches(record_ids, 500):
                 db.execute(f"DELETE FROM files WHERE record_id IN ({','.join('?' * len(batch))})", batch)
         return removed
+
+    # --- members' privacy -----------------------------------------------------------------------------
+
+    def add_opt_out(self, user_id: str, since: str) -> None:
+        """Record that a user is not to be remembered (an earlier opt-out keeps its date)."""
+        with self.transaction() as db:
+            db.execute("INSERT OR IGNORE INTO opt_outs VALUES (?, ?)", (user_id, since))
+
+    def remove_opt_out(self, user_id: str) -> bool:
+        """Forget a user's opt-out; return whether there was one."""
+        with self.transaction() as db:
+            return db.execute("DELETE FROM opt_outs WHERE user_id = ?", (user_id,)).rowcount > 0
+
+    def opted_out(self, user_ids: Iterable[str]) -> set[str]:
+        """Which of these users opted out."""
+        found: set[str] = set()
+        for batch in _batches(list(dict.fromkeys(user_ids)), 500):
+            rows = self._query(f"SELECT user_id FROM opt_outs WHERE user_id IN ({','.join('?' * len(batch))})", batch)
+            found.update(str(row[0]) for row in rows)
+        return found
+
+    def opt_out_since(self, user_id: str) -> str | None:
+        """When a user opted out, or None if they did not."""
+        rows = self._query("SELECT since FROM opt_outs WHERE user_id = ?", (user_id,))
+        return str(rows[0][0]) if rows else None
+
+    def author_guilds(self, user_id: str) -> list[str]:
+        """Guilds that hold messages or files by this user."""
+        rows = self._query(
+            "SELECT guild_id FROM messages WHERE author_id = ? UNION SELECT guild_id FROM files WHERE author_id = ?",
+            (user_id, user_id),
+        )
+        return sorted(str(row[0]) for row in rows)
+
+    def author_summary(self, user_id: str) -> list[dict[str, object]]:
+        """Per guild and channel: a user's message count, file names and first/last dates."""
+        places: dict[tuple[str, str], dict[str, object]] = {}
+
+        def place(guild_id: str, channel_id: str) -> dict[str, object]:
+            blank: dict[str, object] = {"messages": 0, "files": [], "first": None, "last": None}
+            return places.setdefault((guild_id, channel_id), {"guild_id": guild_id, "channel_id": channel_id} | blank)
+
+        for row in self._query(
+            """SELECT guild_id, channel_id, count(*), min(created_at), max(created_at) FROM messages
+               WHERE author_id = ? GROUP BY 1, 2""",
+            (user_id,),
+        ):
+            entry = place(str(row[0]), str(row[1]))
+            entry |= {"messages": int(row[2]), "first": row[3], "last": row[4]}
+        for row in self._query(
+            "SELECT guild_id, channel_id, filename, created_at FROM files WHERE author_id = ? ORDER BY created_at",
+            (user_id,),
+        ):
+            entry = place(str(row[0]), str(row[1]))
+            files = entry["files"]
+            assert isinstance(files, list)  # noqa: S101
+            files.append(str(row[2]))
+            when = row[3]
+            if when is not None:
+                first, last = entry["first"], entry["last"]
+                entry["first"] = when if first is None or str(when) < str(first) else first
+                entry["last"] = when if last is None or str(when) > str(last) else last
+        return [places[key] for key in sorted(places)]
 
     # --- whole guilds, stats, erasure -----------------------------------------------------------------
 

@@ -30,6 +30,7 @@ from memory.vectors import VectorIndex, make_chroma_client
 log = logging.getLogger(__name__)
 Progress = Callable[[int], None]
 DB_NAME = "memory.sqlite3"
+OPTED_OUT = "its author opted out of being remembered"
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,7 +154,14 @@ class Memory:
         started = time.monotonic()
         report = IngestReport()
         pending: list[Chunk] = []
+        documents = list(documents)
+        refused = self.records.opted_out(d.author_id for d in documents if d.author_id is not None)
         for document in documents:
+            if document.author_id in refused:
+                report.skipped.append((document.source, OPTED_OUT))
+                if progress:
+                    progress(1)
+                continue
             try:
                 added, removed, unchanged = self._store_file(document)
             except ExtractionError as e:
@@ -213,7 +221,9 @@ class Memory:
     def remember_messages(self, messages: Sequence[ChatMessage], *, progress: Progress | None = None) -> IngestReport:
         """Remember new or edited chat messages: unchanged ones are skipped, changed channels re-windowed."""
         started = time.monotonic()
-        keyed = [(m, sort_key(m), _message_hash(m)) for m in messages]
+        refused = self.records.opted_out(m.author_id for m in messages)
+        skipped = [(f"message {m.message_id}", OPTED_OUT) for m in messages if m.author_id in refused]
+        keyed = [(m, sort_key(m), _message_hash(m)) for m in messages if m.author_id not in refused]
         anchors: dict[tuple[str, str], str] = {}
         by_channel: dict[tuple[str, str], list[tuple[ChatMessage, str, str]]] = defaultdict(list)
         for item in keyed:
@@ -226,6 +236,7 @@ class Memory:
         changed = self.records.save_messages(keyed, anchors)
         report = self.rebuild_stale_windows(progress=progress)
         report.records = len(changed)
+        report.skipped.extend(skipped)
         report.seconds = time.monotonic() - started
         return report
 
@@ -396,6 +407,49 @@ class Memory:
         return ForgetReport(
             messages=result.messages, files=len(file_ids) + result.files, chunks=result.chunks + len(removed)
         )
+
+    # --- members' privacy -----------------------------------------------------------------------------
+
+    def opt_out(self, user_id: str) -> None:
+        """Remember nothing more of this user, in any guild (what is held already stays: see
+        `forget_user_everywhere`)."""
+        self.records.add_opt_out(user_id, datetime.now(UTC).isoformat(timespec="seconds"))
+
+    def opt_in(self, user_id: str) -> bool:
+        """Remember this user again from now on; return whether they had opted out."""
+        return self.records.remove_opt_out(user_id)
+
+    def is_opted_out(self, user_id: str) -> bool:
+        """Whether this user opted out."""
+        return self.records.opt_out_since(user_id) is not None
+
+    def forget_user_everywhere(self, user_id: str) -> ForgetReport:
+        """Erase every message and uploaded file of a user, in every guild."""
+        messages = files = chunks = 0
+        for guild_id in self.records.author_guilds(user_id):
+            report = self.forget(guild_id, user_id=user_id)
+            messages, files, chunks = messages + report.messages, files + report.files, chunks + report.chunks
+        return ForgetReport(messages=messages, files=files, chunks=chunks)
+
+    def user_data(self, user_id: str) -> dict[str, Any]:
+        """What is held about a user: per guild and channel, the message count, file names and first/last
+        dates; and whether (since when) they opted out."""
+        guilds: dict[str, dict[str, Any]] = {}
+        for entry in self.records.author_summary(user_id):
+            guild = guilds.setdefault(str(entry["guild_id"]), {"messages": 0, "files": 0, "channels": {}})
+            files = entry["files"]
+            assert isinstance(files, list)  # noqa: S101
+            guild["messages"] += entry["messages"]
+            guild["files"] += len(files)
+            guild["channels"][str(entry["channel_id"])] = {
+                "messages": entry["messages"], "files": files, "first": entry["first"], "last": entry["last"],
+            }  # fmt: skip
+        since = self.records.opt_out_since(user_id)
+        return {
+            "user_id": user_id, "opted_out": since is not None, "opted_out_since": since,
+            "messages": sum(g["messages"] for g in guilds.values()), "files": sum(g["files"] for g in guilds.values()),
+            "guilds": guilds,
+        }  # fmt: skip
 
     def reindex(self, guild_id: str | None = None, *, progress: Progress | None = None) -> int:
         """Rebuild the vector index from SQLite with the configured model; return how many chunks."""

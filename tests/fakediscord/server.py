@@ -1068,7 +1068,9 @@ class FakeDiscord:
         old = {(c["name"], c.get("type", 1)): c["id"] for c in self.commands.get(scope, [])}
         stored = []
         for body in rec.json:
-            if not re.fullmatch(r"[-_\w]{1,32}", body.get("name", "")) or len(body.get("description") or "") > 100:
+            # Slash command names are lower-case words; context menu names (types 2 and 3) may hold spaces.
+            name_rule = r"[-_\w]{1,32}" if body.get("type", 1) == 1 else r"[-_\w ]{1,32}"
+            if not re.fullmatch(name_rule, body.get("name", "")) or len(body.get("description") or "") > 100:
                 raise _form_error("name", "APPLICATION_COMMAND_INVALID_NAME", "Invalid command name or description")
             ids = {
                 "id": old.get((body["name"], body.get("type", 1))) or self._snowflake(),
