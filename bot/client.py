@@ -13,6 +13,7 @@ from discord.ext import commands
 
 from bot.adapters import policy_ids
 from bot.answering import Answerer
+from bot.cogs.admin import Admin
 from bot.cogs.answers import Answers
 from bot.cogs.live import LiveMemory
 from bot.cogs.privacy import Privacy
@@ -54,15 +55,21 @@ class MemoryBot(commands.Bot):
         self.http_session: aiohttp.ClientSession | None = None
         self.enabled_channels = frozenset(settings.discord.enabled_channels)
         self.synced_guilds: set[int] = set()
+        # Admins' per-guild policies from SQLite (guild id -> channel or category id -> remembered), read on
+        # every message, so held in memory: loaded once at startup, refreshed by `/memory enable|disable`.
+        self.channel_policies: dict[str, dict[str, bool]] = {}
         self.tree.on_error = self.on_app_command_error  # type: ignore[method-assign]
 
     async def setup_hook(self) -> None:
         """Start the ingestion worker, open the download session, load the cogs."""
         self.http_session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=120))
         self.ingestion.start()
+        # Before connecting, so the first message is already judged by the admins' policies.
+        self.channel_policies = await asyncio.to_thread(self.memory.all_channel_policies)
         await self.add_cog(LiveMemory(self))
         await self.add_cog(Answers(self))
         await self.add_cog(Privacy(self))
+        await self.add_cog(Admin(self))
 
     async def on_ready(self) -> None:
         """Sync the slash commands to every guild so they appear at once (global sync can take an hour)."""
@@ -88,8 +95,20 @@ class MemoryBot(commands.Bot):
         """No prefix commands: the cogs' listeners handle messages."""
 
     def is_enabled(self, channel: object) -> bool:
-        """Whether a channel is remembered: itself, its category, or (threads, forum posts) its parent is enabled."""
-        return any(channel_id in self.enabled_channels for channel_id in policy_ids(channel))
+        """Whether a channel is remembered. The nearest policy an admin set in this guild wins (the channel
+        itself, then a thread's parent, then the category); without one, `discord.enabled_channels` decides."""
+        ids = policy_ids(channel)
+        guild = getattr(channel, "guild", None)
+        policies = self.channel_policies.get(str(guild.id), {}) if guild is not None else {}
+        for channel_id in ids:
+            if channel_id in policies:
+                return policies[channel_id]
+        return any(channel_id in self.enabled_channels for channel_id in ids)
+
+    async def set_channel_policy(self, guild_id: int, channel_id: int, remembered: bool) -> None:
+        """Store an admin's policy for a channel or category and refresh the guild's cached policies."""
+        await asyncio.to_thread(self.memory.set_channel_policy, str(guild_id), str(channel_id), remembered)
+        self.channel_policies[str(guild_id)] = await asyncio.to_thread(self.memory.channel_policies, str(guild_id))
 
     async def on_app_command_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
         """One place where command errors become a short message to the member; the rest is logged."""

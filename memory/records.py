@@ -12,7 +12,7 @@ from pathlib import Path
 
 from memory.types import ChatMessage, Chunk
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 _STOPWORDS = frozenset(
     [
         "a",
@@ -135,6 +135,13 @@ _MIGRATIONS: dict[int, str] = {
     # Members who asked not to be remembered; a user id, not per guild, as opting out covers every guild.
     2: """
     CREATE TABLE opt_outs (user_id TEXT PRIMARY KEY, since TEXT NOT NULL);
+    """,
+    # Per-guild channel policies set by admins from Discord; a row overrides config.yaml for that channel
+    # or category, and no row means the config default applies.
+    3: """
+    CREATE TABLE channel_policies (
+        guild_id TEXT, channel_id TEXT, remembered INTEGER NOT NULL, PRIMARY KEY (guild_id, channel_id)
+    );
     """,
 }
 
@@ -560,6 +567,35 @@ class RecordStore:
                 entry["first"] = when if first is None or str(when) < str(first) else first
                 entry["last"] = when if last is None or str(when) > str(last) else last
         return [places[key] for key in sorted(places)]
+
+    # --- per-guild channel policies -------------------------------------------------------------------
+
+    def set_channel_policy(self, guild_id: str, channel_id: str, remembered: bool) -> None:
+        """Record whether a channel (or category) of a guild is remembered, replacing any earlier policy."""
+        with self.transaction() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO channel_policies VALUES (?, ?, ?)", (guild_id, channel_id, int(remembered))
+            )
+
+    def clear_channel_policy(self, guild_id: str, channel_id: str) -> bool:
+        """Drop a channel's policy (the config default applies again); return whether there was one."""
+        with self.transaction() as db:
+            cursor = db.execute(
+                "DELETE FROM channel_policies WHERE guild_id = ? AND channel_id = ?", (guild_id, channel_id)
+            )
+            return cursor.rowcount > 0
+
+    def channel_policies(self, guild_id: str) -> dict[str, bool]:
+        """A guild's explicit channel policies: channel or category id -> remembered."""
+        rows = self._query("SELECT channel_id, remembered FROM channel_policies WHERE guild_id = ?", (guild_id,))
+        return {str(row[0]): bool(row[1]) for row in rows}
+
+    def all_channel_policies(self) -> dict[str, dict[str, bool]]:
+        """Every guild's explicit channel policies: guild id -> channel or category id -> remembered."""
+        policies: dict[str, dict[str, bool]] = {}
+        for row in self._query("SELECT guild_id, channel_id, remembered FROM channel_policies"):
+            policies.setdefault(str(row[0]), {})[str(row[1])] = bool(row[2])
+        return policies
 
     # --- whole guilds, stats, erasure -----------------------------------------------------------------
 

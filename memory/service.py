@@ -423,6 +423,24 @@ class Memory:
         """Whether this user opted out."""
         return self.records.opt_out_since(user_id) is not None
 
+    # --- per-guild channel policies -------------------------------------------------------------------
+
+    def set_channel_policy(self, guild_id: str, channel_id: str, remembered: bool) -> None:
+        """Remember (or not) a channel or category of a guild from now on; what is held already stays."""
+        self.records.set_channel_policy(guild_id, channel_id, remembered)
+
+    def clear_channel_policy(self, guild_id: str, channel_id: str) -> bool:
+        """Let the configured default decide for a channel again; return whether it had a policy."""
+        return self.records.clear_channel_policy(guild_id, channel_id)
+
+    def channel_policies(self, guild_id: str) -> dict[str, bool]:
+        """A guild's explicit channel policies: channel or category id -> remembered."""
+        return self.records.channel_policies(guild_id)
+
+    def all_channel_policies(self) -> dict[str, dict[str, bool]]:
+        """Every guild's explicit channel policies (one query, for a cache loaded at startup)."""
+        return self.records.all_channel_policies()
+
     def forget_user_everywhere(self, user_id: str) -> ForgetReport:
         """Erase every message and uploaded file of a user, in every guild."""
         messages = files = chunks = 0

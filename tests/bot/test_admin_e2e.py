@@ -1,0 +1,103 @@
+"""End to end: `/memory enable|disable|channels` for admins, refused for other members, overriding config."""
+
+from __future__ import annotations
+
+from tests.bot.conftest import all_text
+from tests.fakediscord import MANAGE_GUILD
+
+
+def remembered(world) -> str:
+    """All chunk text the memory holds for the guild."""
+    ids = world.memory.records.guild_chunk_ids(world["guild"])
+    return "\n".join(c.text for c in world.memory.records.chunks(ids).values())
+
+
+async def memory_command(world, user: str, subcommand: str, channel: str | None = None):
+    """Run /memory <subcommand> [channel] from #general and wait for its answer."""
+    options = {"channel": world[channel]} if channel else None
+    interaction = await world.discord.user_runs_slash_command(
+        world["guild"], world["general"], world[user], "memory", options, subcommand=subcommand
+    )
+    await interaction.wait_done()
+    return interaction
+
+
+async def test_enable_starts_remembering_a_channel_config_left_out(world):
+    """#random is not in config.yaml; once an admin enables it, its new messages are remembered."""
+    await world.discord.user_sends_message(world["random"], world["bob"], "RANDOM-BEFORE chatter")
+    await world.settle()
+    shown = await memory_command(world, "alice", "enable", "random")
+    assert shown.ephemeral and "Now remembering new messages in #random" in all_text(shown)
+    await world.discord.user_sends_message(world["random"], world["bob"], "RANDOM-AFTER chatter")
+    await world.settle()
+    text = remembered(world)
+    assert "RANDOM-AFTER" in text and "RANDOM-BEFORE" not in text
+    assert world.memory.channel_policies(world["guild"]) == {world["random"]: True}
+
+
+async def test_disable_stops_new_messages_and_keeps_old_ones(world):
+    """After disabling #general, new messages there are not remembered; earlier ones are still found."""
+    await world.discord.user_sends_message(world["general"], world["bob"], "GENERAL-OLD remark about lighthouses")
+    await world.settle()
+    shown = await memory_command(world, "alice", "disable", "general")
+    assert shown.ephemeral and "No longer remembering new messages in #general" in all_text(shown)
+    assert "remembered before stays" in all_text(shown) and "memorybot forget" in all_text(shown)
+    await world.discord.user_sends_message(world["general"], world["bob"], "GENERAL-NEW remark")
+    await world.discord.user_sends_message(world["secret_thread"], world["alice"], "THREAD-NEW follows its parent")
+    await world.settle()
+    text = remembered(world)
+    assert "GENERAL-OLD" in text and "GENERAL-NEW" not in text and "THREAD-NEW" not in text
+    assert "GENERAL-OLD" in await world.search("bob", "lighthouses")
+
+
+async def test_disabling_a_category_stops_its_channels_and_a_channel_policy_wins(world):
+    """The category "projects" is enabled by config; disabled here, project-x stops; enabling project-x itself
+    (the nearer policy) resumes it."""
+    await world.discord.user_sends_message(world["project"], world["alice"], "PROJECT-BEFORE note")
+    await world.settle()
+    shown = await memory_command(world, "alice", "disable", "category")
+    assert shown.ephemeral and "category projects" in all_text(shown)
+    await world.discord.user_sends_message(world["project"], world["alice"], "PROJECT-WHILE-OFF note")
+    await world.settle()
+    assert "PROJECT-BEFORE" in remembered(world) and "PROJECT-WHILE-OFF" not in remembered(world)
+    await memory_command(world, "alice", "enable", "project")
+    await world.discord.user_sends_message(world["project"], world["alice"], "PROJECT-BACK-ON note")
+    await world.settle()
+    assert "PROJECT-BACK-ON" in remembered(world) and "PROJECT-WHILE-OFF" not in remembered(world)
+
+
+async def test_channels_lists_the_guild_policy_and_the_config_defaults(world):
+    """/memory channels shows what was set here, the config.yaml defaults (marked when overridden), and the result."""
+    await memory_command(world, "alice", "enable", "random")
+    await memory_command(world, "alice", "disable", "general")
+    shown = await memory_command(world, "alice", "channels")
+    text = all_text(shown)
+    assert shown.ephemeral
+    here, defaults = text.split("**Defaults from config.yaml**")
+    assert "#random: remembered" in here and "#general: not remembered" in here
+    assert "#general: remembered (overridden here: not remembered)" in defaults
+    assert "#staff: remembered" in defaults and "category projects: remembered" in defaults
+    now = text.split("**Remembered now:**")[1]
+    assert "#random" in now and "#project-x" in now and "#general" not in now
+
+
+async def test_a_member_without_manage_server_is_refused_and_nothing_changes(world):
+    """The fake does not enforce default permissions (as when a guild overrides them): the run-time check refuses."""
+    for subcommand, channel in (("enable", "random"), ("disable", "general"), ("channels", None)):
+        shown = await memory_command(world, "bob", subcommand, channel)
+        assert shown.ephemeral and "Manage Server" in all_text(shown), subcommand
+    assert world.memory.channel_policies(world["guild"]) == {}
+    assert world.bot.channel_policies.get(world["guild"], {}) == {}
+    await world.discord.user_sends_message(world["general"], world["bob"], "GENERAL-STILL-ON remark")
+    await world.discord.user_sends_message(world["random"], world["bob"], "RANDOM-STILL-OFF remark")
+    await world.settle()
+    text = remembered(world)
+    assert "GENERAL-STILL-ON" in text and "RANDOM-STILL-OFF" not in text
+
+
+async def test_the_memory_command_is_registered_for_manage_server_only(world):
+    """The synced definition carries default member permissions of exactly Manage Server."""
+    (definition,) = [c for c in world.discord.commands[world["guild"]] if c["name"] == "memory"]
+    assert int(definition["default_member_permissions"]) == MANAGE_GUILD  # Discord sends a string, discord.py an int
+    names = {o["name"] for o in definition["options"]}
+    assert names == {"enable", "disable", "channels"}
