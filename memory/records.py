@@ -12,7 +12,6 @@ from pathlib import Path
 
 from memory.types import ChatMessage, Chunk
 
-SCHEMA_VERSION = 3
 _STOPWORDS = frozenset(
     [
         "a",
@@ -144,6 +143,7 @@ _MIGRATIONS: dict[int, str] = {
     );
     """,
 }
+SCHEMA_VERSION = max(_MIGRATIONS)  # each migration adds its own numbered entry
 
 
 @dataclass(frozen=True, slots=True)
