@@ -37,6 +37,11 @@ class Question:
     channels: Sequence[str]  # the channels whose memory may be used
     history: Sequence[Exchange] = ()
     extra_instruction: str | None = None
+    # The guild's own settings (`/memory settings`); None means config.yaml's.
+    k: int | None = None
+    max_context_tokens: int | None = None
+    min_score: float | None = None
+    model: str | None = None
 
 
 @dataclass(slots=True)
@@ -70,8 +75,10 @@ class Answerer:
         llm = self._settings.llm
         system = system_prompt(question.guild_name, question.extra_instruction)
         room = llm.context_window - llm.max_answer_tokens
-        room -= overhead_tokens(system, question.text, question.history, llm.model, self._settings.retrieval.k)
-        return max(0, min(self._settings.retrieval.max_context_tokens, room))
+        k = question.k or self._settings.retrieval.k
+        room -= overhead_tokens(system, question.text, question.history, llm.model, k)
+        configured = question.max_context_tokens or self._settings.retrieval.max_context_tokens
+        return max(0, min(configured, room))
 
     async def retrieve(self, question: Question, *, budget: int | None = None) -> PackedContext:
         """Search the allowed channels and pack the hits (off the event loop).
@@ -84,8 +91,9 @@ class Answerer:
             query,
             question.guild_id,
             channels=list(question.channels),
-            k=self._settings.retrieval.k,
+            k=question.k or self._settings.retrieval.k,
             budget=self.context_budget(question) if budget is None else budget,
+            min_score=question.min_score,
         )
 
     def prompt_tokens(self, question: Question, context: PackedContext, labels: Sequence[SourceLabel]) -> int:
@@ -119,7 +127,9 @@ class Answerer:
         messages = build_messages(system, context, labels, history, question.text)
         async with self._llm_slots:
             try:
-                async for chunk in self._chat.astream(messages):
+                # A guild's own model is a per-call override of the request's `model` field.
+                chat = self._chat.bind(model=question.model) if question.model else self._chat
+                async for chunk in chat.astream(messages):
                     piece = chunk.content if isinstance(chunk.content, str) else ""
                     if chunk.response_metadata.get("finish_reason") == "length":
                         draft.cut_off = True

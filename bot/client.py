@@ -9,17 +9,19 @@ from typing import Any
 import aiohttp
 import discord
 from discord import app_commands
-from discord.ext import commands
+from discord.ext import commands, tasks
 
 from bot.adapters import policy_ids
 from bot.answering import Answerer
+from bot.cogs import admin_data  # noqa: F401  (adds forget, stats and export to Admin's /memory group)
 from bot.cogs.admin import Admin
 from bot.cogs.answers import Answers
 from bot.cogs.live import LiveMemory
 from bot.cogs.privacy import Privacy
 from bot.config import Settings
 from bot.ingestion import IngestionQueue
-from memory import Memory
+from memory import ForgetReport, Memory
+from memory.guild_settings import GuildSettings
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +60,8 @@ class MemoryBot(commands.Bot):
         # Admins' per-guild policies from SQLite (guild id -> channel or category id -> remembered), read on
         # every message, so held in memory: loaded once at startup, refreshed by `/memory enable|disable`.
         self.channel_policies: dict[str, dict[str, bool]] = {}
+        # Guilds' own settings (`/memory settings`), read on every question: cached, refreshed when set.
+        self._guild_settings: dict[str, GuildSettings] = {}
         self.tree.on_error = self.on_app_command_error  # type: ignore[method-assign]
 
     async def setup_hook(self) -> None:
@@ -70,6 +74,7 @@ class MemoryBot(commands.Bot):
         await self.add_cog(Answers(self))
         await self.add_cog(Privacy(self))
         await self.add_cog(Admin(self))
+        self.retention.start()  # its first run is now, then hourly
 
     async def on_ready(self) -> None:
         """Sync the slash commands to every guild so they appear at once (global sync can take an hour)."""
@@ -110,6 +115,44 @@ class MemoryBot(commands.Bot):
         await asyncio.to_thread(self.memory.set_channel_policy, str(guild_id), str(channel_id), remembered)
         self.channel_policies[str(guild_id)] = await asyncio.to_thread(self.memory.channel_policies, str(guild_id))
 
+    def guild_settings(self, guild_id: int | str) -> GuildSettings:
+        """A guild's settings in force (its own, else config.yaml's); a cache miss is one small SQLite read."""
+        key = str(guild_id)
+        if key not in self._guild_settings:
+            self._guild_settings[key] = self.memory.guild_settings(key)
+        return self._guild_settings[key]
+
+    async def set_guild_setting(self, guild_id: int, key: str, value: object) -> GuildSettings:
+        """Validate and store one setting of a guild, and refresh the cache.
+
+        Raises:
+            GuildSettingError: the value is not allowed; nothing was stored.
+        """
+        settings = await asyncio.to_thread(self.memory.set_guild_setting, str(guild_id), key, value)
+        self._guild_settings[str(guild_id)] = settings
+        return settings
+
+    async def clear_guild_setting(self, guild_id: int, key: str) -> bool:
+        """Let config.yaml decide a setting of a guild again; return whether it had been set."""
+        cleared = await asyncio.to_thread(self.memory.clear_guild_setting, str(guild_id), key)
+        self._guild_settings.pop(str(guild_id), None)
+        return cleared
+
+    async def expire_memory(self) -> ForgetReport:
+        """Erase what is older than each guild's retention (off the event loop)."""
+        report = await asyncio.to_thread(self.memory.expire)
+        if report.messages or report.files:
+            log.info("retention expired %d messages and %d files", report.messages, report.files)
+        return report
+
+    @tasks.loop(hours=1)
+    async def retention(self) -> None:
+        """Hourly retention expiry; a failure is logged and retried next hour rather than ending the loop."""
+        try:
+            await self.expire_memory()
+        except Exception:
+            log.exception("retention expiry failed")
+
     async def on_app_command_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
         """One place where command errors become a short message to the member; the rest is logged."""
         log.error("command %s failed", interaction.command and interaction.command.name, exc_info=error)
@@ -126,6 +169,7 @@ class MemoryBot(commands.Bot):
 
     async def close(self) -> None:
         """Finish queued ingestion (so nothing acknowledged is lost), then disconnect."""
+        self.retention.cancel()
         await self.ingestion.close()
         if self.http_session is not None:
             await self.http_session.close()

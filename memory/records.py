@@ -142,6 +142,10 @@ _MIGRATIONS: dict[int, str] = {
         guild_id TEXT, channel_id TEXT, remembered INTEGER NOT NULL, PRIMARY KEY (guild_id, channel_id)
     );
     """,
+    # Per-guild settings set by admins (`/memory settings`); a missing key means config.yaml's default applies.
+    4: """
+    CREATE TABLE guild_settings (guild_id TEXT, key TEXT, value TEXT NOT NULL, PRIMARY KEY (guild_id, key));
+    """,
 }
 SCHEMA_VERSION = max(_MIGRATIONS)  # each migration adds its own numbered entry
 
@@ -598,6 +602,37 @@ class RecordStore:
         return policies
 
     # --- whole guilds, stats, erasure -----------------------------------------------------------------
+
+    def guild_settings(self, guild_id: str) -> dict[str, str]:
+        """A guild's stored settings: key -> value (as text)."""
+        rows = self._query("SELECT key, value FROM guild_settings WHERE guild_id = ?", (guild_id,))
+        return {str(r[0]): str(r[1]) for r in rows}
+
+    def set_guild_setting(self, guild_id: str, key: str, value: str) -> None:
+        """Store one setting of a guild."""
+        with self.transaction() as db:
+            db.execute("INSERT OR REPLACE INTO guild_settings VALUES (?, ?, ?)", (guild_id, key, value))
+
+    def clear_guild_setting(self, guild_id: str, key: str) -> bool:
+        """Remove one setting of a guild (the config default applies again); return whether it was set."""
+        with self.transaction() as db:
+            cursor = db.execute("DELETE FROM guild_settings WHERE guild_id = ? AND key = ?", (guild_id, key))
+            return cursor.rowcount > 0
+
+    def records_before(self, guild_id: str, before: str) -> tuple[list[str], list[str]]:
+        """Message ids and file record ids of a guild created before an ISO UTC time (files without a date
+        are kept: their age is unknown). The first 19 characters are compared, so that offsets and
+        fractions of a second do not upset the text comparison."""
+        cutoff = before[:19]
+        messages = self._query(
+            "SELECT message_id FROM messages WHERE guild_id = ? AND substr(created_at, 1, 19) < ?", (guild_id, cutoff)
+        )
+        files = self._query(
+            "SELECT record_id FROM files WHERE guild_id = ? AND created_at IS NOT NULL "
+            "AND substr(created_at, 1, 19) < ?",
+            (guild_id, cutoff),
+        )
+        return [str(r[0]) for r in messages], [str(r[0]) for r in files]
 
     def guilds(self) -> list[str]:
         """Guild ids that hold anything."""

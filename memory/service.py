@@ -8,7 +8,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,7 @@ from memory.chunking import chat_windows, chunk_id, content_hash, file_chunks, s
 from memory.embeddings import close_embeddings, make_embeddings, model_identity
 from memory.errors import EmbeddingError, EmbeddingModelMismatchError, ExtractionError
 from memory.extract import SANDBOXED_SUFFIXES, extract_text, suffix_of
+from memory.guild_settings import GuildSettings, resolve, validate
 from memory.lock import DataDirLock
 from memory.records import FileRecord, RecordStore
 from memory.retrieval import PackedContext, Retriever, pack
@@ -440,6 +441,46 @@ class Memory:
     def all_channel_policies(self) -> dict[str, dict[str, bool]]:
         """Every guild's explicit channel policies (one query, for a cache loaded at startup)."""
         return self.records.all_channel_policies()
+
+    # --- per-guild settings and retention --------------------------------------------------------------
+
+    def guild_settings(self, guild_id: str) -> GuildSettings:
+        """The settings in force for a guild: its own where set, config.yaml's otherwise."""
+        return resolve(self.records.guild_settings(guild_id), self.settings)
+
+    def set_guild_setting(self, guild_id: str, key: str, value: object) -> GuildSettings:
+        """Validate and store one setting of a guild; return the settings now in force.
+
+        Raises:
+            GuildSettingError: unknown key or value not allowed (nothing is stored).
+        """
+        self.records.set_guild_setting(guild_id, key, validate(key, value, self.settings))
+        return self.guild_settings(guild_id)
+
+    def clear_guild_setting(self, guild_id: str, key: str) -> bool:
+        """Let config.yaml decide a setting of a guild again; return whether the guild had set it."""
+        return self.records.clear_guild_setting(guild_id, key)
+
+    def expire(self, now: datetime | None = None) -> ForgetReport:
+        """Erase chat messages and files older than each guild's retention (0 days: kept forever), through the
+        same paths as `forget`, so the erased text is gone from the data directory's files."""
+        now = now or datetime.now(UTC)
+        messages = files = chunks = 0
+        for guild_id in self.records.guilds():
+            days = self.guild_settings(guild_id).retention_days
+            if days <= 0:
+                continue
+            cutoff = (now.astimezone(UTC) - timedelta(days=days)).isoformat(timespec="seconds")
+            message_ids, file_ids = self.records.records_before(guild_id, cutoff)
+            if not message_ids and not file_ids:
+                continue
+            removed = self.records.delete_files(guild_id, file_ids)
+            self.vectors.delete(guild_id, removed)
+            result = self.delete_messages(guild_id, message_ids)  # re-windows the channels and purges
+            messages += result.messages
+            files += len(file_ids) + result.files
+            chunks += result.chunks + len(removed)
+        return ForgetReport(messages=messages, files=files, chunks=chunks)
 
     def forget_user_everywhere(self, user_id: str) -> ForgetReport:
         """Erase every message and uploaded file of a user, in every guild."""

@@ -26,6 +26,8 @@ class ChromaSettings(_Section):
 class StorageSettings(_Section):
     data_dir: Path = Path("data")
     chroma: ChromaSettings = ChromaSettings()
+    # Default retention of chat messages and files in days (0: keep forever); a server may set its own.
+    retention_days: int = Field(default=0, ge=0, le=36500)
 
 
 class EmbeddingSettings(_Section):
@@ -65,6 +67,8 @@ class LLMSettings(_Section):
     max_retries: int = Field(default=2, ge=0, le=10)
     context_window: int = Field(default=128000, ge=512)
     max_answer_tokens: int = Field(default=800, ge=16)
+    # Models a server admin may pick with `/memory settings`; empty means only `model`.
+    allowed_models: list[str] = Field(default_factory=list)
 
 
 class LimitSettings(_Section):

@@ -1,12 +1,14 @@
-"""Server admins' settings: `/memory enable|disable channel` and `/memory channels`, for Manage Server only."""
+"""Server admins' settings: `/memory enable|disable channel`, `/memory channels`, `/memory settings`; Manage Server."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import discord
 from discord import app_commands
 from discord.ext import commands
+
+from memory.guild_settings import KEYS, GuildSettingError, GuildSettings, validate
 
 if TYPE_CHECKING:
     from bot.client import MemoryBot
@@ -14,6 +16,9 @@ if TYPE_CHECKING:
 REFUSAL = "Only members with the Manage Server permission can change or see what memorybot remembers here."
 # Channels an admin can set a policy on: threads and forum posts follow their parent, so they are not offered.
 PolicyChannel = discord.TextChannel | discord.CategoryChannel | discord.ForumChannel
+SettingKey = Literal[
+    "visibility", "sources", "context_tokens", "min_relevance", "retention_days", "extra_instruction", "model"
+]
 
 
 class Admin(commands.Cog):
@@ -79,6 +84,70 @@ class Admin(commands.Cog):
         lines.append("The nearest setting wins: the channel, then a thread's parent, then the category.")
         text = "\n".join(lines)
         await interaction.response.send_message(text if len(text) <= 1900 else text[:1900] + "…", ephemeral=True)
+
+    @memory_group.command(name="settings")
+    @app_commands.describe(
+        visibility="Answers to /ask are public or private unless the asker says otherwise",
+        sources="How many sources an answer may draw on (1-20)",
+        context_tokens="Token budget for the sources in the prompt (at least 100)",
+        min_relevance="Least relevance a source needs (0-1)",
+        retention_days="Erase chat messages and files older than this many days (0: keep forever)",
+        extra_instruction="Appended to the system prompt (at most 500 characters)",
+        model="The language model, from the allow-list in config.yaml",
+        reset="Let config.yaml decide this setting again",
+    )
+    async def settings(
+        self,
+        interaction: discord.Interaction,
+        visibility: Literal["public", "private"] | None = None,
+        sources: int | None = None,
+        context_tokens: int | None = None,
+        min_relevance: float | None = None,
+        retention_days: int | None = None,
+        extra_instruction: str | None = None,
+        model: str | None = None,
+        reset: SettingKey | None = None,
+    ) -> None:
+        """Show this server's settings, or change some: without options, shows each value and its source."""
+        if await _refused(interaction):
+            return
+        assert interaction.guild_id is not None  # noqa: S101 (guild-only, checked by _refused)
+        given = {
+            "visibility": visibility, "sources": sources, "context_tokens": context_tokens,
+            "min_relevance": min_relevance, "retention_days": retention_days,
+            "extra_instruction": extra_instruction, "model": model,
+        }  # fmt: skip
+        changes = {key: value for key, value in given.items() if value is not None}
+        # Every value is checked before any is stored, so a bad one changes nothing.
+        problems = []
+        for key, value in changes.items():
+            try:
+                validate(key, value, self.bot.memory.settings)
+            except GuildSettingError as e:
+                problems.append(f"• {e}")
+        if problems:
+            text = "Nothing was changed:\n" + "\n".join(problems)
+            await interaction.response.send_message(text, ephemeral=True)
+            return
+        for key, value in changes.items():
+            await self.bot.set_guild_setting(interaction.guild_id, key, value)
+        if reset is not None:
+            await self.bot.clear_guild_setting(interaction.guild_id, reset)
+        current = self.bot.guild_settings(interaction.guild_id)
+        head = "Saved. " if changes or reset else ""
+        await interaction.response.send_message(head + _settings_text(current), ephemeral=True)
+
+
+def _settings_text(current: GuildSettings) -> str:
+    """Each setting with its value and where it comes from."""
+    values: dict[str, object] = {
+        "visibility": current.visibility, "sources": current.sources, "context_tokens": current.context_tokens,
+        "min_relevance": current.min_relevance, "retention_days": current.retention_days or "0 (keep forever)",
+        "extra_instruction": current.extra_instruction or "none", "model": current.model,
+    }  # fmt: skip
+    lines = ["**Settings of this server** (server: set with `/memory settings`; config: config.yaml's default):"]
+    lines += [f"• {key}: {values[key]} ({current.source(key)})" for key in KEYS]
+    return "\n".join(lines)
 
 
 async def _refused(interaction: discord.Interaction) -> bool:

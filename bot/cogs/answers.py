@@ -93,17 +93,19 @@ class Answers(commands.Cog):
 
     @app_commands.command(name="ask")
     @app_commands.guild_only()
-    async def ask(self, interaction: discord.Interaction, question: str, private: bool = False) -> None:
+    async def ask(self, interaction: discord.Interaction, question: str, private: bool | None = None) -> None:
         """Ask the server's memory a question; the answer cites its sources.
 
         Args:
             question: what you want to know
-            private: only you see the answer
+            private: only you see the answer (default: this server's setting)
         """
         member, guild = interaction.user, interaction.guild
         if not isinstance(member, discord.Member) or guild is None:
             await interaction.response.send_message("Ask me in a server channel.", ephemeral=True)
             return
+        if private is None:
+            private = self.bot.guild_settings(guild.id).private
         # Retrieval starts at once and runs while the defer travels to Discord (a round trip saved).
         retrieval = asyncio.create_task(self._retrieve(guild, member, question))
         await interaction.response.defer(thinking=True, ephemeral=private)
@@ -215,8 +217,11 @@ class Answers(commands.Cog):
     def _question(
         self, guild: discord.Guild, text: str, channels: list[str], history: list[Exchange] | None = None
     ) -> Question:
+        own = self.bot.guild_settings(guild.id)
         return Question(text=text, guild_id=str(guild.id), guild_name=guild.name, channels=channels,
-                        history=history or [])  # fmt: skip
+                        history=history or [], extra_instruction=own.extra_instruction, k=own.sources,
+                        max_context_tokens=own.context_tokens, min_score=own.min_relevance,
+                        model=own.model)  # fmt: skip
 
     def _label(self, guild: discord.Guild, hit: Hit) -> tuple[str | None, str]:
         """A source's jump link and a short 'where, who, when' description."""
