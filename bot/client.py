@@ -13,7 +13,8 @@ from discord.ext import commands, tasks
 
 from bot.adapters import policy_ids
 from bot.answering import Answerer
-from bot.cogs import admin_data  # noqa: F401  (adds forget, stats and export to Admin's /memory group)
+from bot.backfill import Backfiller
+from bot.cogs import admin_backfill, admin_data  # noqa: F401  (add their commands to Admin's /memory group)
 from bot.cogs.admin import Admin
 from bot.cogs.answers import Answers
 from bot.cogs.live import LiveMemory
@@ -54,6 +55,7 @@ class MemoryBot(commands.Bot):
         self.memory = memory
         self.answerer = answerer
         self.ingestion = IngestionQueue(memory)
+        self.backfiller = Backfiller(self)
         self.http_session: aiohttp.ClientSession | None = None
         self.enabled_channels = frozenset(settings.discord.enabled_channels)
         self.synced_guilds: set[int] = set()
@@ -80,6 +82,10 @@ class MemoryBot(commands.Bot):
         """Sync the slash commands to every guild so they appear at once (global sync can take an hour)."""
         await asyncio.gather(*(self.sync_guild(guild) for guild in self.guilds))
         log.info("ready as %s in %d guilds", self.user, len(self.guilds))
+        # Here, not in setup_hook: the channels must be known. Running ones are skipped on a later on_ready.
+        resumed = await self.backfiller.resume_unfinished()
+        if resumed:
+            log.info("resumed %d unfinished backfills", resumed)
 
     async def on_guild_join(self, guild: discord.Guild) -> None:
         """A new guild gets the commands straight away."""
@@ -170,6 +176,7 @@ class MemoryBot(commands.Bot):
     async def close(self) -> None:
         """Finish queued ingestion (so nothing acknowledged is lost), then disconnect."""
         self.retention.cancel()
+        await self.backfiller.close()  # before the queue and the session: a batch being stored finishes first
         await self.ingestion.close()
         if self.http_session is not None:
             await self.http_session.close()

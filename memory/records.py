@@ -146,6 +146,15 @@ _MIGRATIONS: dict[int, str] = {
     4: """
     CREATE TABLE guild_settings (guild_id TEXT, key TEXT, value TEXT NOT NULL, PRIMARY KEY (guild_id, key));
     """,
+    # Where each `/memory backfill` of a channel got to, so a restart resumes after newest_id instead of starting
+    # over; max_messages keeps an admin's `limit` across that restart (NULL: the whole history).
+    5: """
+    CREATE TABLE backfill_cursors (
+        guild_id TEXT, channel_id TEXT, oldest_id TEXT, newest_id TEXT, messages INTEGER NOT NULL DEFAULT 0,
+        files INTEGER NOT NULL DEFAULT 0, done INTEGER NOT NULL DEFAULT 0, started_at TEXT, updated_at TEXT,
+        max_messages INTEGER, PRIMARY KEY (guild_id, channel_id)
+    );
+    """,
 }
 SCHEMA_VERSION = max(_MIGRATIONS)  # each migration adds its own numbered entry
 
@@ -166,6 +175,22 @@ class FileRecord:
     created_at: str | None
     jump_url: str | None
     content_hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class BackfillCursor:
+    """How far a channel's history backfill got: everything up to `newest_id` is stored."""
+
+    guild_id: str
+    channel_id: str
+    oldest_id: str | None = None
+    newest_id: str | None = None  # resume after this id (before the first batch: the `since` point, if any)
+    messages: int = 0
+    files: int = 0
+    done: bool = False
+    started_at: str | None = None
+    updated_at: str | None = None
+    max_messages: int | None = None
 
 
 class RecordStore:
@@ -601,6 +626,32 @@ class RecordStore:
             policies.setdefault(str(row[0]), {})[str(row[1])] = bool(row[2])
         return policies
 
+    # --- history backfill cursors ----------------------------------------------------------------------
+
+    def backfill_cursor(self, guild_id: str, channel_id: str) -> BackfillCursor | None:
+        """A channel's backfill cursor, or None if it was never backfilled."""
+        rows = self._query(
+            "SELECT * FROM backfill_cursors WHERE guild_id = ? AND channel_id = ?", (guild_id, channel_id)
+        )
+        return _cursor(rows[0]) if rows else None
+
+    def save_backfill_cursor(self, cursor: BackfillCursor) -> None:
+        """Store a cursor (replacing the channel's earlier one)."""
+        with self.transaction() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO backfill_cursors VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    cursor.guild_id, cursor.channel_id, cursor.oldest_id, cursor.newest_id, cursor.messages,
+                    cursor.files, int(cursor.done), cursor.started_at, cursor.updated_at, cursor.max_messages,
+                ),
+            )  # fmt: skip
+
+    def backfill_cursors(self, guild_id: str | None = None) -> list[BackfillCursor]:
+        """The cursors of a guild (of every guild if None), by channel."""
+        where, params = ("WHERE guild_id = ?", (guild_id,)) if guild_id else ("", ())
+        rows = self._query(f"SELECT * FROM backfill_cursors {where} ORDER BY guild_id, channel_id", params)
+        return [_cursor(row) for row in rows]
+
     # --- whole guilds, stats, erasure -----------------------------------------------------------------
 
     def guild_settings(self, guild_id: str) -> dict[str, str]:
@@ -671,6 +722,7 @@ class RecordStore:
             db.execute("DELETE FROM messages WHERE guild_id = ?", (guild_id,))
             db.execute("DELETE FROM files WHERE guild_id = ?", (guild_id,))
             db.execute("DELETE FROM stale_windows WHERE guild_id = ?", (guild_id,))
+            db.execute("DELETE FROM backfill_cursors WHERE guild_id = ?", (guild_id,))
         return count
 
     def purge_erased(self) -> None:
@@ -766,4 +818,12 @@ def _chunk(row: sqlite3.Row) -> Chunk:
         tokens=row["tokens"], message_ids=tuple(json.loads(row["message_ids"])),
         author_ids=tuple(json.loads(row["author_ids"])), created_at=row["created_at"], jump_url=row["jump_url"],
         filename=row["filename"],
+    )  # fmt: skip
+
+
+def _cursor(row: sqlite3.Row) -> BackfillCursor:
+    return BackfillCursor(
+        guild_id=str(row["guild_id"]), channel_id=str(row["channel_id"]), oldest_id=row["oldest_id"],
+        newest_id=row["newest_id"], messages=int(row["messages"]), files=int(row["files"]), done=bool(row["done"]),
+        started_at=row["started_at"], updated_at=row["updated_at"], max_messages=row["max_messages"],
     )  # fmt: skip

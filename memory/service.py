@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from langchain_core.embeddings import Embeddings
 
@@ -21,13 +23,15 @@ from memory.errors import EmbeddingError, EmbeddingModelMismatchError, Extractio
 from memory.extract import SANDBOXED_SUFFIXES, extract_text, suffix_of
 from memory.guild_settings import GuildSettings, resolve, validate
 from memory.lock import DataDirLock
-from memory.records import FileRecord, RecordStore
+from memory.records import BackfillCursor, FileRecord, RecordStore
 from memory.retrieval import PackedContext, Retriever, pack
 from memory.sandbox import SandboxedExtractor
 from memory.settings import MemorySettings
 from memory.types import ChatMessage, Chunk, FileDocument, IngestReport
 from memory.vectors import VectorIndex, make_chroma_client
 
+P = ParamSpec("P")
+R = TypeVar("R")
 log = logging.getLogger(__name__)
 Progress = Callable[[int], None]
 DB_NAME = "memory.sqlite3"
@@ -50,6 +54,16 @@ class Answer:
     text: str
     context: PackedContext
     generated: bool  # False: the extractive answer, no language model involved
+
+
+def _serialised(method: Callable[Concatenate[Memory, P], R]) -> Callable[Concatenate[Memory, P], R]:
+    """Run a writing method under the instance's write lock."""
+
+    def locked(self: Memory, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        with self._write_lock:
+            return method(self, *args, **kwargs)
+
+    return functools.update_wrapper(locked, method)
 
 
 class Memory:
@@ -77,6 +91,9 @@ class Memory:
         self.embeddings = embeddings
         self._lock = lock
         self._sandbox = SandboxedExtractor(settings.limits)
+        # Writers (live ingestion, backfills, forgets, expiry) take turns: re-windowing a channel from two
+        # threads at once could interleave its stale and fresh windows.
+        self._write_lock = threading.RLock()
         self.retriever = Retriever(records, vectors, embeddings, settings.retrieval)
 
     @classmethod
@@ -147,6 +164,7 @@ class Memory:
 
     # --- ingestion ------------------------------------------------------------------------------------
 
+    @_serialised
     def ingest_files(self, documents: Iterable[FileDocument], *, progress: Progress | None = None) -> IngestReport:
         """Remember files: extract, split, store, embed. A file that fails is reported and the rest go on.
 
@@ -219,6 +237,7 @@ class Memory:
         )  # fmt: skip
         return added, removed, len(chunks) - len(added)
 
+    @_serialised
     def remember_messages(self, messages: Sequence[ChatMessage], *, progress: Progress | None = None) -> IngestReport:
         """Remember new or edited chat messages: unchanged ones are skipped, changed channels re-windowed."""
         started = time.monotonic()
@@ -241,6 +260,7 @@ class Memory:
         report.seconds = time.monotonic() - started
         return report
 
+    @_serialised
     def delete_messages(self, guild_id: str, message_ids: Sequence[str]) -> ForgetReport:
         """Erase messages (and the files that came with them) from every window and the index."""
         known = self.records.messages(guild_id, message_ids)
@@ -259,6 +279,7 @@ class Memory:
         self.records.purge_erased()
         return ForgetReport(messages=len(deleted), files=len(files), chunks=len(removed) + report.chunks_removed)
 
+    @_serialised
     def rebuild_stale_windows(self, *, progress: Progress | None = None) -> IngestReport:
         """Re-window every channel marked stale (also finishes work a crash interrupted), then embed."""
         report = IngestReport()
@@ -284,6 +305,7 @@ class Memory:
         self._stamp()
         return report
 
+    @_serialised
     def embed_pending(self, *, progress: Progress | None = None) -> int:
         """Embed chunks stored but not yet indexed (after a crash, or for `reindex`); return how many."""
         done = 0
@@ -367,6 +389,7 @@ class Memory:
 
     # --- forgetting, maintenance ----------------------------------------------------------------------
 
+    @_serialised
     def forget(
         self,
         guild_id: str,
@@ -442,6 +465,20 @@ class Memory:
         """Every guild's explicit channel policies (one query, for a cache loaded at startup)."""
         return self.records.all_channel_policies()
 
+    # --- history backfill cursors ----------------------------------------------------------------------
+
+    def backfill_cursor(self, guild_id: str, channel_id: str) -> BackfillCursor | None:
+        """Where a channel's backfill got to, or None if it never ran."""
+        return self.records.backfill_cursor(guild_id, channel_id)
+
+    def save_backfill_cursor(self, cursor: BackfillCursor) -> None:
+        """Store a backfill cursor: call it only once the batch it covers is stored, so a restart never skips."""
+        self.records.save_backfill_cursor(cursor)
+
+    def backfill_cursors(self, guild_id: str | None = None) -> list[BackfillCursor]:
+        """A guild's backfill cursors (every guild's if None)."""
+        return self.records.backfill_cursors(guild_id)
+
     # --- per-guild settings and retention --------------------------------------------------------------
 
     def guild_settings(self, guild_id: str) -> GuildSettings:
@@ -461,6 +498,7 @@ class Memory:
         """Let config.yaml decide a setting of a guild again; return whether the guild had set it."""
         return self.records.clear_guild_setting(guild_id, key)
 
+    @_serialised
     def expire(self, now: datetime | None = None) -> ForgetReport:
         """Erase chat messages and files older than each guild's retention (0 days: kept forever), through the
         same paths as `forget`, so the erased text is gone from the data directory's files."""
@@ -510,6 +548,7 @@ class Memory:
             "guilds": guilds,
         }  # fmt: skip
 
+    @_serialised
     def reindex(self, guild_id: str | None = None, *, progress: Progress | None = None) -> int:
         """Rebuild the vector index from SQLite with the configured model; return how many chunks."""
         guilds = [guild_id] if guild_id is not None else self.records.guilds()

@@ -45,11 +45,12 @@ def test_a_version_2_store_is_migrated_to_3_and_keeps_its_data(tmp_path):
     db = sqlite3.connect(path)
     db.execute("DROP TABLE channel_policies")
     db.execute("DROP TABLE guild_settings")  # added at schema 4
+    db.execute("DROP TABLE backfill_cursors")  # added at schema 5
     db.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
     db.commit()
     db.close()
     store = RecordStore(path)
-    assert store.get_meta("schema_version") == str(SCHEMA_VERSION) == "4"
+    assert store.get_meta("schema_version") == str(SCHEMA_VERSION) == "5"
     assert [m.content for m in store.messages("g1", ["1000000"])] == ["kept across the migration"]
     assert store.opted_out(["alice", "bob"]) == {"alice"}
     store.set_channel_policy("g1", "general", False)

@@ -94,11 +94,12 @@ def test_a_version_1_store_is_migrated_and_keeps_its_data(tmp_path):
     db.execute("DROP TABLE opt_outs")
     db.execute("DROP TABLE channel_policies")  # added at schema 3
     db.execute("DROP TABLE guild_settings")  # added at schema 4
+    db.execute("DROP TABLE backfill_cursors")  # added at schema 5
     db.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
     db.commit()
     db.close()
     store = RecordStore(path)
-    assert store.get_meta("schema_version") == str(SCHEMA_VERSION) == "4"
+    assert store.get_meta("schema_version") == str(SCHEMA_VERSION) == "5"
     assert [m.content for m in store.messages("g1", ["1000000"])] == ["kept across the migration"]
     store.add_opt_out("alice", "2024-01-01T00:00:00+00:00")
     assert store.opted_out(["alice", "bob"]) == {"alice"}

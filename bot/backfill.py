@@ -1,0 +1,192 @@
+"""History backfill: a channel's past messages read through the API into memory, resumable from a saved cursor."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Coroutine
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import aiohttp
+import discord
+
+from bot.adapters import download_capped, file_document, is_remembered_kind, to_chat_message
+from memory import ChatMessage, FileDocument, utc_iso
+from memory.records import BackfillCursor
+
+if TYPE_CHECKING:
+    from bot.client import MemoryBot
+
+log = logging.getLogger(__name__)
+BATCH_SIZE = 100  # one history page: a batch is stored and its cursor saved before the next is read
+UNREADABLE_PREFIXES = ("image/", "audio/", "video/")
+HistoryChannel = discord.TextChannel | discord.Thread | discord.VoiceChannel
+Key = tuple[str, str]
+
+
+class Backfiller:
+    """Runs backfills as background tasks, one per channel. Each batch is stored, then its cursor saved (commit
+    before acknowledge), so a restart resumes after the last stored message and never skips one; re-reading a
+    batch is harmless, as `remember_messages` skips unchanged messages."""
+
+    def __init__(self, bot: MemoryBot) -> None:
+        self.bot = bot
+        self.tasks: dict[Key, asyncio.Task[BackfillCursor]] = {}
+        self.cursors: dict[Key, BackfillCursor] = {}  # live progress of running backfills
+        self._watchers: set[asyncio.Task[None]] = set()  # progress reporters, held so they are not collected
+        # Backfills store one batch at a time: Memory's writes are not meant to run in parallel threads.
+        self._store_lock = asyncio.Lock()
+
+    def running(self, guild_id: int | str, channel_id: int | str) -> bool:
+        """Whether a backfill of this channel is under way."""
+        task = self.tasks.get((str(guild_id), str(channel_id)))
+        return task is not None and not task.done()
+
+    async def start(
+        self, channel: HistoryChannel, *, since_days: int | None = None, limit: int | None = None
+    ) -> asyncio.Task[BackfillCursor]:
+        """Start (or restart from scratch) a channel's backfill; the caller checked it is not running."""
+        now = datetime.now(UTC)
+        after = str(discord.utils.time_snowflake(now - timedelta(days=since_days))) if since_days else None
+        cursor = BackfillCursor(
+            guild_id=str(channel.guild.id), channel_id=str(channel.id), newest_id=after,
+            started_at=utc_iso(now), updated_at=utc_iso(now), max_messages=limit,
+        )  # fmt: skip
+        await asyncio.to_thread(self.bot.memory.save_backfill_cursor, cursor)
+        return self._launch(channel, cursor)
+
+    async def resume_unfinished(self) -> int:
+        """Resume every backfill a restart interrupted (done=0) whose channel the bot can still see."""
+        resumed = 0
+        for cursor in await asyncio.to_thread(self.bot.memory.backfill_cursors):
+            channel = self.bot.get_channel(int(cursor.channel_id)) if cursor.channel_id.isdigit() else None
+            running = self.running(cursor.guild_id, cursor.channel_id)
+            if cursor.done or running or not isinstance(channel, HistoryChannel):
+                continue
+            log.info("resuming the backfill of channel %s after message %s", cursor.channel_id, cursor.newest_id)
+            self._launch(channel, cursor)
+            resumed += 1
+        return resumed
+
+    def watch(self, reporter: Coroutine[Any, Any, None]) -> None:
+        """Run a progress reporter alongside the backfills; it is stopped with them."""
+        task = asyncio.create_task(reporter, name="memorybot-backfill-progress")
+        self._watchers.add(task)
+        task.add_done_callback(self._watchers.discard)
+
+    async def close(self) -> None:
+        """Stop every backfill; a batch already being stored finishes and its cursor is saved."""
+        for task in [*self.tasks.values(), *self._watchers]:
+            task.cancel()
+        await asyncio.gather(*self.tasks.values(), *self._watchers, return_exceptions=True)
+
+    def _launch(self, channel: HistoryChannel, cursor: BackfillCursor) -> asyncio.Task[BackfillCursor]:
+        key = (cursor.guild_id, cursor.channel_id)
+        self.cursors[key] = cursor
+        task = asyncio.create_task(self._run(channel, cursor), name=f"memorybot-backfill-{cursor.channel_id}")
+        self.tasks[key] = task
+        return task
+
+    async def _run(self, channel: HistoryChannel, cursor: BackfillCursor) -> BackfillCursor:
+        key = (cursor.guild_id, cursor.channel_id)
+        remaining = None if cursor.max_messages is None else max(0, cursor.max_messages - cursor.messages)
+        after = discord.Object(int(cursor.newest_id)) if cursor.newest_id else None
+        batch: list[discord.Message] = []
+        try:
+            if remaining != 0:
+                # discord.py pages the history and waits out 429s itself.
+                async for message in channel.history(limit=remaining, after=after, oldest_first=True):
+                    batch.append(message)
+                    if len(batch) >= BATCH_SIZE:
+                        cursor = await self._store(cursor, batch)
+                        batch = []
+            if batch:
+                cursor = await self._store(cursor, batch)
+            cursor = replace(cursor, done=True, updated_at=utc_iso(datetime.now(UTC)))
+            await asyncio.to_thread(self.bot.memory.save_backfill_cursor, cursor)
+            self.cursors[key] = cursor
+            log.info("backfill of channel %s done: %d messages, %d files", key[1], cursor.messages, cursor.files)
+        except discord.HTTPException:
+            # The cursor stays unfinished, so the next start resumes from the last stored batch.
+            log.exception("backfill of channel %s stopped", key[1])
+        return self.cursors[key]
+
+    async def _store(self, cursor: BackfillCursor, batch: list[discord.Message]) -> BackfillCursor:
+        """Store one batch and then save the cursor past it, in one worker-thread call."""
+        records: list[ChatMessage] = []
+        files: list[FileDocument] = []
+        bot_id = self.bot.user.id if self.bot.user is not None else None
+        for message in batch:
+            if not is_remembered_kind(message) or message.author.id == bot_id:
+                continue
+            record = to_chat_message(message)
+            if record is None:
+                continue
+            records.append(record)
+            for attachment in message.attachments:
+                document = await self._download(message, attachment)
+                if document is not None:
+                    files.append(document)
+        after = replace(
+            cursor,
+            oldest_id=cursor.oldest_id or str(batch[0].id),
+            newest_id=str(batch[-1].id),
+            messages=cursor.messages + len(records),
+            files=cursor.files + len(files),
+            updated_at=utc_iso(datetime.now(UTC)),
+        )
+        async with self._store_lock:
+            job = asyncio.ensure_future(asyncio.to_thread(self._commit, records, files, after))
+            try:
+                await asyncio.shield(job)
+            except asyncio.CancelledError:
+                await job  # a batch handed to the thread is finished and acknowledged, then the task stops
+                self.cursors[(after.guild_id, after.channel_id)] = after
+                raise
+        self.cursors[(after.guild_id, after.channel_id)] = after
+        return after
+
+    def _commit(self, records: list[ChatMessage], files: list[FileDocument], cursor: BackfillCursor) -> None:
+        memory = self.bot.memory
+        if records:
+            memory.remember_messages(records)
+        if files:
+            report = memory.ingest_files(files)
+            for source, reason in report.skipped:
+                log.info("attachment %s skipped: %s", source, reason)
+        memory.save_backfill_cursor(cursor)  # only after the batch is stored
+
+    async def _download(self, message: discord.Message, attachment: discord.Attachment) -> FileDocument | None:
+        limits = self.bot.settings.limits
+        if attachment.size > limits.max_file_bytes or (attachment.content_type or "").startswith(UNREADABLE_PREFIXES):
+            return None
+        assert self.bot.http_session is not None  # noqa: S101  (opened in setup_hook)
+        try:
+            data = await download_capped(self.bot.http_session, attachment.url, limits.max_file_bytes)
+        except (aiohttp.ClientError, ValueError, TimeoutError) as e:
+            log.info("attachment %s skipped: %s", attachment.filename, e)
+            return None
+        return file_document(message, attachment, data)
+
+
+def progress_text(channel_name: str, cursor: BackfillCursor, started: float) -> str:
+    """One line of progress: messages, files and rate so far (`started` is a `time.monotonic()`)."""
+    seconds = max(time.monotonic() - started, 0.001)
+    state = "done" if cursor.done else "in progress"
+    return (
+        f"Backfill of #{channel_name} {state}: {cursor.messages:,} messages, {cursor.files:,} files "
+        f"({cursor.messages / seconds:.0f} messages/s)."
+    )
+
+
+def status_line(cursor: BackfillCursor, name: str) -> str:
+    """A cursor as one line of `/memory backfill-status`."""
+    state = "done" if cursor.done else "unfinished (resumes on restart)"
+    limit = f", limit {cursor.max_messages:,}" if cursor.max_messages else ""
+    return (
+        f"• {name}: {state}: {cursor.messages:,} messages, {cursor.files:,} files{limit}; "
+        f"last update {cursor.updated_at or 'never'}"
+    )

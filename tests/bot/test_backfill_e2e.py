@@ -1,0 +1,102 @@
+"""End to end: `/memory backfill` of 3 x 500 messages through 429s, interrupted by a restart, resumed, no duplicates."""
+
+from __future__ import annotations
+
+import time
+
+from bot.cogs import admin_backfill
+from bot.cogs.admin import REFUSAL
+from memory import Memory
+from tests.bot.conftest import all_text, running_bot, seed, settled, wait_until, world_settings
+from tests.fakediscord import FakeDiscord
+from tests.fakeopenai import FakeOpenAI
+from tests.fakes import HashEmbeddings
+
+PER_CHANNEL = 500
+
+
+def stored(memory: Memory, guild_id: str) -> list[str]:
+    return memory.records.message_ids_where(guild_id)
+
+
+async def backfill(fake: FakeDiscord, ids: dict[str, str], user: str, channel_id: str):
+    interaction = await fake.user_runs_slash_command(
+        ids["guild"], ids["general"], ids[user], "memory", {"channel": channel_id}, subcommand="backfill"
+    )
+    await interaction.wait_done()
+    return interaction
+
+
+async def test_backfill_survives_429s_and_a_restart_and_stores_each_message_once(tmp_path, monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-fake")
+    monkeypatch.setattr(admin_backfill, "PROGRESS_SECONDS", 0.05)
+    started = time.monotonic()
+    fake, llm = FakeDiscord(), FakeOpenAI()
+    await fake.start()
+    await llm.start()
+    memory: Memory | None = None
+    try:
+        ids = seed(fake)
+        # History that exists before the bot ever connects (no session: nothing is dispatched, only stored).
+        channels = [fake.add_channel(ids["guild"], f"history-{n}", parent_id=ids["category"]) for n in range(3)]
+        sent: set[str] = set()
+        for i in range(PER_CHANNEL):
+            for n, channel_id in enumerate(channels):
+                message = await fake.user_sends_message(channel_id, ids["bob"], f"HISTORY channel {n} line {i}")
+                sent.add(str(message["id"]))
+        for channel_id in channels:  # a bot's messages are not remembered
+            await fake.user_sends_message(channel_id, ids["otherbot"], "BOTNOISE")
+        fake.history_429_ratio = 0.1
+        settings = world_settings(fake, llm, ids, tmp_path / "data")
+
+        memory = Memory.open(settings, embeddings=HashEmbeddings())
+        async with running_bot(settings, fake, memory):
+            refused = await backfill(fake, ids, "bob", channels[0])
+            await settled(refused, quiet=0.2)
+            assert refused.ephemeral and REFUSAL in all_text(refused)
+            assert memory.backfill_cursors(ids["guild"]) == []
+            progress = [await backfill(fake, ids, "alice", channel_id) for channel_id in channels]
+            assert all("started" in all_text(p) and p.ephemeral for p in progress)
+            # Interrupt roughly halfway, once the progress message was edited: the bot closes with backfills running.
+            await wait_until(
+                lambda: len(stored(memory, ids["guild"])) >= 600 and any("messages/s" in all_text(p) for p in progress),
+                timeout=40,
+            )
+        interrupted = memory.backfill_cursors(ids["guild"])
+        before_restart = len(stored(memory, ids["guild"]))
+        assert len(interrupted) == 3 and not all(c.done for c in interrupted)
+        assert before_restart < 3 * PER_CHANNEL
+        memory.close()
+        memory = None
+        memory = Memory.open(settings, embeddings=HashEmbeddings())
+        async with running_bot(settings, fake, memory) as bot:
+            await wait_until(lambda: all(c.done for c in memory.backfill_cursors(ids["guild"])), timeout=40)
+            status = await fake.user_runs_slash_command(
+                ids["guild"], ids["general"], ids["alice"], "memory", subcommand="backfill-status"
+            )
+            await status.wait_done()
+            await settled(status, quiet=0.2)
+            assert all_text(status).count(f"done: {PER_CHANNEL} messages") == 3
+            assert bot.ingestion.failures == 0
+
+        message_ids = stored(memory, ids["guild"])
+        assert len(message_ids) == len(set(message_ids)) == 3 * PER_CHANNEL
+        assert set(message_ids) == sent
+        chunk_ids = memory.records.guild_chunk_ids(ids["guild"])
+        assert len(chunk_ids) == len(set(chunk_ids))
+        chunks = memory.records.chunks(chunk_ids).values()
+        assert {m for c in chunks for m in c.message_ids} == sent
+        assert all("BOTNOISE" not in c.text for c in chunks)
+        cursors = memory.backfill_cursors(ids["guild"])
+        assert [c.messages for c in cursors] == [PER_CHANNEL] * 3 and all(c.done for c in cursors)
+        pages = [
+            r for r in fake.requests if r.method == "GET" and r.path in {f"/channels/{c}/messages" for c in channels}
+        ]
+        refused_pages = [r for r in pages if r.status == 429]  # every 10th page, retried by discord.py itself
+        assert len(pages) >= 15 and len(refused_pages) == len(pages) // 10 >= 1
+        assert time.monotonic() - started < 60
+    finally:
+        if memory is not None:
+            memory.close()
+        await llm.stop()
+        await fake.stop()
