@@ -10,9 +10,12 @@ import discord
 
 from memory import ChatMessage, FileDocument, utc_iso
 from memory.extract import clean_text
+from memory.settings import LimitSettings
 
 log = logging.getLogger(__name__)
 DOWNLOAD_CHUNK_BYTES = 64 * 1024
+# Images, audio and video hold no text we can read; they are named in the message's line instead.
+UNREADABLE_PREFIXES = ("image/", "audio/", "video/")
 
 # Message types that carry what members said; everything else (joins, pins, boosts...) is a system message.
 USER_MESSAGE_TYPES = {discord.MessageType.default, discord.MessageType.reply}
@@ -106,6 +109,23 @@ def file_document(message: discord.Message, attachment: discord.Attachment, data
         created_at=utc_iso(message.created_at),
         jump_url=message.jump_url,
     )
+
+
+async def attachment_document(
+    session: aiohttp.ClientSession, message: discord.Message, attachment: discord.Attachment, limits: LimitSettings
+) -> FileDocument | None:
+    """An attachment downloaded within the byte cap as a memory file, or None (too big, no text, failed)."""
+    if attachment.size > limits.max_file_bytes:  # refused before a single byte is downloaded
+        log.info("attachment %s skipped: %d bytes is over the limit", attachment.filename, attachment.size)
+        return None
+    if (attachment.content_type or "").startswith(UNREADABLE_PREFIXES):
+        return None
+    try:
+        data = await download_capped(session, attachment.url, limits.max_file_bytes)
+    except (aiohttp.ClientError, ValueError, TimeoutError) as e:
+        log.info("attachment %s skipped: %s", attachment.filename, e)
+        return None
+    return file_document(message, attachment, data)
 
 
 def can_read(member: discord.Member, channel: object) -> bool:

@@ -10,10 +10,9 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-import aiohttp
 import discord
 
-from bot.adapters import download_capped, file_document, is_remembered_kind, to_chat_message
+from bot.adapters import attachment_document, is_remembered_kind, to_chat_message
 from memory import ChatMessage, FileDocument, utc_iso
 from memory.records import BackfillCursor
 
@@ -22,7 +21,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 BATCH_SIZE = 100  # one history page: a batch is stored and its cursor saved before the next is read
-UNREADABLE_PREFIXES = ("image/", "audio/", "video/")
 HistoryChannel = discord.TextChannel | discord.Thread | discord.VoiceChannel
 Key = tuple[str, str]
 
@@ -160,16 +158,8 @@ class Backfiller:
         memory.save_backfill_cursor(cursor)  # only after the batch is stored
 
     async def _download(self, message: discord.Message, attachment: discord.Attachment) -> FileDocument | None:
-        limits = self.bot.settings.limits
-        if attachment.size > limits.max_file_bytes or (attachment.content_type or "").startswith(UNREADABLE_PREFIXES):
-            return None
         assert self.bot.http_session is not None  # noqa: S101  (opened in setup_hook)
-        try:
-            data = await download_capped(self.bot.http_session, attachment.url, limits.max_file_bytes)
-        except (aiohttp.ClientError, ValueError, TimeoutError) as e:
-            log.info("attachment %s skipped: %s", attachment.filename, e)
-            return None
-        return file_document(message, attachment, data)
+        return await attachment_document(self.bot.http_session, message, attachment, self.bot.settings.limits)
 
 
 def progress_text(channel_name: str, cursor: BackfillCursor, started: float) -> str:

@@ -5,11 +5,10 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-import aiohttp
 import discord
 from discord.ext import commands
 
-from bot.adapters import download_capped, file_document, is_remembered_kind, to_chat_message
+from bot.adapters import attachment_document, is_remembered_kind, to_chat_message
 from bot.ingestion import Erase, Remember
 from memory import FileDocument
 
@@ -17,8 +16,6 @@ if TYPE_CHECKING:
     from bot.client import MemoryBot
 
 log = logging.getLogger(__name__)
-# Images, audio and video hold no text we can read; they are named in the message's line instead.
-UNREADABLE_PREFIXES = ("image/", "audio/", "video/")
 
 
 class LiveMemory(commands.Cog):
@@ -72,19 +69,8 @@ class LiveMemory(commands.Cog):
         self.bot.ingestion.put(Remember(messages=(record,), files=tuple(files)))
 
     async def _download(self, message: discord.Message, attachment: discord.Attachment) -> FileDocument | None:
-        limits = self.bot.settings.limits
-        if attachment.size > limits.max_file_bytes:  # refused before a single byte is downloaded
-            log.info("attachment %s skipped: %d bytes is over the limit", attachment.filename, attachment.size)
-            return None
-        if (attachment.content_type or "").startswith(UNREADABLE_PREFIXES):
-            return None
         assert self.bot.http_session is not None  # noqa: S101  (opened in setup_hook)
-        try:
-            data = await download_capped(self.bot.http_session, attachment.url, limits.max_file_bytes)
-        except (aiohttp.ClientError, ValueError, TimeoutError) as e:
-            log.info("attachment %s skipped: %s", attachment.filename, e)
-            return None
-        return file_document(message, attachment, data)
+        return await attachment_document(self.bot.http_session, message, attachment, self.bot.settings.limits)
 
     def _warn_if_content_missing(self, message: discord.Message) -> None:
         # Without the Message Content intent Discord sends empty messages; say so once, store nothing.
