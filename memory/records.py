@@ -155,6 +155,11 @@ _MIGRATIONS: dict[int, str] = {
         max_messages INTEGER, PRIMARY KEY (guild_id, channel_id)
     );
     """,
+    # Ids (never text) of messages deleted in Discord or forgotten on request: a backfill, a reconciliation or a
+    # late edit must not bring them back. Expiry and erasing a whole guild leave no marks.
+    6: """
+    CREATE TABLE erased_messages (guild_id TEXT, message_id TEXT, PRIMARY KEY (guild_id, message_id)) WITHOUT ROWID;
+    """,
 }
 SCHEMA_VERSION = max(_MIGRATIONS)  # each migration adds its own numbered entry
 
@@ -261,16 +266,19 @@ class RecordStore:
         self, messages: Iterable[tuple[ChatMessage, str, str]], anchors: dict[tuple[str, str], str]
     ) -> list[ChatMessage]:
         """Insert or update messages given as (message, sort key, content hash) and mark their channels'
-        windows stale from the given anchors, in one transaction; return the messages that changed."""
+        windows stale from the given anchors, in one transaction; return the messages that changed.
+
+        Erased messages (see `erased`) are the caller's to leave out; a version older than the stored one is
+        skipped here."""
         changed: list[ChatMessage] = []
         with self.transaction() as db:
             for message, key, digest in messages:
                 row = db.execute(
-                    "SELECT content_hash FROM messages WHERE guild_id = ? AND message_id = ?",
+                    "SELECT content_hash, edited_at FROM messages WHERE guild_id = ? AND message_id = ?",
                     (message.guild_id, message.message_id),
                 ).fetchone()
-                if row is not None and row[0] == digest:
-                    continue
+                if row is not None and (row[0] == digest or _older_edit(message.edited_at, row[1])):
+                    continue  # unchanged, or an older version arriving late (a history page read before an edit)
                 db.execute(
                     "INSERT OR REPLACE INTO messages VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     (
@@ -306,13 +314,23 @@ class RecordStore:
         return [_message(row) for row in rows]
 
     def delete_messages(
-        self, guild_id: str, message_ids: Sequence[str], anchors: dict[tuple[str, str], str]
+        self,
+        guild_id: str,
+        message_ids: Sequence[str],
+        anchors: dict[tuple[str, str], str],
+        *,
+        keep_out: bool = True,
     ) -> list[ChatMessage]:
-        """Delete messages and mark their channels' windows stale from the anchors, in one transaction."""
+        """Delete messages and mark their channels' windows stale from the anchors, in one transaction; with
+        `keep_out`, every given id (held or not) is marked erased so that it is never stored again."""
         deleted = self.messages(guild_id, message_ids)
         with self.transaction() as db:
             for (anchor_guild, channel_id), key in anchors.items():
                 _mark_stale(db, anchor_guild, channel_id, key)
+            if keep_out:
+                db.executemany(
+                    "INSERT OR IGNORE INTO erased_messages VALUES (?, ?)", [(guild_id, i) for i in message_ids]
+                )
             for batch in _batches([m.message_id for m in deleted], 500):
                 marks = ",".join("?" * len(batch))
                 db.execute(f"DELETE FROM messages WHERE guild_id = ? AND message_id IN ({marks})", (guild_id, *batch))
@@ -328,6 +346,34 @@ class RecordStore:
         if author_id is not None:
             sql, params = sql + " AND author_id = ?", [*params, author_id]
         return [str(row[0]) for row in self._query(sql, params)]
+
+    def erased(self, guild_id: str, message_ids: Iterable[str]) -> set[str]:
+        """Of these message ids, those deleted or forgotten before (never to be stored again)."""
+        found: set[str] = set()
+        for batch in _batches(list(message_ids), 500):
+            marks = ",".join("?" * len(batch))
+            rows = self._query(
+                f"SELECT message_id FROM erased_messages WHERE guild_id = ? AND message_id IN ({marks})",
+                (guild_id, *batch),
+            )
+            found.update(str(row[0]) for row in rows)
+        return found
+
+    def channel_message_ids(self, guild_id: str, channel_id: str, since: str = "") -> list[str]:
+        """Ids of the messages held for exactly this channel (a thread is its own channel) created at or after
+        `since` (an ISO time; '' for all), oldest first."""
+        rows = self._query(
+            "SELECT message_id FROM messages WHERE guild_id = ? AND channel_id = ? AND sort_key >= ? ORDER BY sort_key",
+            (guild_id, channel_id, since),
+        )
+        return [str(row[0]) for row in rows]
+
+    def message_channels(self, guild_id: str) -> dict[str, str | None]:
+        """The channels holding chat messages of a guild: channel id -> parent channel id (threads) or None."""
+        rows = self._query(
+            "SELECT DISTINCT channel_id, parent_channel_id FROM messages WHERE guild_id = ?", (guild_id,)
+        )
+        return {str(row[0]): row[1] for row in rows}
 
     def chat_anchor(self, guild_id: str, channel_id: str, first_key: str, message_ids: Sequence[str]) -> str:
         """Where re-windowing must start after the given messages changed: the earliest window that holds
@@ -646,6 +692,11 @@ class RecordStore:
                 ),
             )  # fmt: skip
 
+    def delete_backfill_cursor(self, guild_id: str, channel_id: str) -> None:
+        """Forget where a channel's backfill got to (its memory was erased)."""
+        with self.transaction() as db:
+            db.execute("DELETE FROM backfill_cursors WHERE guild_id = ? AND channel_id = ?", (guild_id, channel_id))
+
     def backfill_cursors(self, guild_id: str | None = None) -> list[BackfillCursor]:
         """The cursors of a guild (of every guild if None), by channel."""
         where, params = ("WHERE guild_id = ?", (guild_id,)) if guild_id else ("", ())
@@ -723,6 +774,7 @@ class RecordStore:
             db.execute("DELETE FROM files WHERE guild_id = ?", (guild_id,))
             db.execute("DELETE FROM stale_windows WHERE guild_id = ?", (guild_id,))
             db.execute("DELETE FROM backfill_cursors WHERE guild_id = ?", (guild_id,))
+            db.execute("DELETE FROM erased_messages WHERE guild_id = ?", (guild_id,))
         return count
 
     def purge_erased(self) -> None:
@@ -770,6 +822,11 @@ def _mark_stale(db: sqlite3.Connection, guild_id: str, channel_id: str, key: str
            DO UPDATE SET start_key = min(start_key, excluded.start_key)""",
         (guild_id, channel_id, key),
     )
+
+
+def _older_edit(incoming: str | None, stored: str | None) -> bool:
+    """Whether an incoming version of a message predates the stored one (ISO times; None: never edited)."""
+    return stored is not None and (incoming is None or incoming < stored)
 
 
 def _split_sql(script: str) -> list[str]:

@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 Progress = Callable[[int], None]
 DB_NAME = "memory.sqlite3"
 OPTED_OUT = "its author opted out of being remembered"
+ERASED = "it was deleted or forgotten before"
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,9 +176,13 @@ class Memory:
         pending: list[Chunk] = []
         documents = list(documents)
         refused = self.records.opted_out(d.author_id for d in documents if d.author_id is not None)
+        erased: set[str] = set()
         for document in documents:
-            if document.author_id in refused:
-                report.skipped.append((document.source, OPTED_OUT))
+            if document.message_id is not None:
+                erased |= self.records.erased(document.guild_id, [document.message_id])
+        for document in documents:
+            if document.author_id in refused or document.message_id in erased:
+                report.skipped.append((document.source, OPTED_OUT if document.author_id in refused else ERASED))
                 if progress:
                     progress(1)
                 continue
@@ -242,8 +247,14 @@ class Memory:
         """Remember new or edited chat messages: unchanged ones are skipped, changed channels re-windowed."""
         started = time.monotonic()
         refused = self.records.opted_out(m.author_id for m in messages)
+        erased = self._erased(messages)
         skipped = [(f"message {m.message_id}", OPTED_OUT) for m in messages if m.author_id in refused]
-        keyed = [(m, sort_key(m), _message_hash(m)) for m in messages if m.author_id not in refused]
+        skipped += [(f"message {m.message_id}", ERASED) for m in messages if m.message_id in erased]
+        keyed = [
+            (m, sort_key(m), _message_hash(m))
+            for m in messages
+            if m.author_id not in refused and m.message_id not in erased
+        ]
         anchors: dict[tuple[str, str], str] = {}
         by_channel: dict[tuple[str, str], list[tuple[ChatMessage, str, str]]] = defaultdict(list)
         for item in keyed:
@@ -260,16 +271,26 @@ class Memory:
         report.seconds = time.monotonic() - started
         return report
 
+    def _erased(self, messages: Sequence[ChatMessage]) -> set[str]:
+        by_guild: dict[str, list[str]] = defaultdict(list)
+        for message in messages:
+            by_guild[message.guild_id].append(message.message_id)
+        return {i for guild_id, ids in by_guild.items() for i in self.records.erased(guild_id, ids)}
+
     @_serialised
-    def delete_messages(self, guild_id: str, message_ids: Sequence[str]) -> ForgetReport:
-        """Erase messages (and the files that came with them) from every window and the index."""
+    def delete_messages(self, guild_id: str, message_ids: Sequence[str], *, keep_out: bool = True) -> ForgetReport:
+        """Erase messages (and the files that came with them) from every window and the index.
+
+        With `keep_out` (deletes in Discord, forgets on request) the ids are marked so that no later backfill,
+        reconciliation or edit stores them again; expiry passes False.
+        """
         known = self.records.messages(guild_id, message_ids)
         anchors: dict[tuple[str, str], str] = {}
         for message in known:
             key = (guild_id, message.channel_id)
             anchor = self.records.chat_anchor(guild_id, message.channel_id, sort_key(message), [message.message_id])
             anchors[key] = min(anchor, anchors.get(key, anchor))
-        deleted = self.records.delete_messages(guild_id, [m.message_id for m in known], anchors)
+        deleted = self.records.delete_messages(guild_id, message_ids, anchors, keep_out=keep_out)
         files: list[str] = []
         for message_id in message_ids:
             files.extend(self.records.file_ids_where(guild_id, message_id=message_id))
@@ -278,6 +299,28 @@ class Memory:
         report = self.rebuild_stale_windows()
         self.records.purge_erased()
         return ForgetReport(messages=len(deleted), files=len(files), chunks=len(removed) + report.chunks_removed)
+
+    @_serialised
+    def forget_removed_attachments(self, guild_id: str, message_id: str, kept_sources: Iterable[str]) -> int:
+        """Erase the files of a message that an edit removed (those whose source is not kept); return how many."""
+        kept = set(kept_sources)
+        gone = [
+            record_id
+            for record_id in self.records.file_ids_where(guild_id, message_id=message_id)
+            if (record := self.records.file(record_id)) is not None and record.source not in kept
+        ]
+        if gone:
+            self.vectors.delete(guild_id, self.records.delete_files(guild_id, gone))
+            self.records.purge_erased()
+        return len(gone)
+
+    def channel_message_ids(self, guild_id: str, channel_id: str, since: str = "") -> list[str]:
+        """Ids of the messages held for exactly this channel created at or after `since` (ISO), oldest first."""
+        return self.records.channel_message_ids(guild_id, channel_id, since)
+
+    def message_channels(self, guild_id: str) -> dict[str, str | None]:
+        """The channels holding a guild's chat messages: channel id -> parent channel id (threads) or None."""
+        return self.records.message_channels(guild_id)
 
     @_serialised
     def rebuild_stale_windows(self, *, progress: Progress | None = None) -> IngestReport:
@@ -427,7 +470,12 @@ class Memory:
             file_ids = self.records.file_ids_where(guild_id, channel_id=channel_id, author_id=user_id)
         removed = self.records.delete_files(guild_id, file_ids)
         self.vectors.delete(guild_id, removed)
-        result = self.delete_messages(guild_id, message_ids)
+        # A member's or a message's erasure sticks (a later backfill leaves them out); a channel's does not, so
+        # that an admin can forget a channel and read it afresh (its backfill starts over too).
+        keep_out = message_id is not None or user_id is not None
+        if not keep_out and channel_id is not None:
+            self.records.delete_backfill_cursor(guild_id, channel_id)
+        result = self.delete_messages(guild_id, message_ids, keep_out=keep_out)
         return ForgetReport(
             messages=result.messages, files=len(file_ids) + result.files, chunks=result.chunks + len(removed)
         )
@@ -514,7 +562,8 @@ class Memory:
                 continue
             removed = self.records.delete_files(guild_id, file_ids)
             self.vectors.delete(guild_id, removed)
-            result = self.delete_messages(guild_id, message_ids)  # re-windows the channels and purges
+            # Re-windows the channels and purges; no erased marks: a message past retention may be read again.
+            result = self.delete_messages(guild_id, message_ids, keep_out=False)
             messages += result.messages
             files += len(file_ids) + result.files
             chunks += result.chunks + len(removed)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import re
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +16,7 @@ os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 
 from memory import Memory, MemorySettings
 from memory.embeddings import LocalEmbeddings
+from memory.records import _MIGRATIONS
 from memory.settings import EmbeddingSettings
 from tests.fakes import HashEmbeddings
 
@@ -61,3 +64,15 @@ def real_embeddings() -> LocalEmbeddings:
 def files_containing(root: Path, needle: bytes) -> list[Path]:
     """Every file under `root` whose raw bytes contain `needle` (for erasure checks)."""
     return [p for p in root.rglob("*") if p.is_file() and needle in p.read_bytes()]
+
+
+def downgrade_store(path: Path, version: int) -> None:
+    """Make a store look as if it was made at schema `version`: the tables later migrations add are dropped."""
+    db = sqlite3.connect(path)
+    for number, script in _MIGRATIONS.items():
+        if number > version:
+            for table in re.findall(r"CREATE TABLE (\w+)", script):
+                db.execute(f"DROP TABLE {table}")
+    db.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(version),))
+    db.commit()
+    db.close()

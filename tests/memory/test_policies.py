@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import sqlite3
-
 from memory import Memory
 from memory.records import SCHEMA_VERSION, RecordStore
+from tests.conftest import downgrade_store
 from tests.fakes import message
 
 
@@ -42,15 +41,9 @@ def test_a_version_2_store_is_migrated_to_3_and_keeps_its_data(tmp_path):
     store.save_messages([(message(0, "kept across the migration"), "k0", "h0")], {})
     store.add_opt_out("alice", "2024-01-01T00:00:00+00:00")
     store.close()
-    db = sqlite3.connect(path)
-    db.execute("DROP TABLE channel_policies")
-    db.execute("DROP TABLE guild_settings")  # added at schema 4
-    db.execute("DROP TABLE backfill_cursors")  # added at schema 5
-    db.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
-    db.commit()
-    db.close()
+    downgrade_store(path, 2)
     store = RecordStore(path)
-    assert store.get_meta("schema_version") == str(SCHEMA_VERSION) == "5"
+    assert store.get_meta("schema_version") == str(SCHEMA_VERSION) == "6"
     assert [m.content for m in store.messages("g1", ["1000000"])] == ["kept across the migration"]
     assert store.opted_out(["alice", "bob"]) == {"alice"}
     store.set_channel_policy("g1", "general", False)

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import sqlite3
-
 from memory import FileDocument, Memory
 from memory.records import SCHEMA_VERSION, RecordStore
-from tests.conftest import files_containing
+from tests.conftest import downgrade_store, files_containing
 from tests.fakes import message
 
 
@@ -90,16 +88,9 @@ def test_a_version_1_store_is_migrated_and_keeps_its_data(tmp_path):
     store = RecordStore(path)
     store.save_messages([(message(0, "kept across the migration"), "k0", "h0")], {})
     store.close()
-    db = sqlite3.connect(path)
-    db.execute("DROP TABLE opt_outs")
-    db.execute("DROP TABLE channel_policies")  # added at schema 3
-    db.execute("DROP TABLE guild_settings")  # added at schema 4
-    db.execute("DROP TABLE backfill_cursors")  # added at schema 5
-    db.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
-    db.commit()
-    db.close()
+    downgrade_store(path, 1)
     store = RecordStore(path)
-    assert store.get_meta("schema_version") == str(SCHEMA_VERSION) == "5"
+    assert store.get_meta("schema_version") == str(SCHEMA_VERSION) == "6"
     assert [m.content for m in store.messages("g1", ["1000000"])] == ["kept across the migration"]
     store.add_opt_out("alice", "2024-01-01T00:00:00+00:00")
     assert store.opted_out(["alice", "bob"]) == {"alice"}
