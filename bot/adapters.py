@@ -94,13 +94,18 @@ async def download_capped(session: aiohttp.ClientSession, url: str, max_bytes: i
     return bytes(data)
 
 
+def attachment_sources(message: discord.Message) -> tuple[str, ...]:
+    """The memory sources of a message's attachments (what its files are remembered under)."""
+    return tuple(f"attachment:{a.id}" for a in message.attachments)
+
+
 def file_document(message: discord.Message, attachment: discord.Attachment, data: bytes) -> FileDocument:
     """An attachment as a memory file, linked to the message it came with."""
     channel_id, _ = channel_ids_of(message.channel)
     return FileDocument(
         guild_id=str(message.guild.id if message.guild else ""),
         channel_id=channel_id,
-        source=f"attachment:{attachment.id}",
+        source=f"attachment:{attachment.id}",  # as in `attachment_sources`
         filename=attachment.filename,
         data=data,
         content_type=attachment.content_type,

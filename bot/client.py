@@ -20,7 +20,8 @@ from bot.cogs.answers import Answers
 from bot.cogs.live import LiveMemory
 from bot.cogs.privacy import Privacy
 from bot.config import Settings
-from bot.ingestion import IngestionQueue
+from bot.ingestion import ForgetChannel, IngestionQueue
+from bot.reconcile import ReconcileReport, Reconciler
 from memory import ForgetReport, Memory
 from memory.guild_settings import GuildSettings
 
@@ -56,6 +57,8 @@ class MemoryBot(commands.Bot):
         self.answerer = answerer
         self.ingestion = IngestionQueue(memory)
         self.backfiller = Backfiller(self)
+        self.reconciler = Reconciler(self)
+        self.reconciling: asyncio.Task[ReconcileReport] | None = None  # the last pass (see on_ready)
         self.http_session: aiohttp.ClientSession | None = None
         self.enabled_channels = frozenset(settings.discord.enabled_channels)
         self.synced_guilds: set[int] = set()
@@ -86,6 +89,9 @@ class MemoryBot(commands.Bot):
         resumed = await self.backfiller.resume_unfinished()
         if resumed:
             log.info("resumed %d unfinished backfills", resumed)
+        # In the background, as it reads history: what changed while the bot was offline (or disconnected).
+        if self.reconciling is None or self.reconciling.done():
+            self.reconciling = asyncio.create_task(self.reconciler.run(), name="memorybot-reconcile")
 
     async def on_guild_join(self, guild: discord.Guild) -> None:
         """A new guild gets the commands straight away."""
@@ -144,6 +150,13 @@ class MemoryBot(commands.Bot):
         self._guild_settings.pop(str(guild_id), None)
         return cleared
 
+    async def forget_channel(self, guild_id: int, channel_id: int) -> None:
+        """A channel or thread was deleted: queue the erasure of its memory (threads' included, after what was
+        queued for it before) and drop the admins' policy for it."""
+        self.ingestion.put(ForgetChannel(str(guild_id), str(channel_id)))
+        if await asyncio.to_thread(self.memory.clear_channel_policy, str(guild_id), str(channel_id)):
+            self.channel_policies[str(guild_id)] = await asyncio.to_thread(self.memory.channel_policies, str(guild_id))
+
     async def expire_memory(self) -> ForgetReport:
         """Erase what is older than each guild's retention (off the event loop)."""
         report = await asyncio.to_thread(self.memory.expire)
@@ -176,6 +189,9 @@ class MemoryBot(commands.Bot):
     async def close(self) -> None:
         """Finish queued ingestion (so nothing acknowledged is lost), then disconnect."""
         self.retention.cancel()
+        if self.reconciling is not None:
+            self.reconciling.cancel()
+            await asyncio.gather(self.reconciling, return_exceptions=True)
         await self.backfiller.close()  # before the queue and the session: a batch being stored finishes first
         await self.ingestion.close()
         if self.http_session is not None:

@@ -15,6 +15,9 @@ class DiscordSettings(_Section):
     api_base_url: str = "https://discord.com/api/v10"
     gateway_url: str = "wss://gateway.discord.gg/"
     enabled_channels: list[str] = Field(default_factory=list)
+    # After a restart, how many of each remembered channel's latest messages are read again to catch the
+    # edits, deletes and new messages missed while offline (0: no reconciliation).
+    reconcile_messages: int = Field(default=200, ge=0, le=10_000)
 
 
 class Settings(MemorySettings):

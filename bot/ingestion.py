@@ -19,6 +19,8 @@ class Remember:
 
     messages: tuple[ChatMessage, ...] = ()
     files: tuple[FileDocument, ...] = ()
+    # Edited messages' attachments: (guild id, message id, sources still attached); the others are forgotten.
+    attachments_kept: tuple[tuple[str, str, tuple[str, ...]], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,11 +31,19 @@ class Erase:
     message_ids: tuple[str, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class ForgetChannel:
+    """A channel (or thread) deleted in Discord: its memory goes, after whatever was queued for it before."""
+
+    guild_id: str
+    channel_id: str
+
+
 class Stop:
     """Queued by `close`: everything queued before it is done first."""
 
 
-Job = Remember | Erase
+Job = Remember | Erase | ForgetChannel
 
 
 class IngestionQueue:
@@ -108,6 +118,9 @@ class IngestionQueue:
         for job in batch:
             if isinstance(job, Erase):
                 self._memory.delete_messages(job.guild_id, list(job.message_ids))
+            elif isinstance(job, ForgetChannel):
+                forgotten = self._memory.forget(job.guild_id, channel_id=job.channel_id)
+                log.info("channel %s deleted: forgot %d messages", job.channel_id, forgotten.messages)
         messages = [m for job in batch if isinstance(job, Remember) for m in job.messages]
         files = [f for job in batch if isinstance(job, Remember) for f in job.files]
         if messages:
@@ -116,3 +129,7 @@ class IngestionQueue:
             report = self._memory.ingest_files(files)
             for source, reason in report.skipped:
                 log.info("attachment %s skipped: %s", source, reason)
+        for job in batch:
+            if isinstance(job, Remember):
+                for guild_id, message_id, kept in job.attachments_kept:
+                    self._memory.forget_removed_attachments(guild_id, message_id, kept)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import discord
 from discord.ext import commands
 
-from bot.adapters import attachment_document, is_remembered_kind, to_chat_message
+from bot.adapters import attachment_document, attachment_sources, is_remembered_kind, to_chat_message
 from bot.ingestion import Erase, Remember
 from memory import FileDocument
 
@@ -36,8 +36,8 @@ class LiveMemory(commands.Cog):
 
     @commands.Cog.listener()
     async def on_raw_message_edit(self, payload: discord.RawMessageUpdateEvent) -> None:
-        """Re-remember an edited message: its windows are re-chunked."""
-        await self._remember(payload.message, with_files=False)
+        """Re-remember an edited message: its windows are re-chunked, and files the edit removed are forgotten."""
+        await self._remember(payload.message, edited=True)
 
     @commands.Cog.listener()
     async def on_raw_message_delete(self, payload: discord.RawMessageDeleteEvent) -> None:
@@ -51,7 +51,17 @@ class LiveMemory(commands.Cog):
         if payload.guild_id is not None:
             self.bot.ingestion.put(Erase(str(payload.guild_id), tuple(str(i) for i in payload.message_ids)))
 
-    async def _remember(self, message: discord.Message, *, with_files: bool = True) -> None:
+    @commands.Cog.listener()
+    async def on_guild_channel_delete(self, channel: discord.abc.GuildChannel) -> None:
+        """A deleted channel's messages are gone from Discord: they go from memory too."""
+        await self.bot.forget_channel(channel.guild.id, channel.id)
+
+    @commands.Cog.listener()
+    async def on_raw_thread_delete(self, payload: discord.RawThreadDeleteEvent) -> None:
+        """A deleted thread or forum post goes from memory too."""
+        await self.bot.forget_channel(payload.guild_id, payload.thread_id)
+
+    async def _remember(self, message: discord.Message, *, edited: bool = False) -> None:
         if message.guild is None or not is_remembered_kind(message) or not self.bot.is_enabled(message.channel):
             return
         if self.bot.user is not None and message.author.id == self.bot.user.id:
@@ -60,12 +70,15 @@ class LiveMemory(commands.Cog):
         if record is None:
             self._warn_if_content_missing(message)
             return
+        if edited:  # an edit never adds files, but it can remove them
+            kept = ((record.guild_id, record.message_id, attachment_sources(message)),)
+            self.bot.ingestion.put(Remember(messages=(record,), attachments_kept=kept))
+            return
         files = []
-        if with_files:
-            for attachment in message.attachments:
-                document = await self._download(message, attachment)
-                if document is not None:
-                    files.append(document)
+        for attachment in message.attachments:
+            document = await self._download(message, attachment)
+            if document is not None:
+                files.append(document)
         self.bot.ingestion.put(Remember(messages=(record,), files=tuple(files)))
 
     async def _download(self, message: discord.Message, attachment: discord.Attachment) -> FileDocument | None:

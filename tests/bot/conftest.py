@@ -57,6 +57,12 @@ class World:
         return all_text(interaction)
 
 
+def remembered(world: World, guild: str = "guild") -> str:
+    """All chunk text the memory holds for a guild."""
+    ids = world.memory.records.guild_chunk_ids(world[guild])
+    return "\n".join(c.text for c in world.memory.records.chunks(ids).values())
+
+
 async def settled(interaction, quiet: float = 0.4) -> None:
     """Wait until the bot has sent nothing more for an interaction for `quiet` seconds (its last parts)."""
 

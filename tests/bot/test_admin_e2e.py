@@ -2,14 +2,8 @@
 
 from __future__ import annotations
 
-from tests.bot.conftest import all_text
+from tests.bot.conftest import all_text, remembered
 from tests.fakediscord import MANAGE_GUILD
-
-
-def remembered(world) -> str:
-    """All chunk text the memory holds for the guild."""
-    ids = world.memory.records.guild_chunk_ids(world["guild"])
-    return "\n".join(c.text for c in world.memory.records.chunks(ids).values())
 
 
 async def memory_command(world, user: str, subcommand: str, channel: str | None = None):

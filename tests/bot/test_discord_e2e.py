@@ -4,13 +4,7 @@ from __future__ import annotations
 
 import re
 
-from tests.bot.conftest import final_text, wait_until
-
-
-def remembered(world, guild: str = "guild") -> str:
-    """All chunk text the memory holds for a guild."""
-    ids = world.memory.records.guild_chunk_ids(world[guild])
-    return "\n".join(c.text for c in world.memory.records.chunks(ids).values())
+from tests.bot.conftest import final_text, remembered, wait_until
 
 
 def mentions_are_off(body: dict) -> bool:

@@ -6,14 +6,8 @@ import asyncio
 import json
 
 from bot.cogs.privacy import FORGET_MESSAGE_MENU
-from tests.bot.conftest import all_text, wait_until
+from tests.bot.conftest import all_text, remembered, wait_until
 from tests.conftest import files_containing
-
-
-def remembered(world, guild: str = "guild") -> str:
-    """All chunk text the memory holds for a guild."""
-    ids = world.memory.records.guild_chunk_ids(world[guild])
-    return "\n".join(c.text for c in world.memory.records.chunks(ids).values())
 
 
 async def privacy(world, user: str, subcommand: str, *, guild: str = "guild", channel: str = "general"):

@@ -53,7 +53,8 @@ READY, RESUMED, GUILD_CREATE, GUILD_DELETE = "READY", "RESUMED", "GUILD_CREATE",
 CHANNEL_UPDATE, GUILD_MEMBERS_CHUNK, INTERACTION_CREATE = "CHANNEL_UPDATE", "GUILD_MEMBERS_CHUNK", "INTERACTION_CREATE"
 MESSAGE_CREATE, MESSAGE_UPDATE = "MESSAGE_CREATE", "MESSAGE_UPDATE"
 MESSAGE_DELETE, MESSAGE_DELETE_BULK = "MESSAGE_DELETE", "MESSAGE_DELETE_BULK"
-_INTENT_OF = {GUILD_CREATE: INTENT_GUILDS, GUILD_DELETE: INTENT_GUILDS, CHANNEL_UPDATE: INTENT_GUILDS}
+CHANNEL_DELETE, THREAD_DELETE = "CHANNEL_DELETE", "THREAD_DELETE"
+_INTENT_OF = dict.fromkeys((GUILD_CREATE, GUILD_DELETE, CHANNEL_UPDATE, CHANNEL_DELETE, THREAD_DELETE), INTENT_GUILDS)
 _INTENT_OF |= dict.fromkeys(
     (MESSAGE_CREATE, MESSAGE_UPDATE, MESSAGE_DELETE, MESSAGE_DELETE_BULK), INTENT_GUILD_MESSAGES
 )
@@ -664,6 +665,28 @@ class FakeDiscord:
             target.overwrites = [_overwrite(o) for o in overwrites]
             await self._dispatch(CHANNEL_UPDATE, self._channel(target), guild_id=target.guild_id)
 
+    async def delete_channel(self, channel_id: str) -> None:
+        """An admin deletes a channel (CHANNEL_DELETE) or a thread (THREAD_DELETE, only to those who see it); a
+        channel's threads and every message go with it, as in Discord."""
+        channel = self._channels[channel_id]
+        if channel.type == CATEGORY:
+            raise ValueError("deleting a category (its channels stay, uncategorised) is not modelled")
+        is_thread = channel.type in THREAD_TYPES
+        payload = (
+            {"id": channel.id, "guild_id": channel.guild_id, "parent_id": channel.parent_id, "type": channel.type}
+            if is_thread
+            else self._channel(channel)
+        )
+        visible = self._bot_can(channel, VIEW_CHANNEL)
+        threads = [] if is_thread else [c.id for c in self._channels.values() if c.parent_id == channel_id]
+        for gone in [channel_id, *threads]:
+            self._unstore(gone, [m["id"] for m in self._messages[gone]])
+            del self._channels[gone], self._messages[gone]
+        if not is_thread:  # every channel of a guild is known to its bots, seen or not
+            await self._dispatch(CHANNEL_DELETE, payload, guild_id=channel.guild_id)
+        elif visible:
+            await self._dispatch(THREAD_DELETE, payload, guild_id=channel.guild_id)
+
     async def remove_bot_from_guild(self, guild_id: str, *, unavailable: bool = False) -> None:
         """GUILD_DELETE: an outage (unavailable=True; the bot stays a member) or the bot being removed."""
         await self._dispatch(GUILD_DELETE, {"id": guild_id} | ({"unavailable": True} if unavailable else {}))
@@ -721,10 +744,16 @@ class FakeDiscord:
         await self._dispatch_message(MESSAGE_CREATE, message)
         return copy.deepcopy(message)
 
-    async def user_edits_message(self, channel_id: str, message_id: str, content: str) -> dict:
-        """The author edits a message; MESSAGE_UPDATE carries the whole updated message, as Discord's does."""
+    async def user_edits_message(
+        self, channel_id: str, message_id: str, content: str, *, keep_attachments: Iterable[str] | None = None
+    ) -> dict:
+        """The author edits a message, optionally removing attachments (keeping those ids); MESSAGE_UPDATE
+        carries the whole updated message, as Discord's does."""
         message = self._find_message(channel_id, message_id)
         message |= {"content": content, "edited_timestamp": _iso()}
+        if keep_attachments is not None:
+            kept = set(keep_attachments)
+            message["attachments"] = [a for a in message["attachments"] if a["id"] in kept]
         self._fill_mentions(message)
         await self._dispatch_message(MESSAGE_UPDATE, message)
         return copy.deepcopy(message)
