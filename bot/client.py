@@ -21,7 +21,7 @@ from bot.cogs.live import LiveMemory
 from bot.cogs.privacy import Privacy
 from bot.config import Settings
 from bot.ingestion import ForgetChannel, IngestionQueue
-from bot.reconcile import ReconcileReport, Reconciler
+from bot.reconcile import Reconciler, ReconcileReport
 from memory import ForgetReport, Memory
 from memory.guild_settings import GuildSettings
 
@@ -127,6 +127,12 @@ class MemoryBot(commands.Bot):
         await asyncio.to_thread(self.memory.set_channel_policy, str(guild_id), str(channel_id), remembered)
         self.channel_policies[str(guild_id)] = await asyncio.to_thread(self.memory.channel_policies, str(guild_id))
 
+    async def clear_channel_policy(self, guild_id: int, channel_id: int) -> bool:
+        """Let the category or config.yaml decide for a channel again; return whether it had a policy."""
+        cleared = await asyncio.to_thread(self.memory.clear_channel_policy, str(guild_id), str(channel_id))
+        self.channel_policies[str(guild_id)] = await asyncio.to_thread(self.memory.channel_policies, str(guild_id))
+        return cleared
+
     def guild_settings(self, guild_id: int | str) -> GuildSettings:
         """A guild's settings in force (its own, else config.yaml's); a cache miss is one small SQLite read."""
         key = str(guild_id)
@@ -154,8 +160,7 @@ class MemoryBot(commands.Bot):
         """A channel or thread was deleted: queue the erasure of its memory (threads' included, after what was
         queued for it before) and drop the admins' policy for it."""
         self.ingestion.put(ForgetChannel(str(guild_id), str(channel_id)))
-        if await asyncio.to_thread(self.memory.clear_channel_policy, str(guild_id), str(channel_id)):
-            self.channel_policies[str(guild_id)] = await asyncio.to_thread(self.memory.channel_policies, str(guild_id))
+        await self.clear_channel_policy(guild_id, channel_id)
 
     async def expire_memory(self) -> ForgetReport:
         """Erase what is older than each guild's retention (off the event loop)."""
@@ -174,10 +179,13 @@ class MemoryBot(commands.Bot):
 
     async def on_app_command_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
         """One place where command errors become a short message to the member; the rest is logged."""
-        log.error("command %s failed", interaction.command and interaction.command.name, exc_info=error)
+        name = interaction.command and interaction.command.name
         text = "Something went wrong on my side. Please try again later."
-        if isinstance(error, app_commands.CheckFailure):
+        if isinstance(error, app_commands.CheckFailure):  # a refusal, not a fault
+            log.info("command %s refused to %s: %s", name, interaction.user.id, error)
             text = str(error) or "You cannot use this command here."
+        else:
+            log.error("command %s failed", name, exc_info=error)
         try:
             if interaction.response.is_done():
                 await interaction.followup.send(text, ephemeral=True)

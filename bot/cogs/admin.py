@@ -34,13 +34,22 @@ class Admin(commands.Cog):
     def __init__(self, bot: MemoryBot) -> None:
         self.bot = bot
 
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        """Every `/memory` command (admin_data's and admin_backfill's too: they run bound to this cog) is for
+        Manage Server only. Checked here, at run time, as well as by the default permissions, because a guild
+        can override those and open the commands to anyone; the refusal reaches the member privately through
+        `MemoryBot.on_app_command_error`."""
+        if interaction.guild is None:
+            raise app_commands.NoPrivateMessage("Use this command in a server.")
+        if not interaction.permissions.manage_guild:
+            raise app_commands.CheckFailure(f"{REFUSAL} Nothing was changed.")
+        return True
+
     @memory_group.command(name="enable")
     @app_commands.describe(channel="A text channel, forum or category (a category covers its channels)")
     async def enable(self, interaction: discord.Interaction, channel: PolicyChannel) -> None:
         """Remember new messages in a channel, forum or category from now on."""
-        if await _refused(interaction):
-            return
-        assert interaction.guild_id is not None  # noqa: S101 (guild-only, checked by _refused)
+        assert interaction.guild_id is not None  # noqa: S101 (guild-only, checked by Admin.interaction_check)
         await self.bot.set_channel_policy(interaction.guild_id, channel.id, True)
         await interaction.response.send_message(
             f"Now remembering new messages in {_where(channel)}. Threads and forum posts follow their parent.",
@@ -51,24 +60,34 @@ class Admin(commands.Cog):
     @app_commands.describe(channel="A text channel, forum or category (a category covers its channels)")
     async def disable(self, interaction: discord.Interaction, channel: PolicyChannel) -> None:
         """Stop remembering new messages in a channel, forum or category."""
-        if await _refused(interaction):
-            return
-        assert interaction.guild_id is not None  # noqa: S101 (guild-only, checked by _refused)
+        assert interaction.guild_id is not None  # noqa: S101 (guild-only, checked by Admin.interaction_check)
         await self.bot.set_channel_policy(interaction.guild_id, channel.id, False)
         await interaction.response.send_message(
             f"No longer remembering new messages in {_where(channel)}. What was remembered before stays in "
-            f"memory; to erase it, run `memorybot forget --guild {interaction.guild_id} --channel {channel.id}` "
-            "(members can erase their own with `/privacy forget-me`).",
+            "memory; `/memory forget` erases it (members can erase their own with `/privacy forget-me`).",
             ephemeral=True,
         )
+
+    @memory_group.command(name="reset")
+    @app_commands.describe(channel="A text channel, forum or category set with /memory enable or disable")
+    async def reset(self, interaction: discord.Interaction, channel: PolicyChannel) -> None:
+        """Remove this server's setting for a channel: its category or config.yaml decides again."""
+        assert interaction.guild_id is not None  # noqa: S101 (guild-only, checked by Admin.interaction_check)
+        cleared = await self.bot.clear_channel_policy(interaction.guild_id, channel.id)
+        now = _state(self.bot.is_enabled(channel)) if not isinstance(channel, discord.CategoryChannel) else None
+        if not cleared:
+            text = f"{_where(channel).capitalize()} had no setting of this server; nothing was changed."
+        else:
+            text = f"Removed this server's setting for {_where(channel)}."
+            if now is not None:
+                text += f" It is now {now} (from its category or config.yaml)."
+        await interaction.response.send_message(text, ephemeral=True)
 
     @memory_group.command(name="channels")
     async def channels(self, interaction: discord.Interaction) -> None:
         """List which channels and categories are remembered here, and where each setting comes from."""
-        if await _refused(interaction):
-            return
         guild = interaction.guild
-        assert guild is not None  # noqa: S101 (guild-only, checked by _refused)
+        assert guild is not None  # noqa: S101 (guild-only, checked by Admin.interaction_check)
         policies = self.bot.channel_policies.get(str(guild.id), {})
         lines = ["**Set in this server** (`/memory enable|disable`; these override config.yaml):"]
         lines += [f"• {_name(guild, cid)}: {_state(on)}" for cid, on in sorted(policies.items())] or ["• none"]
@@ -109,9 +128,7 @@ class Admin(commands.Cog):
         reset: SettingKey | None = None,
     ) -> None:
         """Show this server's settings, or change some: without options, shows each value and its source."""
-        if await _refused(interaction):
-            return
-        assert interaction.guild_id is not None  # noqa: S101 (guild-only, checked by _refused)
+        assert interaction.guild_id is not None  # noqa: S101 (guild-only, checked by Admin.interaction_check)
         given = {
             "visibility": visibility, "sources": sources, "context_tokens": context_tokens,
             "min_relevance": min_relevance, "retention_days": retention_days,
@@ -148,18 +165,6 @@ def _settings_text(current: GuildSettings) -> str:
     lines = ["**Settings of this server** (server: set with `/memory settings`; config: config.yaml's default):"]
     lines += [f"• {key}: {values[key]} ({current.source(key)})" for key in KEYS]
     return "\n".join(lines)
-
-
-async def _refused(interaction: discord.Interaction) -> bool:
-    """Refuse (privately) a member without Manage Server: checked here as well as by the default permissions,
-    because a guild can override those and open the command to anyone."""
-    if interaction.guild is None:
-        await interaction.response.send_message("Use this command in a server.", ephemeral=True)
-        return True
-    if not interaction.permissions.manage_guild:
-        await interaction.response.send_message(f"{REFUSAL} Nothing was changed.", ephemeral=True)
-        return True
-    return False
 
 
 def _where(channel: object) -> str:

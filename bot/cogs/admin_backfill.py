@@ -12,7 +12,7 @@ import discord
 from discord import app_commands
 
 from bot.backfill import HistoryChannel, progress_text, status_line
-from bot.cogs.admin import Admin, _name, _refused
+from bot.cogs.admin import Admin, _name
 
 if TYPE_CHECKING:
     from discord.ext.commands import Cog as _Holder
@@ -44,8 +44,6 @@ class AdminBackfillCommands(_Holder):
         limit: app_commands.Range[int, 1, 10_000_000] | None = None,
     ) -> None:
         """Read a channel's history into memory in the background, with progress; resumes after a restart."""
-        if await _refused(interaction):
-            return
         backfiller = self.bot.backfiller
         if not self.bot.is_enabled(channel):
             await interaction.response.send_message(
@@ -70,10 +68,8 @@ class AdminBackfillCommands(_Holder):
     @Admin.memory_group.command(name="backfill-status")
     async def backfill_status(self, interaction: discord.Interaction) -> None:
         """List this server's backfills: messages, files, and whether each is done."""
-        if await _refused(interaction):
-            return
         guild = interaction.guild
-        assert guild is not None  # noqa: S101 (guild-only, checked by _refused)
+        assert guild is not None  # noqa: S101 (guild-only, checked by Admin.interaction_check)
         cursors = await asyncio.to_thread(self.bot.memory.backfill_cursors, str(guild.id))
         if not cursors:
             await interaction.response.send_message("No backfill has run in this server.", ephemeral=True)

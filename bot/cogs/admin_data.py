@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import discord
 from discord import app_commands
 
-from bot.cogs.admin import Admin, _refused
+from bot.cogs.admin import Admin
 from memory.export import export_guild
 
 if TYPE_CHECKING:
@@ -51,8 +51,6 @@ class AdminDataCommands(_Holder):
         everything: bool = False,
     ) -> None:
         """Erase a message, a channel, a member's messages, or everything of this server from memory."""
-        if await _refused(interaction):
-            return
         guild_id = str(interaction.guild_id)
         chosen = sum(x for x in (message is not None, channel is not None, member is not None, everything))
         if chosen != 1:
@@ -90,10 +88,8 @@ class AdminDataCommands(_Holder):
     @Admin.memory_group.command(name="stats")
     async def stats(self, interaction: discord.Interaction) -> None:
         """What memory holds for this server: records, chunks, tokens, disk, per channel, last ingest."""
-        if await _refused(interaction):
-            return
         guild = interaction.guild
-        assert guild is not None  # noqa: S101 (guild-only, checked by _refused)
+        assert guild is not None  # noqa: S101 (guild-only, checked by Admin.interaction_check)
         await interaction.response.defer(thinking=True, ephemeral=True)
         stats = await asyncio.to_thread(self.bot.memory.stats, str(guild.id))
         parts = _split(_stats_text(guild, stats))
@@ -104,10 +100,8 @@ class AdminDataCommands(_Holder):
     @Admin.memory_group.command(name="export")
     async def export(self, interaction: discord.Interaction) -> None:
         """This server's remembered chat as a DiscordChatExporter-style JSON file, shown only to you."""
-        if await _refused(interaction):
-            return
         guild = interaction.guild
-        assert guild is not None  # noqa: S101 (guild-only, checked by _refused)
+        assert guild is not None  # noqa: S101 (guild-only, checked by Admin.interaction_check)
         await interaction.response.defer(thinking=True, ephemeral=True)
         await self.bot.ingestion.idle()  # include what was said just before the export
         names = {str(c.id): c.name for c in [*guild.channels, *guild.threads]}

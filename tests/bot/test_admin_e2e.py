@@ -1,4 +1,4 @@
-"""End to end: `/memory enable|disable|channels` for admins, refused for other members, overriding config."""
+"""End to end: `/memory enable|disable|reset|channels` for admins, refused for other members, overriding config."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ async def test_disable_stops_new_messages_and_keeps_old_ones(world):
     await world.settle()
     shown = await memory_command(world, "alice", "disable", "general")
     assert shown.ephemeral and "No longer remembering new messages in #general" in all_text(shown)
-    assert "remembered before stays" in all_text(shown) and "memorybot forget" in all_text(shown)
+    assert "remembered before stays" in all_text(shown) and "/memory forget" in all_text(shown)
     await world.discord.user_sends_message(world["general"], world["bob"], "GENERAL-NEW remark")
     await world.discord.user_sends_message(world["secret_thread"], world["alice"], "THREAD-NEW follows its parent")
     await world.settle()
@@ -60,6 +60,21 @@ async def test_disabling_a_category_stops_its_channels_and_a_channel_policy_wins
     assert "PROJECT-BACK-ON" in remembered(world) and "PROJECT-WHILE-OFF" not in remembered(world)
 
 
+async def test_reset_lets_the_config_default_decide_again(world):
+    """#general is remembered by config; disabled here, then reset, it is remembered again; a reset of a channel
+    with no setting here says so and changes nothing."""
+    await memory_command(world, "alice", "disable", "general")
+    await memory_command(world, "alice", "enable", "random")
+    shown = await memory_command(world, "alice", "reset", "general")
+    assert shown.ephemeral and "It is now remembered" in all_text(shown)
+    again = await memory_command(world, "alice", "reset", "general")
+    assert "had no setting of this server; nothing was changed" in all_text(again)
+    assert world.memory.channel_policies(world["guild"]) == {world["random"]: True}
+    await world.discord.user_sends_message(world["general"], world["bob"], "GENERAL-AFTER-RESET remark")
+    await world.settle()
+    assert "GENERAL-AFTER-RESET" in remembered(world)
+
+
 async def test_channels_lists_the_guild_policy_and_the_config_defaults(world):
     """/memory channels shows what was set here, the config.yaml defaults (marked when overridden), and the result."""
     await memory_command(world, "alice", "enable", "random")
@@ -77,16 +92,18 @@ async def test_channels_lists_the_guild_policy_and_the_config_defaults(world):
 
 async def test_a_member_without_manage_server_is_refused_and_nothing_changes(world):
     """The fake does not enforce default permissions (as when a guild overrides them): the run-time check refuses."""
-    for subcommand, channel in (("enable", "random"), ("disable", "general"), ("channels", None)):
+    await memory_command(world, "alice", "disable", "general")
+    for subcommand, channel in (("enable", "random"), ("disable", "staff"), ("reset", "general"), ("channels", None)):
         shown = await memory_command(world, "bob", subcommand, channel)
         assert shown.ephemeral and "Manage Server" in all_text(shown), subcommand
-    assert world.memory.channel_policies(world["guild"]) == {}
-    assert world.bot.channel_policies.get(world["guild"], {}) == {}
-    await world.discord.user_sends_message(world["general"], world["bob"], "GENERAL-STILL-ON remark")
+    assert world.memory.channel_policies(world["guild"]) == {world["general"]: False}
+    assert world.bot.channel_policies.get(world["guild"], {}) == {world["general"]: False}
+    await world.discord.user_sends_message(world["general"], world["bob"], "GENERAL-STILL-OFF remark")
     await world.discord.user_sends_message(world["random"], world["bob"], "RANDOM-STILL-OFF remark")
+    await world.discord.user_sends_message(world["staff"], world["alice"], "STAFF-STILL-ON remark")
     await world.settle()
     text = remembered(world)
-    assert "GENERAL-STILL-ON" in text and "RANDOM-STILL-OFF" not in text
+    assert "STAFF-STILL-ON" in text and "GENERAL-STILL-OFF" not in text and "RANDOM-STILL-OFF" not in text
 
 
 async def test_the_memory_command_is_registered_for_manage_server_only(world):
@@ -94,4 +111,4 @@ async def test_the_memory_command_is_registered_for_manage_server_only(world):
     (definition,) = [c for c in world.discord.commands[world["guild"]] if c["name"] == "memory"]
     assert int(definition["default_member_permissions"]) == MANAGE_GUILD  # Discord sends a string, discord.py an int
     names = {o["name"] for o in definition["options"]}
-    assert {"enable", "disable", "channels", "settings"} <= names
+    assert {"enable", "disable", "reset", "channels", "settings", "backfill", "forget", "stats", "export"} <= names
