@@ -133,6 +133,18 @@ async def attachment_document(
     return file_document(message, attachment, data)
 
 
+async def attachment_documents(
+    session: aiohttp.ClientSession, message: discord.Message, limits: LimitSettings
+) -> list[FileDocument]:
+    """Every attachment of a message that can be remembered, downloaded one after another within the cap."""
+    documents = []
+    for attachment in message.attachments:
+        document = await attachment_document(session, message, attachment, limits)
+        if document is not None:
+            documents.append(document)
+    return documents
+
+
 def can_read(member: discord.Member, channel: object) -> bool:
     """Whether a member can read a channel's history now; private threads need membership too."""
     if isinstance(channel, discord.Thread):

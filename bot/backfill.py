@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
-from bot.adapters import attachment_document, is_remembered_kind, to_chat_message
+from bot.adapters import attachment_documents, is_remembered_kind, to_chat_message
 from memory import ChatMessage, FileDocument, utc_iso
 from memory.records import BackfillCursor
 
@@ -117,6 +117,8 @@ class Backfiller:
         records: list[ChatMessage] = []
         files: list[FileDocument] = []
         bot_id = self.bot.user.id if self.bot.user is not None else None
+        session = self.bot.http_session
+        assert session is not None  # noqa: S101  (opened in setup_hook)
         for message in batch:
             if not is_remembered_kind(message) or message.author.id == bot_id:
                 continue
@@ -124,10 +126,7 @@ class Backfiller:
             if record is None:
                 continue
             records.append(record)
-            for attachment in message.attachments:
-                document = await self._download(message, attachment)
-                if document is not None:
-                    files.append(document)
+            files += await attachment_documents(session, message, self.bot.settings.limits)
         after = replace(
             cursor,
             oldest_id=cursor.oldest_id or str(batch[0].id),
@@ -157,10 +156,6 @@ class Backfiller:
                 log.info("attachment %s skipped: %s", source, reason)
         memory.save_backfill_cursor(cursor)  # only after the batch is stored
 
-    async def _download(self, message: discord.Message, attachment: discord.Attachment) -> FileDocument | None:
-        assert self.bot.http_session is not None  # noqa: S101  (opened in setup_hook)
-        return await attachment_document(self.bot.http_session, message, attachment, self.bot.settings.limits)
-
 
 def progress_text(channel_name: str, cursor: BackfillCursor, started: float) -> str:
     """One line of progress: messages, files and rate so far (`started` is a `time.monotonic()`)."""
@@ -172,9 +167,9 @@ def progress_text(channel_name: str, cursor: BackfillCursor, started: float) -> 
     )
 
 
-def status_line(cursor: BackfillCursor, name: str) -> str:
-    """A cursor as one line of `/memory backfill-status`."""
-    state = "done" if cursor.done else "unfinished (resumes on restart)"
+def status_line(cursor: BackfillCursor, name: str, *, running: bool = False) -> str:
+    """A cursor as one line of `/memory backfill-status` (a backfill resumed after a restart shows as running)."""
+    state = "done" if cursor.done else "running" if running else "unfinished (resumes on restart)"
     limit = f", limit {cursor.max_messages:,}" if cursor.max_messages else ""
     return (
         f"• {name}: {state}: {cursor.messages:,} messages, {cursor.files:,} files{limit}; "

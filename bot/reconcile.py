@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import discord
 
-from bot.adapters import attachment_document, attachment_sources, is_remembered_kind, to_chat_message
+from bot.adapters import attachment_documents, attachment_sources, is_remembered_kind, to_chat_message
 from bot.backfill import HistoryChannel
 from bot.ingestion import Erase, Remember
 from memory import ChatMessage, FileDocument, utc_iso
@@ -92,6 +92,8 @@ class Reconciler:
             log.info("channel %s missed over %d messages while offline (/memory backfill fills it)", channel.id, limit)
 
         bot_id = self.bot.user.id if self.bot.user is not None else None
+        session = self.bot.http_session
+        assert session is not None  # noqa: S101  (opened in setup_hook)
         remembered = self.bot.is_enabled(channel)
         held_ids = set(window)
         records: list[ChatMessage] = []
@@ -109,7 +111,7 @@ class Reconciler:
             elif remembered and message.id > newest_held:
                 records.append(record)
                 report.added += 1
-                files.extend(await self._files(message))
+                files.extend(await attachment_documents(session, message, self.bot.settings.limits))
         report.channels += 1
         report.checked += len(window)
         report.deleted += len(deleted)
@@ -117,12 +119,3 @@ class Reconciler:
             self.bot.ingestion.put(Erase(guild_id, deleted))
         if records:
             self.bot.ingestion.put(Remember(messages=tuple(records), files=tuple(files), attachments_kept=tuple(kept)))
-
-    async def _files(self, message: discord.Message) -> list[FileDocument]:
-        assert self.bot.http_session is not None  # noqa: S101  (opened in setup_hook)
-        found = []
-        for attachment in message.attachments:
-            document = await attachment_document(self.bot.http_session, message, attachment, self.bot.settings.limits)
-            if document is not None:
-                found.append(document)
-        return found

@@ -78,7 +78,8 @@ class AdminBackfillCommands(_Holder):
         lines = ["**Backfills of this server:**"]
         for cursor in cursors:
             current = live.get((cursor.guild_id, cursor.channel_id), cursor)
-            lines.append(status_line(current, _name(guild, cursor.channel_id)))
+            running = self.bot.backfiller.running(cursor.guild_id, cursor.channel_id)
+            lines.append(status_line(current, _name(guild, cursor.channel_id), running=running))
         text = "\n".join(lines)
         await interaction.response.send_message(text if len(text) <= 1900 else text[:1900] + "…", ephemeral=True)
 

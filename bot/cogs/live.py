@@ -8,9 +8,8 @@ from typing import TYPE_CHECKING
 import discord
 from discord.ext import commands
 
-from bot.adapters import attachment_document, attachment_sources, is_remembered_kind, to_chat_message
+from bot.adapters import attachment_documents, attachment_sources, is_remembered_kind, to_chat_message
 from bot.ingestion import Erase, Remember
-from memory import FileDocument
 
 if TYPE_CHECKING:
     from bot.client import MemoryBot
@@ -74,16 +73,9 @@ class LiveMemory(commands.Cog):
             kept = ((record.guild_id, record.message_id, attachment_sources(message)),)
             self.bot.ingestion.put(Remember(messages=(record,), attachments_kept=kept))
             return
-        files = []
-        for attachment in message.attachments:
-            document = await self._download(message, attachment)
-            if document is not None:
-                files.append(document)
-        self.bot.ingestion.put(Remember(messages=(record,), files=tuple(files)))
-
-    async def _download(self, message: discord.Message, attachment: discord.Attachment) -> FileDocument | None:
         assert self.bot.http_session is not None  # noqa: S101  (opened in setup_hook)
-        return await attachment_document(self.bot.http_session, message, attachment, self.bot.settings.limits)
+        files = await attachment_documents(self.bot.http_session, message, self.bot.settings.limits)
+        self.bot.ingestion.put(Remember(messages=(record,), files=tuple(files)))
 
     def _warn_if_content_missing(self, message: discord.Message) -> None:
         # Without the Message Content intent Discord sends empty messages; say so once, store nothing.
