@@ -56,7 +56,8 @@ async def measure(channels: int, per_channel: int, window: int) -> None:
             async with running_bot(settings, fake, memory) as bot:
                 started = time.monotonic()
                 await wait_until(lambda: bot.reconciling is not None, timeout=30)
-                assert bot.reconciling is not None
+                if bot.reconciling is None:
+                    raise RuntimeError("the bot started no reconciliation")
                 report = await bot.reconciling
                 read = time.monotonic() - started
                 await asyncio.wait_for(bot.ingestion.idle(), 300)

@@ -13,6 +13,16 @@ from langchain_core.embeddings import Embeddings
 from memory.settings import StorageSettings
 from memory.types import Chunk
 
+# Chroma's HNSW (its fork of hnswlib, hnswalg.h) mallocs the buffers of a new index, 100 slots, and writes them
+# whole to data_level0.bin and length.bin before setting a byte (initPersistentIndex); later it rewrites only
+# the slots that receive a vector, and only every `sync_threshold` writes. So the files kept whatever the
+# process heap held, message text included, forgotten or not. No setting avoids that, so before the first
+# vector of a collection we fill those slots with placeholders, written out at once (sync_threshold 100, also
+# for every later write), and delete them: the slots hold initialised bytes, and tombstones searches skip.
+# Collections that got vectors before this padding keep such bytes in their unused slots.
+_FIRST_SLOTS = 100  # hnswlib's first capacity in Chroma; tests/memory/test_vector_heap_bytes.py would notice more
+_PADDING_IDS = [f"padding-{i:03d}" for i in range(_FIRST_SLOTS)]  # never a chunk id (32 hex digits)
+
 
 def make_chroma_client(storage: StorageSettings) -> Any:  # noqa: ANN401  (chromadb's client type is untyped)
     """An embedded `PersistentClient` under the data dir, or an `HttpClient` for a Chroma server."""
@@ -42,6 +52,7 @@ class VectorIndex:
         self._model = model
         self._stores: dict[str, Any] = {}
         self._collections: dict[str, Any] = {}  # looked up once: in http mode each lookup is a round trip
+        self._padded: set[str] = set()  # guilds whose collection is known to hold a vector or its padding
 
     def _store(self, guild_id: str) -> Any:  # noqa: ANN401
         """The langchain-chroma store of a guild, created with cosine space and always our embedder
@@ -54,7 +65,7 @@ class VectorIndex:
                 collection_name=collection_name(guild_id),
                 embedding_function=self._embeddings,
                 collection_metadata={"guild_id": guild_id, "embedding_model": self._model},
-                collection_configuration={"hnsw": {"space": "cosine"}},
+                collection_configuration={"hnsw": {"space": "cosine", "sync_threshold": _FIRST_SLOTS}},
             )
         return self._stores[guild_id]
 
@@ -64,10 +75,24 @@ class VectorIndex:
             self._collections[guild_id] = self._client.get_collection(collection_name(guild_id))
         return self._collections[guild_id]
 
+    def _pad(self, guild_id: str, dimensions: int) -> None:
+        """Before the first vector of a guild's collection, fill and free the first HNSW slots (see above)."""
+        if guild_id in self._padded:
+            return
+        fresh = self._client.get_collection(collection_name(guild_id))  # a cached model misses later vectors
+        if fresh._model.dimension is None:  # no vector yet, hence no HNSW files yet
+            if (fresh.configuration_json.get("hnsw") or {}).get("sync_threshold", 0) > _FIRST_SLOTS:
+                fresh.modify(configuration={"hnsw": {"sync_threshold": _FIRST_SLOTS}})  # made before padding
+            placeholders = [[float(i % dimensions == d) for d in range(dimensions)] for i in range(_FIRST_SLOTS)]
+            fresh.upsert(ids=_PADDING_IDS, embeddings=placeholders)
+            fresh.delete(ids=_PADDING_IDS)
+        self._padded.add(guild_id)
+
     def close(self) -> None:
         """Release the client's files and connections."""
         self._stores.clear()
         self._collections.clear()
+        self._padded.clear()
         close = getattr(self._client, "close", None)
         if callable(close):
             close()
@@ -76,7 +101,9 @@ class VectorIndex:
         """Write vectors for chunks (idempotent: ids are deterministic)."""
         if not chunks:
             return
-        self._collection(guild_id).upsert(
+        collection = self._collection(guild_id)
+        self._pad(guild_id, len(vectors[0]))
+        collection.upsert(
             ids=[c.chunk_id for c in chunks],
             embeddings=[list(v) for v in vectors],
             metadatas=[{"channel_id": c.channel_id, "kind": c.kind} for c in chunks],
@@ -92,6 +119,7 @@ class VectorIndex:
         """Delete a guild's whole collection."""
         self._stores.pop(guild_id, None)
         self._collections.pop(guild_id, None)
+        self._padded.discard(guild_id)
         existing = {getattr(c, "name", c) for c in self._client.list_collections()}
         if collection_name(guild_id) in existing:
             self._client.delete_collection(collection_name(guild_id))
