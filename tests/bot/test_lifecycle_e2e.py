@@ -179,7 +179,9 @@ async def test_a_permission_change_takes_effect_at_the_next_question(world):
             {"id": world.discord.bot_user_id, "type": 1, "allow": VIEW_CHANNEL, "deny": 0},
         ],
     )
-    await asyncio.sleep(0.2)
+    staff = world.bot.get_channel(int(world["staff"]))
+    role = world.bot.get_guild(int(world["guild"])).get_role(int(world["staff_role"]))
+    await wait_until(lambda: staff.overwrites_for(role).view_channel is False)  # CHANNEL_UPDATE arrived
 
     assert "MERLIN" not in await world.search("alice", "staff rota code")
     assert "MERLIN" in remembered(world)  # still remembered: the owner (and whoever regains access) can find it
