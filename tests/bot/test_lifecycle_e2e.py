@@ -186,3 +186,27 @@ async def test_a_permission_change_takes_effect_at_the_next_question(world):
     assert "MERLIN" not in await world.search("alice", "staff rota code")
     assert "MERLIN" in remembered(world)  # still remembered: the owner (and whoever regains access) can find it
     assert "MERLIN" in await world.search("owner", "staff rota code")
+
+
+async def test_threads_and_forum_posts_started_while_running_are_remembered_then_forgotten_when_deleted(world):
+    """THREAD_CREATE puts a new thread in discord.py's cache, so its messages follow the parent's policy."""
+    fake = world.discord
+    forum = fake.add_channel(world["guild"], "questions", kind=15, parent_id=world["category"])
+    await fake.announce_guild(world["guild"])  # the bot learns of the forum (no CHANNEL_CREATE in the fake)
+    await wait_until(lambda: world.bot.get_channel(int(forum)) is not None)
+    thread = await fake.user_creates_thread(world["general"], world["bob"], "release plans")
+    post = await fake.user_creates_thread(forum, world["bob"], "how do I rotate keys?")
+    await wait_until(lambda: world.bot.get_channel(int(thread)) is not None and world.bot.get_channel(int(post)))
+    await fake.user_sends_message(thread, world["bob"], "the thread decided on FULMAR")
+    await fake.user_sends_message(post, world["bob"], "the forum post asks about SHEARWATER")
+    await fake.user_sends_message(world["random"], world["bob"], "not here NODDY")
+    await world.settle()
+    assert "FULMAR" in remembered(world) and "SHEARWATER" in remembered(world)
+    assert "FULMAR" in await world.search("alice", "what did the thread decide")
+
+    await fake.delete_channel(thread)
+    await fake.delete_channel(forum)  # its posts go with it
+    await world.settle()
+
+    assert "FULMAR" not in remembered(world) and "SHEARWATER" not in remembered(world)
+    assert files_containing(world.settings.storage.data_dir, b"SHEARWATER") == []

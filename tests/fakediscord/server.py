@@ -53,8 +53,10 @@ READY, RESUMED, GUILD_CREATE, GUILD_DELETE = "READY", "RESUMED", "GUILD_CREATE",
 CHANNEL_UPDATE, GUILD_MEMBERS_CHUNK, INTERACTION_CREATE = "CHANNEL_UPDATE", "GUILD_MEMBERS_CHUNK", "INTERACTION_CREATE"
 MESSAGE_CREATE, MESSAGE_UPDATE = "MESSAGE_CREATE", "MESSAGE_UPDATE"
 MESSAGE_DELETE, MESSAGE_DELETE_BULK = "MESSAGE_DELETE", "MESSAGE_DELETE_BULK"
-CHANNEL_DELETE, THREAD_DELETE = "CHANNEL_DELETE", "THREAD_DELETE"
-_INTENT_OF = dict.fromkeys((GUILD_CREATE, GUILD_DELETE, CHANNEL_UPDATE, CHANNEL_DELETE, THREAD_DELETE), INTENT_GUILDS)
+CHANNEL_DELETE, THREAD_CREATE, THREAD_DELETE = "CHANNEL_DELETE", "THREAD_CREATE", "THREAD_DELETE"
+_INTENT_OF = dict.fromkeys(
+    (GUILD_CREATE, GUILD_DELETE, CHANNEL_UPDATE, CHANNEL_DELETE, THREAD_CREATE, THREAD_DELETE), INTENT_GUILDS
+)
 _INTENT_OF |= dict.fromkeys(
     (MESSAGE_CREATE, MESSAGE_UPDATE, MESSAGE_DELETE, MESSAGE_DELETE_BULK), INTENT_GUILD_MESSAGES
 )
@@ -664,6 +666,17 @@ class FakeDiscord:
         for target in [channel, *(synced if channel.type == CATEGORY else [])]:
             target.overwrites = [_overwrite(o) for o in overwrites]
             await self._dispatch(CHANNEL_UPDATE, self._channel(target), guild_id=target.guild_id)
+
+    async def user_creates_thread(self, channel_id: str, user_id: str, name: str, *, private: bool = False) -> str:
+        """A member starts a thread in a text channel, or a post in a forum: THREAD_CREATE (newly_created), sent to
+        the bot if it can see the thread (a private one only once it is a member)."""
+        channel = self._acting_member(channel_id, user_id, VIEW_CHANNEL)
+        thread_id = self.add_thread(channel.guild_id, channel_id, name, private=private, members=[user_id])
+        thread = self._channels[thread_id]
+        if self._bot_can(thread, VIEW_CHANNEL):
+            created = self._channel(thread) | {"newly_created": True}
+            await self._dispatch(THREAD_CREATE, created, guild_id=thread.guild_id)
+        return thread_id
 
     async def delete_channel(self, channel_id: str) -> None:
         """An admin deletes a channel (CHANNEL_DELETE) or a thread (THREAD_DELETE, only to those who see it); a
