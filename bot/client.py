@@ -20,7 +20,7 @@ from bot.cogs.answers import Answers
 from bot.cogs.live import LiveMemory
 from bot.cogs.privacy import Privacy
 from bot.config import Settings
-from bot.ingestion import ForgetChannel, IngestionQueue
+from bot.ingestion import CatchUp, ForgetChannel, IngestionQueue
 from bot.reconcile import Reconciler, ReconcileReport
 from memory import ForgetReport, Memory
 from memory.guild_settings import GuildSettings
@@ -73,6 +73,7 @@ class MemoryBot(commands.Bot):
         """Start the ingestion worker, open the download session, load the cogs."""
         self.http_session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=120))
         self.ingestion.start()
+        self.ingestion.put(CatchUp())  # what a crash or an index repair left, in slices between live messages
         # Before connecting, so the first message is already judged by the admins' policies.
         self.channel_policies = await asyncio.to_thread(self.memory.all_channel_policies)
         await self.add_cog(LiveMemory(self))

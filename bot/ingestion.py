@@ -11,6 +11,7 @@ from memory import ChatMessage, FileDocument, Memory
 log = logging.getLogger(__name__)
 BATCH_SIZE = 64
 BATCH_WAIT_SECONDS = 0.2  # gather a burst of messages into one embedding batch
+CATCH_UP_CHUNKS = 512  # chunks embedded per catch-up slice (seconds of work with the local model)
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,11 +40,17 @@ class ForgetChannel:
     channel_id: str
 
 
+@dataclass(frozen=True, slots=True)
+class CatchUp:
+    """Finish what a crash or an index repair left (stale windows, chunks without vectors), a slice at a time:
+    it queues itself again while work is left, so live messages are stored in between."""
+
+
 class Stop:
     """Queued by `close`: everything queued before it is done first."""
 
 
-Job = Remember | Erase | ForgetChannel
+Job = Remember | Erase | ForgetChannel | CatchUp
 
 
 class IngestionQueue:
@@ -88,7 +95,8 @@ class IngestionQueue:
             if isinstance(job, Remember):
                 batch += await self._more_remember_jobs()
             try:
-                await asyncio.to_thread(self._apply, batch)
+                if await asyncio.to_thread(self._apply, batch):
+                    self.put(CatchUp())
             except Exception:  # one bad batch is logged and dropped; the queue keeps going
                 self.failures += 1
                 log.exception("ingestion of %d job(s) failed", len(batch))
@@ -114,8 +122,15 @@ class IngestionQueue:
             break
         return more
 
-    def _apply(self, batch: list[Job]) -> None:
+    def _apply(self, batch: list[Job]) -> bool:
+        """Apply the jobs; return whether a catch-up left work for another slice."""
         for job in batch:
+            if isinstance(job, CatchUp):
+                self._memory.rebuild_stale_windows()
+                embedded = self._memory.embed_pending(at_most=CATCH_UP_CHUNKS)
+                if embedded:
+                    log.info("caught up: %d chunks embedded", embedded)
+                return embedded >= CATCH_UP_CHUNKS  # a catch-up comes alone: never merged with other jobs
             if isinstance(job, Erase):
                 self._memory.delete_messages(job.guild_id, list(job.message_ids))
             elif isinstance(job, ForgetChannel):
@@ -133,3 +148,4 @@ class IngestionQueue:
             if isinstance(job, Remember):
                 for guild_id, message_id, kept in job.attachments_kept:
                     self._memory.forget_removed_attachments(guild_id, message_id, kept)
+        return False

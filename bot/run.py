@@ -59,7 +59,10 @@ async def run_bot(settings: Settings, *, embeddings: Embeddings | None = None) -
     """
     token = secret_from_env(settings.discord.token_env, purpose="memorybot run")
     point_at_discord(settings)
-    memory = await asyncio.to_thread(Memory.open, settings, embeddings=embeddings)
+    # The index is checked first (in a child process): a damaged guild collection is rebuilt, not fatal.
+    memory = await asyncio.to_thread(Memory.open, settings, embeddings=embeddings, check_index=True)
+    for guild_id in memory.repaired:
+        log.warning("guild %s: its damaged vector index is being rebuilt from SQLite in the background", guild_id)
     bot = build_bot(settings, memory=memory)
     loop = asyncio.get_running_loop()
     stopping = asyncio.Event()

@@ -748,6 +748,11 @@ class RecordStore:
         rows = self._query("SELECT DISTINCT channel_id FROM chunks WHERE guild_id = ?", (guild_id,))
         return sorted(str(row[0]) for row in rows)
 
+    def embedded_counts(self) -> dict[str, int]:
+        """How many chunks of each guild have their vector written."""
+        rows = self._query("SELECT guild_id, count(*) FROM chunks WHERE embedded = 1 GROUP BY guild_id")
+        return {str(row[0]): int(row[1]) for row in rows}
+
     def guild_chunk_ids(self, guild_id: str) -> list[str]:
         """Every chunk id of a guild."""
         return [str(row[0]) for row in self._query("SELECT chunk_id FROM chunks WHERE guild_id = ?", (guild_id,))]

@@ -28,7 +28,8 @@ from memory.retrieval import PackedContext, Retriever, pack
 from memory.sandbox import SandboxedExtractor
 from memory.settings import MemorySettings
 from memory.types import ChatMessage, Chunk, FileDocument, IngestReport
-from memory.vectors import VectorIndex, make_chroma_client
+from memory.vector_health import Damage, find_damaged
+from memory.vectors import VectorIndex, collection_name, make_chroma_client
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -96,6 +97,7 @@ class Memory:
         # threads at once could interleave its stale and fresh windows.
         self._write_lock = threading.RLock()
         self.retriever = Retriever(records, vectors, embeddings, settings.retrieval)
+        self.repaired: list[str] = []  # guilds whose damaged vector index was dropped at open, to re-embed
 
     @classmethod
     def open(
@@ -105,6 +107,7 @@ class Memory:
         embeddings: Embeddings | None = None,
         chroma_client: Any = None,  # noqa: ANN401
         allow_model_change: bool = False,
+        check_index: bool = False,
     ) -> Memory:
         """Lock the data directory, open SQLite and Chroma, and check the embedding model.
 
@@ -113,6 +116,9 @@ class Memory:
             embeddings: an embedder to use instead of the configured one (tests, benchmarks).
             chroma_client: a Chroma client to use instead of the configured one.
             allow_model_change: let `reindex` open a store built with another embedding model.
+            check_index: first check the embedded vector index in a child process (see `memory.vector_health`);
+                a damaged guild collection is dropped and its chunks marked for embedding again (`repaired`),
+                so that `embed_pending` rebuilds it from SQLite while the other guilds carry on.
 
         Raises:
             StoreLockedError: another process owns the data directory.
@@ -132,19 +138,35 @@ class Memory:
                     f"{identity!r}; run `memorybot reindex` to rebuild the index with the new model"
                 )
                 raise EmbeddingModelMismatchError(msg)
+            embedded = chroma_client is None and settings.storage.chroma.mode == "embedded"
+            # Before this process opens Chroma: reading a damaged segment here could kill it.
+            damaged = _damaged_collections(data_dir / "chroma", records) if check_index and embedded else []
             embedder = embeddings or make_embeddings(settings.embeddings)
             client = chroma_client if chroma_client is not None else make_chroma_client(settings.storage)
-            return cls(
+            memory = cls(
                 settings, records=records, vectors=VectorIndex(client, embedder, identity), embeddings=embedder,
-                identity=identity, lock=lock,
-                owns_index=chroma_client is None and settings.storage.chroma.mode == "embedded",
-                owns_embeddings=embeddings is None,
+                identity=identity, lock=lock, owns_index=embedded, owns_embeddings=embeddings is None,
             )  # fmt: skip
+            memory._repair(damaged)
+            return memory
         except BaseException:
             if records is not None:
                 records.close()
             lock.release()
             raise
+
+    def _repair(self, damaged: Sequence[Damage]) -> None:
+        """Drop damaged collections and mark their guilds' chunks for embedding again."""
+        for damage in damaged:
+            log.warning(
+                "the vector index of guild %s is damaged (%s): rebuilding it from SQLite",
+                damage.guild_id or "?", damage.problem,
+            )  # fmt: skip
+            self.vectors.drop_collection(damage.collection)
+            if damage.guild_id is not None:
+                self.vectors.drop_guild(damage.guild_id)  # its cached handles too
+                self.records.mark_guild_unembedded(damage.guild_id)
+                self.repaired.append(damage.guild_id)
 
     def close(self) -> None:
         """Stop the parser worker, close SQLite, release the data directory."""
@@ -349,10 +371,11 @@ class Memory:
         return report
 
     @_serialised
-    def embed_pending(self, *, progress: Progress | None = None) -> int:
-        """Embed chunks stored but not yet indexed (after a crash, or for `reindex`); return how many."""
+    def embed_pending(self, *, progress: Progress | None = None, at_most: int | None = None) -> int:
+        """Embed chunks stored but not yet indexed (after a crash, a repair, or for `reindex`), all of them or
+        about `at_most` (whole batches of 512); return how many."""
         done = 0
-        while batch := self.records.pending_chunks(limit=512):
+        while (at_most is None or done < at_most) and (batch := self.records.pending_chunks(limit=512)):
             self._index(batch, progress=progress)
             done += len(batch)
         return done
@@ -638,3 +661,17 @@ def _message_hash(message: ChatMessage) -> str:
 def _embedding_text(chunk: Chunk) -> str:
     # A file name often says what a piece is about ("runbook-deploys.txt"); give it to the embedder too.
     return f"{chunk.filename}\n{chunk.text}" if chunk.kind == "file" and chunk.filename else chunk.text
+
+
+def _damaged_collections(chroma_dir: Path, records: RecordStore) -> list[Damage]:
+    """Collections that fail the health check, and guilds holding fewer vectors than SQLite says were
+    embedded (vectors lost, e.g. a segment rebuilt from an incomplete log), or none at all."""
+    if not chroma_dir.exists():
+        return []
+    damaged, counts = find_damaged(chroma_dir)
+    flagged = {d.guild_id for d in damaged}
+    for guild_id, embedded in records.embedded_counts().items():
+        if guild_id not in flagged and counts.get(guild_id, 0) < embedded:
+            problem = f"{counts.get(guild_id, 0)} vectors where {embedded} were written"
+            damaged.append(Damage(collection_name(guild_id), guild_id, problem))
+    return damaged

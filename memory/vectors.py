@@ -120,9 +120,13 @@ class VectorIndex:
         self._stores.pop(guild_id, None)
         self._collections.pop(guild_id, None)
         self._padded.discard(guild_id)
+        self.drop_collection(collection_name(guild_id))
+
+    def drop_collection(self, name: str) -> None:
+        """Delete a collection by name if it exists (a damaged one too: its segment is not read)."""
         existing = {getattr(c, "name", c) for c in self._client.list_collections()}
-        if collection_name(guild_id) in existing:
-            self._client.delete_collection(collection_name(guild_id))
+        if name in existing:
+            self._client.delete_collection(name)
 
     def count(self, guild_id: str) -> int:
         """Vectors held for a guild."""

@@ -210,3 +210,18 @@ async def test_threads_and_forum_posts_started_while_running_are_remembered_then
 
     assert "FULMAR" not in remembered(world) and "SHEARWATER" not in remembered(world)
     assert files_containing(world.settings.storage.data_dir, b"SHEARWATER") == []
+
+
+async def test_a_restart_embeds_what_a_crash_or_a_repair_left_without_vectors(tmp_path, monkeypatch):
+    async with offline_world(tmp_path, monkeypatch) as world:
+        async with running_bot(world.settings, world.discord, world.memory) as world.bot:
+            for i in range(30):
+                await world.discord.user_sends_message(world["general"], world["bob"], f"note {i} before the crash")
+            await world.settle()
+        chunks = len(world.memory.records.guild_chunk_ids(world["guild"]))
+        world.memory.vectors.drop_guild(world["guild"])  # as a repair at open leaves it
+        world.memory.records.mark_guild_unembedded(world["guild"])
+
+        async with running_bot(world.settings, world.discord, world.memory) as world.bot:
+            await wait_until(lambda: world.memory.records.pending_chunks(world["guild"]) == [], timeout=30)
+            assert world.memory.vectors.count(world["guild"]) == chunks > 0

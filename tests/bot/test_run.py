@@ -10,12 +10,14 @@ import sys
 import pytest
 
 from bot.run import StartupError, run_bot
+from memory import Memory
 from memory.lock import DataDirLock
 from tests.bot.conftest import seed, wait_until, world_settings
 from tests.conftest import REPO
 from tests.fakediscord import FakeDiscord
 from tests.fakeopenai import FakeOpenAI
-from tests.fakes import HashEmbeddings
+from tests.fakes import HashEmbeddings, message
+from tests.memory.test_vector_health import segment_dir
 
 
 @pytest.fixture
@@ -97,3 +99,27 @@ async def test_memorybot_run_process_remembers_answers_and_stops_cleanly(fakes, 
             await process.wait()
         stderr = (await process.stderr.read()).decode(errors="replace") if process.stderr else ""
         print(stderr[-3000:])
+
+
+async def test_run_checks_the_vector_index_first_and_marks_a_damaged_guild_for_rebuilding(
+    fakes, tmp_path, monkeypatch, caplog
+):
+    """`run_bot` opens memory with the index check: a damaged guild collection is dropped before Discord is even
+    reached (here the token is refused right after), and its chunks wait to be embedded again."""
+    fake, llm = fakes
+    ids = seed(fake)
+    settings = world_settings(fake, llm, ids, tmp_path / "data")
+    with Memory.open(settings, embeddings=HashEmbeddings()) as memory:
+        # One window per message (an hour apart): enough vectors for Chroma to search its HNSW files.
+        memory.remember_messages([message(i, f"note {i}", guild=ids["guild"], minutes=60 * i) for i in range(300)])
+        chunks = len(memory.records.guild_chunk_ids(ids["guild"]))
+    (segment_dir(tmp_path / "data", ids["guild"]) / "header.bin").write_bytes(b"\x07" * 100)
+    monkeypatch.setenv("DISCORD_TOKEN", "wrong-token")
+
+    with pytest.raises(StartupError):
+        await asyncio.wait_for(run_bot(settings, embeddings=HashEmbeddings()), 60)
+
+    assert f"guild {ids['guild']}: its damaged vector index is being rebuilt" in caplog.text
+    with Memory.open(settings, embeddings=HashEmbeddings()) as memory:
+        assert len(memory.records.pending_chunks(ids["guild"])) == chunks > 0
+        assert memory.vectors.count(ids["guild"]) == 0
