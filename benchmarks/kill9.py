@@ -1,0 +1,116 @@
+"""Stress: a writer process is SIGKILLed at random moments, again and again; each restart opens memory with the
+index check (as `memorybot run` does). Prints how often a repair was needed and whether anything was lost."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from memory import Memory  # noqa: E402
+from tests.conftest import make_settings  # noqa: E402
+from tests.fakes import HashEmbeddings, message  # noqa: E402
+
+# The writer: opens memory with the check, says what it repaired, then stores batches of messages (one window
+# each) and prints the last message number of each batch once it is stored: those are acknowledged.
+WRITER = """
+import sys
+from pathlib import Path
+from memory import Memory
+from tests.conftest import make_settings
+from tests.fakes import HashEmbeddings, message
+
+data_dir, start = Path(sys.argv[1]), int(sys.argv[2])
+memory = Memory.open(make_settings(data_dir), embeddings=HashEmbeddings(), check_index=True)
+print("repaired", ",".join(memory.repaired), flush=True)
+memory.embed_pending()
+print("ready", flush=True)
+number = start
+while True:
+    numbers = range(number, number + 25)
+    batch = [message(n, f"stress note {n} about item{n}", guild=f"g{n % 3}", minutes=60 * n) for n in numbers]
+    memory.remember_messages(batch)
+    number += 25
+    print("acked", number - 1, flush=True)
+"""
+
+
+def run_round(data_dir: Path, start: int, rng: random.Random) -> tuple[list[str], int, bool]:
+    """One writer life: returns (guilds repaired at its start, last acknowledged number, whether it was killed
+    while writing)."""
+    process = subprocess.Popen(
+        [sys.executable, "-c", WRITER, str(data_dir), str(start)], cwd=REPO, stdout=subprocess.PIPE, text=True
+    )
+    assert process.stdout is not None  # noqa: S101
+    repaired: list[str] = []
+    acked = start - 1
+    deadline = None
+    while True:
+        line = process.stdout.readline()
+        if not line:
+            break
+        kind, _, rest = line.strip().partition(" ")
+        if kind == "repaired":
+            repaired = [g for g in rest.split(",") if g]
+        elif kind == "ready":
+            deadline = time.monotonic() + rng.uniform(0.2, 2.5)
+        elif kind == "acked":
+            acked = int(rest)
+        if deadline is not None and time.monotonic() >= deadline:
+            process.send_signal(signal.SIGKILL)
+            break
+    process.wait()
+    return repaired, acked, deadline is not None
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rounds", type=int, default=30)
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+    rng = random.Random(args.seed)
+    with tempfile.TemporaryDirectory() as tmp:
+        data_dir = Path(tmp) / "data"
+        start, repairs, acked_total = 0, 0, -1
+        for round_number in range(args.rounds):
+            repaired, acked, killed = run_round(data_dir, start, rng)
+            repairs += bool(repaired)
+            if repaired:
+                print(f"round {round_number}: repaired {repaired}")
+            if not killed:
+                print(f"round {round_number}: the writer died on its own (see its output)")
+            acked_total = max(acked_total, acked)
+            start = acked + 1  # the in-flight batch may be stored too; it is written again, harmlessly
+        with Memory.open(make_settings(data_dir), embeddings=HashEmbeddings(), check_index=True) as memory:
+            final_repair = list(memory.repaired)
+            memory.embed_pending()
+            missing = 0
+            for guild in ("g0", "g1", "g2"):
+                held = set(memory.records.message_ids_where(guild))
+                wanted = {
+                    message(n, "", guild=guild).message_id for n in range(acked_total + 1) if n % 3 == int(guild[1])
+                }
+                missing += len(wanted - held)
+            vectors = {g: memory.vectors.count(g) for g in ("g0", "g1", "g2")}
+            chunks = {g: len(memory.records.guild_chunk_ids(g)) for g in ("g0", "g1", "g2")}
+            probe = rng.randrange(acked_total + 1)
+            hit = memory.search(f"stress note {probe} about item{probe}", f"g{probe % 3}", k=1).hits
+        print(f"{args.rounds} kills, {acked_total + 1} messages acknowledged")
+        print(f"restarts that had to repair a collection: {repairs}; at the final open: {final_repair or 'none'}")
+        print(f"acknowledged messages missing: {missing}; vectors == chunks per guild: {vectors == chunks}")
+        print(f"a random acknowledged message found by search: {bool(hit) and f'item{probe}' in hit[0].chunk.text}")
+
+
+if __name__ == "__main__":
+    main()
