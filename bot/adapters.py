@@ -22,8 +22,14 @@ USER_MESSAGE_TYPES = {discord.MessageType.default, discord.MessageType.reply}
 
 
 def is_remembered_kind(message: discord.Message) -> bool:
-    """Whether a message is a member's own words: not a bot's, not the system's, not a webhook's."""
+    """Whether a message is a member's own words: not a bot's (this bot's own included), not the system's, not a
+    webhook's."""
     return message.type in USER_MESSAGE_TYPES and not message.author.bot and message.webhook_id is None
+
+
+def member_record(message: discord.Message) -> ChatMessage | None:
+    """A member's own message as a memory record; None for other kinds and for messages with nothing to keep."""
+    return to_chat_message(message) if is_remembered_kind(message) else None
 
 
 def channel_ids_of(channel: object) -> tuple[str, str | None]:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
-from bot.adapters import attachment_documents, is_remembered_kind, to_chat_message
+from bot.adapters import attachment_documents, member_record
 from memory import ChatMessage, FileDocument, utc_iso
 from memory.records import BackfillCursor
 
@@ -116,13 +116,10 @@ class Backfiller:
         """Store one batch and then save the cursor past it, in one worker-thread call."""
         records: list[ChatMessage] = []
         files: list[FileDocument] = []
-        bot_id = self.bot.user.id if self.bot.user is not None else None
         session = self.bot.http_session
         assert session is not None  # noqa: S101  (opened in setup_hook)
         for message in batch:
-            if not is_remembered_kind(message) or message.author.id == bot_id:
-                continue
-            record = to_chat_message(message)
+            record = member_record(message)
             if record is None:
                 continue
             records.append(record)

@@ -126,13 +126,16 @@ class MemoryBot(commands.Bot):
     async def set_channel_policy(self, guild_id: int, channel_id: int, remembered: bool) -> None:
         """Store an admin's policy for a channel or category and refresh the guild's cached policies."""
         await asyncio.to_thread(self.memory.set_channel_policy, str(guild_id), str(channel_id), remembered)
-        self.channel_policies[str(guild_id)] = await asyncio.to_thread(self.memory.channel_policies, str(guild_id))
+        await self._reload_policies(guild_id)
 
     async def clear_channel_policy(self, guild_id: int, channel_id: int) -> bool:
         """Let the category or config.yaml decide for a channel again; return whether it had a policy."""
         cleared = await asyncio.to_thread(self.memory.clear_channel_policy, str(guild_id), str(channel_id))
-        self.channel_policies[str(guild_id)] = await asyncio.to_thread(self.memory.channel_policies, str(guild_id))
+        await self._reload_policies(guild_id)
         return cleared
+
+    async def _reload_policies(self, guild_id: int) -> None:
+        self.channel_policies[str(guild_id)] = await asyncio.to_thread(self.memory.channel_policies, str(guild_id))
 
     def guild_settings(self, guild_id: int | str) -> GuildSettings:
         """A guild's settings in force (its own, else config.yaml's); a cache miss is one small SQLite read."""

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import discord
 
-from bot.adapters import attachment_documents, attachment_sources, is_remembered_kind, to_chat_message
+from bot.adapters import attachment_documents, attachment_sources, member_record
 from bot.backfill import HistoryChannel
 from bot.ingestion import Erase, Remember
 from memory import ChatMessage, FileDocument, utc_iso
@@ -91,7 +91,6 @@ class Reconciler:
             report.gaps += 1  # nothing held inside the window: more was missed than the pass reads
             log.info("channel %s missed over %d messages while offline (/memory backfill fills it)", channel.id, limit)
 
-        bot_id = self.bot.user.id if self.bot.user is not None else None
         session = self.bot.http_session
         assert session is not None  # noqa: S101  (opened in setup_hook)
         remembered = self.bot.is_enabled(channel)
@@ -100,9 +99,7 @@ class Reconciler:
         files: list[FileDocument] = []
         kept: list[tuple[str, str, tuple[str, ...]]] = []
         for message in reversed(page):  # oldest first
-            if not is_remembered_kind(message) or message.author.id == bot_id:
-                continue
-            record = to_chat_message(message)
+            record = member_record(message)
             if record is None:
                 continue
             if str(message.id) in held_ids:

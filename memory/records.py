@@ -320,10 +320,11 @@ class RecordStore:
         anchors: dict[tuple[str, str], str],
         *,
         keep_out: bool = True,
-    ) -> list[ChatMessage]:
+    ) -> int:
         """Delete messages and mark their channels' windows stale from the anchors, in one transaction; with
-        `keep_out`, every given id (held or not) is marked erased so that it is never stored again."""
-        deleted = self.messages(guild_id, message_ids)
+        `keep_out`, every given id (held or not) is marked erased so that it is never stored again. Return how
+        many were held."""
+        deleted = 0
         with self.transaction() as db:
             for (anchor_guild, channel_id), key in anchors.items():
                 _mark_stale(db, anchor_guild, channel_id, key)
@@ -331,9 +332,10 @@ class RecordStore:
                 db.executemany(
                     "INSERT OR IGNORE INTO erased_messages VALUES (?, ?)", [(guild_id, i) for i in message_ids]
                 )
-            for batch in _batches([m.message_id for m in deleted], 500):
+            for batch in _batches(message_ids, 500):
                 marks = ",".join("?" * len(batch))
-                db.execute(f"DELETE FROM messages WHERE guild_id = ? AND message_id IN ({marks})", (guild_id, *batch))
+                sql = f"DELETE FROM messages WHERE guild_id = ? AND message_id IN ({marks})"
+                deleted += db.execute(sql, (guild_id, *batch)).rowcount
         return deleted
 
     def message_ids_where(

@@ -162,9 +162,8 @@ class Memory:
                 "the vector index of guild %s is damaged (%s): rebuilding it from SQLite",
                 damage.guild_id or "?", damage.problem,
             )  # fmt: skip
-            self.vectors.drop_collection(damage.collection)
+            self.vectors.drop_collection(damage.collection)  # at open: the index holds no handle on it yet
             if damage.guild_id is not None:
-                self.vectors.drop_guild(damage.guild_id)  # its cached handles too
                 self.records.mark_guild_unembedded(damage.guild_id)
                 self.repaired.append(damage.guild_id)
 
@@ -198,10 +197,7 @@ class Memory:
         pending: list[Chunk] = []
         documents = list(documents)
         refused = self.records.opted_out(d.author_id for d in documents if d.author_id is not None)
-        erased: set[str] = set()
-        for document in documents:
-            if document.message_id is not None:
-                erased |= self.records.erased(document.guild_id, [document.message_id])
+        erased = self._erased((d.guild_id, d.message_id) for d in documents if d.message_id is not None)
         for document in documents:
             if document.author_id in refused or document.message_id in erased:
                 report.skipped.append((document.source, OPTED_OUT if document.author_id in refused else ERASED))
@@ -269,7 +265,7 @@ class Memory:
         """Remember new or edited chat messages: unchanged ones are skipped, changed channels re-windowed."""
         started = time.monotonic()
         refused = self.records.opted_out(m.author_id for m in messages)
-        erased = self._erased(messages)
+        erased = self._erased((m.guild_id, m.message_id) for m in messages)
         skipped = [(f"message {m.message_id}", OPTED_OUT) for m in messages if m.author_id in refused]
         skipped += [(f"message {m.message_id}", ERASED) for m in messages if m.message_id in erased]
         keyed = [
@@ -293,10 +289,11 @@ class Memory:
         report.seconds = time.monotonic() - started
         return report
 
-    def _erased(self, messages: Sequence[ChatMessage]) -> set[str]:
+    def _erased(self, messages: Iterable[tuple[str, str]]) -> set[str]:
+        """Of these (guild id, message id) pairs, the message ids never to be stored again (one query a guild)."""
         by_guild: dict[str, list[str]] = defaultdict(list)
-        for message in messages:
-            by_guild[message.guild_id].append(message.message_id)
+        for guild_id, message_id in messages:
+            by_guild[guild_id].append(message_id)
         return {i for guild_id, ids in by_guild.items() for i in self.records.erased(guild_id, ids)}
 
     @_serialised
@@ -320,7 +317,7 @@ class Memory:
         self.vectors.delete(guild_id, removed)
         report = self.rebuild_stale_windows()
         self.records.purge_erased()
-        return ForgetReport(messages=len(deleted), files=len(files), chunks=len(removed) + report.chunks_removed)
+        return ForgetReport(messages=deleted, files=len(files), chunks=len(removed) + report.chunks_removed)
 
     @_serialised
     def forget_removed_attachments(self, guild_id: str, message_id: str, kept_sources: Iterable[str]) -> int:

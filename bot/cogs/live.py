@@ -63,8 +63,6 @@ class LiveMemory(commands.Cog):
     async def _remember(self, message: discord.Message, *, edited: bool = False) -> None:
         if message.guild is None or not is_remembered_kind(message) or not self.bot.is_enabled(message.channel):
             return
-        if self.bot.user is not None and message.author.id == self.bot.user.id:
-            return
         record = to_chat_message(message)
         if record is None:
             self._warn_if_content_missing(message)
