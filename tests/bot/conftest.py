@@ -7,6 +7,7 @@ import contextlib
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 
@@ -14,6 +15,7 @@ from bot.client import MemoryBot
 from bot.config import Settings
 from bot.run import build_bot, point_at_discord
 from memory import Memory
+from tests.conftest import files_containing
 from tests.fakediscord import MANAGE_GUILD, VIEW_CHANNEL, FakeDiscord
 from tests.fakeopenai import FakeOpenAI
 from tests.fakes import HashEmbeddings
@@ -61,6 +63,11 @@ def remembered(world: World, guild: str = "guild") -> str:
     """All chunk text the memory holds for a guild."""
     ids = world.memory.records.guild_chunk_ids(world[guild])
     return "\n".join(c.text for c in world.memory.records.chunks(ids).values())
+
+
+def on_disk(world: World, text: str) -> list[Path]:
+    """Files under the data dir whose raw bytes hold the text (Chroma's HNSW files included)."""
+    return files_containing(world.settings.storage.data_dir, text.encode())
 
 
 async def settled(interaction, quiet: float = 0.4) -> None:

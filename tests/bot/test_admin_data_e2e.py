@@ -7,14 +7,7 @@ import json
 import pytest
 
 from bot.cogs.admin_data import CANCEL_ID, CONFIRM_ID
-from tests.bot.conftest import all_text, settled
-from tests.conftest import files_containing
-
-
-def remembered(world, guild: str = "guild") -> str:
-    """All chunk text the memory holds for a guild."""
-    ids = world.memory.records.guild_chunk_ids(world[guild])
-    return "\n".join(c.text for c in world.memory.records.chunks(ids).values())
+from tests.bot.conftest import all_text, on_disk, remembered, settled
 
 
 async def memory_command(world, user: str, subcommand: str, options: dict | None = None):
@@ -37,11 +30,6 @@ async def chatter(world) -> dict[str, str]:
     }
     await world.settle()
     return {name: str(message["id"]) for name, message in sent.items()}
-
-
-def on_disk(world, needle: str) -> list:
-    """Files under the data dir holding the text (Chroma's HNSW files included: see `memory.vectors`)."""
-    return files_containing(world.settings.storage.data_dir, needle.encode())
 
 
 async def test_forget_a_message_by_link(world):

@@ -9,8 +9,7 @@ from collections.abc import AsyncIterator
 
 from bot.reconcile import ReconcileReport
 from memory import Memory
-from tests.bot.conftest import World, remembered, running_bot, seed, wait_until, world_settings
-from tests.conftest import files_containing
+from tests.bot.conftest import World, on_disk, remembered, running_bot, seed, wait_until, world_settings
 from tests.fakediscord import VIEW_CHANNEL, FakeDiscord
 from tests.fakeopenai import FakeOpenAI
 from tests.fakes import HashEmbeddings
@@ -43,10 +42,6 @@ async def reconciled(world: World) -> ReconcileReport:
     report = await asyncio.wait_for(world.bot.reconciling, 30)
     await world.settle()
     return report
-
-
-def on_disk(world: World, text: str) -> bool:
-    return bool(files_containing(world.settings.storage.data_dir, text.encode()))
 
 
 async def test_a_restart_catches_edits_deletes_removed_files_new_messages_and_deleted_channels(tmp_path, monkeypatch):
@@ -130,7 +125,7 @@ async def test_deleting_a_channel_or_thread_erases_its_memory_and_policy(world):
     await wait_until(lambda: world.memory.channel_policies(world["guild"]) == {})
 
     assert "KITTIWAKE" not in remembered(world) and "PIPIT" in remembered(world)
-    assert files_containing(world.settings.storage.data_dir, b"KITTIWAKE") == []
+    assert on_disk(world, "KITTIWAKE") == []
 
 
 async def test_a_deleted_thread_is_forgotten_and_its_parent_kept(tmp_path, monkeypatch):
@@ -146,7 +141,7 @@ async def test_a_deleted_thread_is_forgotten_and_its_parent_kept(tmp_path, monke
         await world.settle()
         held = remembered(world)
     assert "LAPWING" not in held and "DUNLIN" in held
-    assert files_containing(world.settings.storage.data_dir, b"LAPWING") == []
+    assert on_disk(world, "LAPWING") == []
 
 
 async def test_an_edit_that_removes_an_attachment_forgets_that_file(world):
@@ -162,7 +157,7 @@ async def test_an_edit_that_removes_an_attachment_forgets_that_file(world):
     await world.settle()
 
     assert "SCOTER" not in remembered(world) and "EIDER" in remembered(world)
-    assert files_containing(world.settings.storage.data_dir, b"SCOTER") == []
+    assert on_disk(world, "SCOTER") == []
 
 
 async def test_a_permission_change_takes_effect_at_the_next_question(world):
@@ -209,7 +204,7 @@ async def test_threads_and_forum_posts_started_while_running_are_remembered_then
     await world.settle()
 
     assert "FULMAR" not in remembered(world) and "SHEARWATER" not in remembered(world)
-    assert files_containing(world.settings.storage.data_dir, b"SHEARWATER") == []
+    assert on_disk(world, "SHEARWATER") == []
 
 
 async def test_a_restart_embeds_what_a_crash_or_a_repair_left_without_vectors(tmp_path, monkeypatch):

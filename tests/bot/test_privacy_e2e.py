@@ -6,7 +6,7 @@ import asyncio
 import json
 
 from bot.cogs.privacy import FORGET_MESSAGE_MENU
-from tests.bot.conftest import all_text, remembered, wait_until
+from tests.bot.conftest import all_text, on_disk, remembered, wait_until
 from tests.conftest import files_containing
 
 
@@ -93,7 +93,7 @@ async def test_forget_this_message_for_author_and_admin_refused_for_others(world
     assert shown.ephemeral and "Forgotten" in all_text(shown)
     text = remembered(world)
     assert "BOB-OWN-MESSAGE" not in text and "ALICE-MODERATED" not in text and "ALICE-KEPT" in text
-    assert files_containing(world.settings.storage.data_dir, b"BOB-OWN-MESSAGE") == []
+    assert on_disk(world, "BOB-OWN-MESSAGE") == []
 
 
 async def test_removal_erases_the_guild_but_an_outage_does_not(world):
@@ -106,5 +106,5 @@ async def test_removal_erases_the_guild_but_an_outage_does_not(world):
     assert "ELSEWHERE-MEMORY" in remembered(world, "other_guild")
     await world.discord.remove_bot_from_guild(world["guild"], unavailable=False)
     await wait_until(lambda: not world.memory.records.guild_chunk_ids(world["guild"]))
-    assert files_containing(world.settings.storage.data_dir, b"LIGHTHOUSE-MEMORY") == []
+    assert on_disk(world, "LIGHTHOUSE-MEMORY") == []
     assert "ELSEWHERE-MEMORY" in remembered(world, "other_guild")

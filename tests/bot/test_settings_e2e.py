@@ -6,8 +6,7 @@ import dataclasses
 import re
 from datetime import UTC, datetime, timedelta
 
-from tests.bot.conftest import all_text
-from tests.conftest import files_containing
+from tests.bot.conftest import all_text, on_disk
 from tests.fakes import message
 
 
@@ -97,4 +96,4 @@ async def test_retention_expiry_erases_old_messages_and_keeps_recent_ones(world)
     assert report.messages == 1
     kept = world.memory.records.messages(guild, ["1000000", "1000001"])
     assert [m.content for m in kept] == ["fresh harbour remark from yesterday"]
-    assert files_containing(world.settings.storage.data_dir, b"ANCIENT-HARBOUR-REMARK") == []
+    assert on_disk(world, "ANCIENT-HARBOUR-REMARK") == []
