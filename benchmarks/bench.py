@@ -20,18 +20,17 @@ from typing import Any
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
+from memory import ChatMessage, Chunk, FileDocument, IngestReport, Memory, utc_iso
 from memory.chunking import chat_windows, chunk_id
 from memory.embeddings import LocalEmbeddings
 from memory.retrieval import PackedContext
-from memory.service import Memory
 from memory.settings import ChunkingSettings, EmbeddingSettings, MemorySettings
+from memory.stores.chroma import ChromaVectorIndex
 from memory.tokens import encoding_for
-from memory.types import ChatMessage, Chunk, FileDocument, IngestReport, utc_iso
-from memory.vectors import VectorIndex
 
 BUDGETS = (500, 1000, 2000)  # LongMemEval packing budgets, in tokens
 RETRIEVE_K = 40  # candidates both systems may pack at most, so that the token budget is what binds
-ASK_K = 8  # memorybot's default `retrieval.k` (what `/ask` caps the count at)
+ASK_K = 8  # memorybot's default `retrieval.max_sources` (what `/ask` caps the count at)
 SEARCH_K, SEARCH_BUDGET = 8, 1500  # the latency figures' search call
 RECALL_AT = 10
 SMALL_GUILD, SMALL_SIZE = "small-neighbour", 1000  # a small guild in the same data dir as each big one
@@ -344,9 +343,9 @@ def memorybot_run(
     runs: dict[str, list[Passage]] = {}
     for budget in BUDGETS:
         for k in (RETRIEVE_K, ASK_K):
-            context = memory.search(question.query, guild, k=k, budget=budget)
+            context = memory.search(question.query, guild, max_sources=k, budget=budget)
             runs[f"memorybot k={k}@{budget}"] = _passages(context, session_of)
-    for chunks in memory.records.iter_guild_chunks(guild):
+    for chunks in memory.stores.chunks.iter_guild_chunks(guild):
         vectors = memory.vectors.vectors(guild, [c.chunk_id for c in chunks])
         pool.add([c.text for c in chunks], [c.tokens for c in chunks], [vectors[c.chunk_id] for c in chunks])
     return runs, report.chunks_added, seconds
@@ -469,9 +468,9 @@ def fill_store(memory: Memory, guild: str, vectors: np.ndarray, source: np.ndarr
     for start in range(0, len(vectors), 5000):  # Chroma takes at most ~5,400 vectors per call
         stop = min(start + 5000, len(vectors))
         chunks = [_scale_chunk(guild, i, pool.texts[source[i]], pool.tokens[source[i]]) for i in range(start, stop)]
-        memory.records.replace_chunks(guild, set(), chunks)
+        memory.stores.chunks.replace_chunks(guild, set(), chunks)
         memory.vectors.upsert(guild, chunks, vectors[start:stop].tolist())
-        memory.records.mark_embedded([c.chunk_id for c in chunks])
+        memory.stores.chunks.mark_embedded([c.chunk_id for c in chunks])
 
 
 def _scale_chunk(guild: str, number: int, text: str, tokens: int) -> Chunk:
@@ -493,7 +492,7 @@ def exact_top(vectors: np.ndarray, queries: np.ndarray, k: int) -> np.ndarray:
 
 
 def hnsw_recall(
-    index: VectorIndex, guild: str, ids: Sequence[str], vectors: np.ndarray, queries: np.ndarray
+    index: ChromaVectorIndex, guild: str, ids: Sequence[str], vectors: np.ndarray, queries: np.ndarray
 ) -> tuple[float, float]:
     """Through memorybot's index: the mean share of the exact top 10 that Chroma's HNSW returns in its top 10,
     and how much lower the mean similarity of its top 10 is than the exact one's (near-misses cost little)."""
@@ -518,7 +517,7 @@ def real_recall(pool: Pool, embedder: Embeddings, queries: np.ndarray) -> dict[s
     from chromadb.config import Settings
 
     client = chromadb.EphemeralClient(settings=Settings(anonymized_telemetry=False))
-    index = VectorIndex(client, embedder, "bench")
+    index = ChromaVectorIndex(client, embedder, "bench")
     vectors = np.asarray(pool.vectors, dtype=np.float32)
     chunks = [_scale_chunk("real-pool", i, "", 0) for i in range(len(vectors))]
     for start in range(0, len(chunks), 5000):
@@ -558,7 +557,7 @@ def bench_scale(
     memory = Memory.open(settings, embeddings=embedder)
     open_ms = (time.perf_counter() - started) * 1000
     try:
-        first_ms = timed_ms(lambda: memory.search(texts[0], guild, k=SEARCH_K, budget=SEARCH_BUDGET))
+        first_ms = timed_ms(lambda: memory.search(texts[0], guild, max_sources=SEARCH_K, budget=SEARCH_BUDGET))
         timings = time_searches(memory, guild, texts[1:], query_vectors)
         small = time_searches(memory, SMALL_GUILD, texts[1:], query_vectors)
         ids = [chunk_id(guild, str(i)) for i in range(size)]
@@ -582,13 +581,15 @@ def bench_scale(
 def time_searches(memory: Memory, guild: str, texts: Sequence[str], query_vectors: np.ndarray) -> dict[str, Any]:
     """Warm latencies of memory.search and of its parts (query embedding, Chroma query, FTS query)."""
     for text in texts[:3]:  # warm-up
-        memory.search(text, guild, k=SEARCH_K, budget=SEARCH_BUDGET)
+        memory.search(text, guild, max_sources=SEARCH_K, budget=SEARCH_BUDGET)
     warm = [texts[i % len(texts)] for i in range(3, 3 + len(query_vectors))]
     with CpuWatch() as watch:
-        search = [timed_ms(lambda t=t: memory.search(t, guild, k=SEARCH_K, budget=SEARCH_BUDGET)) for t in warm]
+        search = [
+            timed_ms(lambda t=t: memory.search(t, guild, max_sources=SEARCH_K, budget=SEARCH_BUDGET)) for t in warm
+        ]
     embed = [timed_ms(lambda t=t: memory.embeddings.embed_query(t)) for t in warm]
     dense = [timed_ms(lambda v=v: memory.vectors.query(guild, v.tolist(), 40)) for v in query_vectors]
-    lexical = [timed_ms(lambda t=t: memory.records.keyword_search(guild, t, channels=None, limit=40)) for t in warm]
+    lexical = [timed_ms(lambda t=t: memory.stores.keywords.search(guild, t, channels=None, limit=40)) for t in warm]
     return {
         "queries": len(search),
         "search_p50_ms": round(statistics.median(search), 1),
@@ -641,7 +642,8 @@ def report(results: dict[str, Any]) -> Iterator[str]:
         rows.append(latency_row(str(scale["chunks"]), scale, scale["open_ms"], scale["first_query_ms"]))
         rows.append(latency_row(f"{small['chunks']} beside {scale['chunks']}", small, None, None))
     yield table(
-        f"2. Search latency (ms), memory.search(k={SEARCH_K}, budget={SEARCH_BUDGET}) in one guild, warm OS cache",
+        f"2. Search latency (ms), memory.search(max_sources={SEARCH_K}, budget={SEARCH_BUDGET}) in one guild, "
+        "warm OS cache",
         ["guild chunks", "open", "first query", "p50", "p95", "embed query p50", "chroma k=40 p50", "fts k=40 p50",
          "others' cores"],
         rows,

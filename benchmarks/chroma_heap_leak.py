@@ -93,10 +93,10 @@ def worker(variant: str, dim: int, seed: int) -> dict[str, Any]:
     batches = [first, 40, 60] if first > 10 else [first]
     if writer == "vectorindex":
         sys.path.insert(0, str(REPO))
+        from memory.stores.chroma import ChromaVectorIndex
         from memory.types import Chunk
-        from memory.vectors import VectorIndex
 
-        index = VectorIndex(client, _NoEmbeddings(), "diagnostic")
+        index = ChromaVectorIndex(client, _NoEmbeddings(), "diagnostic")
 
         def chunk(cid: str) -> Chunk:
             return Chunk(cid, "chat", "g1", "c1", "r", 0, "k", "", 0, (), (), None, None)

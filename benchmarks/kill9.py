@@ -34,7 +34,7 @@ from tests.fakes import HashEmbeddings, message
 data_dir, start = Path(sys.argv[1]), int(sys.argv[2])
 memory = Memory.open(make_settings(data_dir), embeddings=HashEmbeddings(), check_index=True)
 print("repaired", ",".join(memory.repaired), flush=True)
-memory.embed_pending()
+memory.catch_up()
 print("ready", flush=True)
 number = start
 while True:
@@ -94,18 +94,18 @@ def main() -> None:
             start = acked + 1  # the in-flight batch may be stored too; it is written again, harmlessly
         with Memory.open(make_settings(data_dir), embeddings=HashEmbeddings(), check_index=True) as memory:
             final_repair = list(memory.repaired)
-            memory.embed_pending()
+            memory.catch_up()
             missing = 0
             for guild in ("g0", "g1", "g2"):
-                held = set(memory.records.message_ids_where(guild))
+                held = set(memory.stores.records.message_ids_where(guild))
                 wanted = {
                     message(n, "", guild=guild).message_id for n in range(acked_total + 1) if n % 3 == int(guild[1])
                 }
                 missing += len(wanted - held)
             vectors = {g: memory.vectors.count(g) for g in ("g0", "g1", "g2")}
-            chunks = {g: len(memory.records.guild_chunk_ids(g)) for g in ("g0", "g1", "g2")}
+            chunks = {g: len(memory.stores.chunks.guild_chunk_ids(g)) for g in ("g0", "g1", "g2")}
             probe = rng.randrange(acked_total + 1)
-            hit = memory.search(f"stress note {probe} about item{probe}", f"g{probe % 3}", k=1).hits
+            hit = memory.search(f"stress note {probe} about item{probe}", f"g{probe % 3}", max_sources=1).hits
         print(f"{args.rounds} kills, {acked_total + 1} messages acknowledged")
         print(f"restarts that had to repair a collection: {repairs}; at the final open: {final_repair or 'none'}")
         print(f"acknowledged messages missing: {missing}; vectors == chunks per guild: {vectors == chunks}")

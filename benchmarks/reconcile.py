@@ -55,10 +55,11 @@ async def measure(channels: int, per_channel: int, window: int) -> None:
             fake.requests.clear()
             async with running_bot(settings, fake, memory) as bot:
                 started = time.monotonic()
-                await wait_until(lambda: bot.reconciling is not None, timeout=30)
-                if bot.reconciling is None:
+                live = bot.get_cog("LiveMemory")
+                await wait_until(lambda: live.reconciling is not None, timeout=30)
+                if live.reconciling is None:
                     raise RuntimeError("the bot started no reconciliation")
-                report = await bot.reconciling
+                report = await live.reconciling
                 read = time.monotonic() - started
                 await asyncio.wait_for(bot.ingestion.idle(), 300)
                 stored = time.monotonic() - started

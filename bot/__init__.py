@@ -1,1 +1,1 @@
-"""memorybot's front ends: the command line today, the Discord bot on top of the same memory."""
+"""memorybot's front ends on the memory library: the `memorybot` command line and the Discord bot."""

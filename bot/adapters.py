@@ -1,16 +1,14 @@
-"""Where Discord meets memory: messages and attachments become memory records; permissions become channel sets."""
+"""Where Discord meets memory: messages become chat records, attachments are downloaded (within the byte cap)
+into file documents."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
 
 import aiohttp
 import discord
 
-from memory import ChatMessage, FileDocument, utc_iso
-from memory.extract import clean_text
-from memory.settings import LimitSettings
+from memory import ChatMessage, FileDocument, LimitSettings, clean_text, utc_iso
 
 log = logging.getLogger(__name__)
 DOWNLOAD_CHUNK_BYTES = 64 * 1024
@@ -37,19 +35,6 @@ def channel_ids_of(channel: object) -> tuple[str, str | None]:
     if isinstance(channel, discord.Thread):
         return str(channel.id), str(channel.parent_id)
     return str(getattr(channel, "id", "")), None
-
-
-def policy_ids(channel: object) -> list[str]:
-    """The ids whose policy decides for this channel: itself, its parent (threads), and their categories."""
-    ids: list[str] = [str(getattr(channel, "id", ""))]
-    parent = channel.parent if isinstance(channel, discord.Thread) else None
-    if parent is not None:
-        ids.append(str(parent.id))
-    for holder in (channel, parent):
-        category_id = getattr(holder, "category_id", None)
-        if category_id:
-            ids.append(str(category_id))
-    return ids
 
 
 def to_chat_message(message: discord.Message) -> ChatMessage | None:
@@ -122,90 +107,46 @@ def file_document(message: discord.Message, attachment: discord.Attachment, data
     )
 
 
-async def attachment_document(
-    session: aiohttp.ClientSession, message: discord.Message, attachment: discord.Attachment, limits: LimitSettings
-) -> FileDocument | None:
-    """An attachment downloaded within the byte cap as a memory file, or None (too big, no text, failed)."""
-    if attachment.size > limits.max_file_bytes:  # refused before a single byte is downloaded
-        log.info("attachment %s skipped: %d bytes is over the limit", attachment.filename, attachment.size)
-        return None
-    if (attachment.content_type or "").startswith(UNREADABLE_PREFIXES):
-        return None
-    try:
-        data = await download_capped(session, attachment.url, limits.max_file_bytes)
-    except (aiohttp.ClientError, ValueError, TimeoutError) as e:
-        log.info("attachment %s skipped: %s", attachment.filename, e)
-        return None
-    return file_document(message, attachment, data)
+class Attachments:
+    """Downloads attachments for live memory, backfills and reconciliation, through one HTTP session."""
 
+    def __init__(self, limits: LimitSettings) -> None:
+        self._limits = limits
+        self._session: aiohttp.ClientSession | None = None
 
-async def attachment_documents(
-    session: aiohttp.ClientSession, message: discord.Message, limits: LimitSettings
-) -> list[FileDocument]:
-    """Every attachment of a message that can be remembered, downloaded one after another within the cap."""
-    documents = []
-    for attachment in message.attachments:
-        document = await attachment_document(session, message, attachment, limits)
-        if document is not None:
-            documents.append(document)
-    return documents
+    def open(self) -> None:
+        """Open the download session (in the running event loop)."""
+        if self._session is None:
+            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=120))
 
+    async def close(self) -> None:
+        """Close the download session."""
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
 
-def can_read(member: discord.Member, channel: object) -> bool:
-    """Whether a member can read a channel's history now; private threads need membership too."""
-    if isinstance(channel, discord.Thread):
-        parent = channel.parent
-        if parent is None or not _reads(member, parent):
-            return False
-        if channel.type == discord.ChannelType.private_thread:
-            is_member = any(m.id == member.id for m in channel.members) or channel.owner_id == member.id
-            return is_member or parent.permissions_for(member).manage_threads
-        return True
-    if isinstance(channel, discord.abc.GuildChannel):
-        return _reads(member, channel)
-    return False
+    async def documents(self, message: discord.Message) -> list[FileDocument]:
+        """Every attachment of a message that can be remembered, downloaded one after another within the cap."""
+        documents = []
+        for attachment in message.attachments:
+            document = await self._document(message, attachment)
+            if document is not None:
+                documents.append(document)
+        return documents
 
-
-def _reads(member: discord.Member, channel: discord.abc.GuildChannel) -> bool:
-    permissions = channel.permissions_for(member)
-    return permissions.view_channel and permissions.read_message_history
-
-
-def readable_channels(guild: discord.Guild, member: discord.Member, channel_ids: Iterable[str]) -> list[str]:
-    """Of the remembered channel ids, those the member can read now (deleted channels drop out)."""
-    readable = []
-    for channel_id in channel_ids:
-        channel = guild.get_channel_or_thread(int(channel_id)) if channel_id.isdigit() else None
-        if channel is not None and can_read(member, channel):
-            readable.append(channel_id)
-    return readable
-
-
-def audience(guild: discord.Guild, channel: object) -> list[discord.Member]:
-    """One representative of every kind of reader of `channel` (the readers of a public reply posted there).
-
-    Permissions depend on a member's roles, unless an overwrite or a private thread names the member, so
-    members are grouped by role set and only the individually named ones are checked one by one.
-    """
-    named: set[int] = {m.id for t in guild.threads if t.type == discord.ChannelType.private_thread for m in t.members}
-    for guild_channel in guild.channels:
-        named.update(target.id for target in guild_channel.overwrites if isinstance(target, discord.Member))
-    representatives: dict[tuple[object, ...], discord.Member] = {}
-    for member in guild.members:
-        key = (
-            tuple(sorted(r.id for r in member.roles)),
-            member.id if member.id in named or member.id == guild.owner_id else 0,
-        )
-        representatives.setdefault(key, member)
-    return [m for m in representatives.values() if can_read(m, channel)]
-
-
-def audience_safe(guild: discord.Guild, channel: object, channel_ids: Sequence[str]) -> list[str]:
-    """The channels every reader of `channel` can also read: a public answer there may use only these."""
-    readers = audience(guild, channel)
-    safe = []
-    for channel_id in channel_ids:
-        target = guild.get_channel_or_thread(int(channel_id)) if channel_id.isdigit() else None
-        if target is not None and all(can_read(m, target) for m in readers):
-            safe.append(channel_id)
-    return safe
+    async def _document(self, message: discord.Message, attachment: discord.Attachment) -> FileDocument | None:
+        """An attachment downloaded within the byte cap as a memory file, or None (too big, no text, failed)."""
+        if attachment.size > self._limits.max_file_bytes:  # refused before a single byte is downloaded
+            log.info("attachment %s skipped: %d bytes is over the limit", attachment.filename, attachment.size)
+            return None
+        if (attachment.content_type or "").startswith(UNREADABLE_PREFIXES):
+            return None
+        if self._session is None:
+            msg = "Attachments.open() was not called"
+            raise RuntimeError(msg)
+        try:
+            data = await download_capped(self._session, attachment.url, self._limits.max_file_bytes)
+        except (aiohttp.ClientError, ValueError, TimeoutError) as e:
+            log.info("attachment %s skipped: %s", attachment.filename, e)
+            return None
+        return file_document(message, attachment, data)

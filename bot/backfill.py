@@ -4,20 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import discord
 
-from bot.adapters import attachment_documents, member_record
-from memory import ChatMessage, FileDocument, utc_iso
-from memory.records import BackfillCursor
-
-if TYPE_CHECKING:
-    from bot.client import MemoryBot
+from bot.adapters import Attachments, member_record
+from memory import AsyncMemory, BackfillCursor, ChatMessage, FileDocument, utc_iso
 
 log = logging.getLogger(__name__)
 BATCH_SIZE = 100  # one history page: a batch is stored and its cursor saved before the next is read
@@ -30,8 +25,9 @@ class Backfiller:
     before acknowledge), so a restart resumes after the last stored message and never skips one; re-reading a
     batch is harmless, as `remember_messages` skips unchanged messages."""
 
-    def __init__(self, bot: MemoryBot) -> None:
-        self.bot = bot
+    def __init__(self, memory: AsyncMemory, attachments: Attachments) -> None:
+        self._memory = memory
+        self._attachments = attachments
         self.tasks: dict[Key, asyncio.Task[BackfillCursor]] = {}
         self.cursors: dict[Key, BackfillCursor] = {}  # live progress of running backfills
         self._watchers: set[asyncio.Task[None]] = set()  # progress reporters, held so they are not collected
@@ -53,14 +49,14 @@ class Backfiller:
             guild_id=str(channel.guild.id), channel_id=str(channel.id), newest_id=after,
             started_at=utc_iso(now), updated_at=utc_iso(now), max_messages=limit,
         )  # fmt: skip
-        await asyncio.to_thread(self.bot.memory.save_backfill_cursor, cursor)
+        await self._memory.backfills.save(cursor)
         return self._launch(channel, cursor)
 
-    async def resume_unfinished(self) -> int:
+    async def resume_unfinished(self, get_channel: Callable[[int], object]) -> int:
         """Resume every backfill a restart interrupted (done=0) whose channel the bot can still see."""
         resumed = 0
-        for cursor in await asyncio.to_thread(self.bot.memory.backfill_cursors):
-            channel = self.bot.get_channel(int(cursor.channel_id)) if cursor.channel_id.isdigit() else None
+        for cursor in await self._memory.backfills.all():
+            channel = get_channel(int(cursor.channel_id)) if cursor.channel_id.isdigit() else None
             running = self.running(cursor.guild_id, cursor.channel_id)
             if cursor.done or running or not isinstance(channel, HistoryChannel):
                 continue
@@ -104,7 +100,7 @@ class Backfiller:
             if batch:
                 cursor = await self._store(cursor, batch)
             cursor = replace(cursor, done=True, updated_at=utc_iso(datetime.now(UTC)))
-            await asyncio.to_thread(self.bot.memory.save_backfill_cursor, cursor)
+            await self._memory.backfills.save(cursor)
             self.cursors[key] = cursor
             log.info("backfill of channel %s done: %d messages, %d files", key[1], cursor.messages, cursor.files)
         except discord.HTTPException:
@@ -116,14 +112,12 @@ class Backfiller:
         """Store one batch and then save the cursor past it, in one worker-thread call."""
         records: list[ChatMessage] = []
         files: list[FileDocument] = []
-        session = self.bot.http_session
-        assert session is not None  # noqa: S101  (opened in setup_hook)
         for message in batch:
             record = member_record(message)
             if record is None:
                 continue
             records.append(record)
-            files += await attachment_documents(session, message, self.bot.settings.limits)
+            files += await self._attachments.documents(message)
         after = replace(
             cursor,
             oldest_id=cursor.oldest_id or str(batch[0].id),
@@ -144,31 +138,11 @@ class Backfiller:
         return after
 
     def _commit(self, records: list[ChatMessage], files: list[FileDocument], cursor: BackfillCursor) -> None:
-        memory = self.bot.memory
+        memory = self._memory.sync  # already in a worker thread
         if records:
             memory.remember_messages(records)
         if files:
             report = memory.ingest_files(files)
             for source, reason in report.skipped:
                 log.info("attachment %s skipped: %s", source, reason)
-        memory.save_backfill_cursor(cursor)  # only after the batch is stored
-
-
-def progress_text(channel_name: str, cursor: BackfillCursor, started: float) -> str:
-    """One line of progress: messages, files and rate so far (`started` is a `time.monotonic()`)."""
-    seconds = max(time.monotonic() - started, 0.001)
-    state = "done" if cursor.done else "in progress"
-    return (
-        f"Backfill of #{channel_name} {state}: {cursor.messages:,} messages, {cursor.files:,} files "
-        f"({cursor.messages / seconds:.0f} messages/s)."
-    )
-
-
-def status_line(cursor: BackfillCursor, name: str, *, running: bool = False) -> str:
-    """A cursor as one line of `/memory backfill-status` (a backfill resumed after a restart shows as running)."""
-    state = "done" if cursor.done else "running" if running else "unfinished (resumes on restart)"
-    limit = f", limit {cursor.max_messages:,}" if cursor.max_messages else ""
-    return (
-        f"• {name}: {state}: {cursor.messages:,} messages, {cursor.files:,} files{limit}; "
-        f"last update {cursor.updated_at or 'never'}"
-    )
+        memory.backfills.save(cursor)  # only after the batch is stored

@@ -1,4 +1,4 @@
-"""`MemoryBot`: the discord.py bot that holds the services, loads the cogs and syncs slash commands per guild."""
+"""`MemoryBot`: the discord.py bot that holds the services, loads the extensions and syncs slash commands per guild."""
 
 from __future__ import annotations
 
@@ -6,24 +6,18 @@ import asyncio
 import logging
 from typing import Any
 
-import aiohttp
 import discord
 from discord import app_commands
-from discord.ext import commands, tasks
+from discord.ext import commands
 
-from bot.adapters import policy_ids
-from bot.answering import Answerer
+from bot.adapters import Attachments
 from bot.backfill import Backfiller
-from bot.cogs import admin_backfill, admin_data  # noqa: F401  (add their commands to Admin's /memory group)
-from bot.cogs.admin import Admin
-from bot.cogs.answers import Answers
-from bot.cogs.live import LiveMemory
-from bot.cogs.privacy import Privacy
+from bot.cogs import EXTENSIONS
 from bot.config import Settings
-from bot.ingestion import CatchUp, ForgetChannel, IngestionQueue
-from bot.reconcile import Reconciler, ReconcileReport
-from memory import ForgetReport, Memory
-from memory.guild_settings import GuildSettings
+from bot.errors import APOLOGY, user_message
+from bot.ingestion import CatchUp, IngestionQueue
+from bot.policies import ChannelPolicies
+from memory import AsyncMemory
 
 log = logging.getLogger(__name__)
 
@@ -40,9 +34,17 @@ def make_intents() -> discord.Intents:
 
 
 class MemoryBot(commands.Bot):
-    """The bot. Services come in through the constructor (see `bot.run`); nothing is global."""
+    """The bot. Services come in through the constructor (see `bot.run`) or are made here from them; the cogs
+    reach them as attributes; nothing is global.
 
-    def __init__(self, *, settings: Settings, memory: Memory, answerer: Answerer, **options: Any) -> None:  # noqa: ANN401
+    - `memory`: the memory, async side (`memory.AsyncMemory`).
+    - `ingestion`: the one ordered queue through which Discord events reach memory.
+    - `attachments`: downloads files within the byte cap.
+    - `policies`: which channels are remembered (cached admins' policies over config.yaml).
+    - `backfiller`: history backfills in the background.
+    """
+
+    def __init__(self, *, settings: Settings, memory: AsyncMemory, **options: Any) -> None:  # noqa: ANN401
         super().__init__(
             command_prefix=commands.when_mentioned,
             intents=make_intents(),
@@ -54,45 +56,26 @@ class MemoryBot(commands.Bot):
         )
         self.settings = settings
         self.memory = memory
-        self.answerer = answerer
-        self.ingestion = IngestionQueue(memory)
-        self.backfiller = Backfiller(self)
-        self.reconciler = Reconciler(self)
-        self.reconciling: asyncio.Task[ReconcileReport] | None = None  # the last pass (see on_ready)
-        self.http_session: aiohttp.ClientSession | None = None
-        self.enabled_channels = frozenset(settings.discord.enabled_channels)
+        self.ingestion = IngestionQueue(memory.sync)  # it runs its batches in a worker thread itself
+        self.attachments = Attachments(settings.limits)
+        self.policies = ChannelPolicies(memory, settings.discord.enabled_channels)
+        self.backfiller = Backfiller(memory, self.attachments)
         self.synced_guilds: set[int] = set()
-        # Admins' per-guild policies from SQLite (guild id -> channel or category id -> remembered), read on
-        # every message, so held in memory: loaded once at startup, refreshed by `/memory enable|disable`.
-        self.channel_policies: dict[str, dict[str, bool]] = {}
-        # Guilds' own settings (`/memory settings`), read on every question: cached, refreshed when set.
-        self._guild_settings: dict[str, GuildSettings] = {}
         self.tree.on_error = self.on_app_command_error  # type: ignore[method-assign]
 
     async def setup_hook(self) -> None:
-        """Start the ingestion worker, open the download session, load the cogs."""
-        self.http_session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=120))
+        """Start the ingestion worker, open the download session, load the policies and the extensions."""
+        self.attachments.open()
         self.ingestion.start()
         self.ingestion.put(CatchUp())  # what a crash or an index repair left, in slices between live messages
-        # Before connecting, so the first message is already judged by the admins' policies.
-        self.channel_policies = await asyncio.to_thread(self.memory.all_channel_policies)
-        await self.add_cog(LiveMemory(self))
-        await self.add_cog(Answers(self))
-        await self.add_cog(Privacy(self))
-        await self.add_cog(Admin(self))
-        self.retention.start()  # its first run is now, then hourly
+        await self.policies.load()  # before connecting, so the first message is judged by the admins' policies
+        for extension in EXTENSIONS:
+            await self.load_extension(extension)
 
     async def on_ready(self) -> None:
         """Sync the slash commands to every guild so they appear at once (global sync can take an hour)."""
         await asyncio.gather(*(self.sync_guild(guild) for guild in self.guilds))
         log.info("ready as %s in %d guilds", self.user, len(self.guilds))
-        # Here, not in setup_hook: the channels must be known. Running ones are skipped on a later on_ready.
-        resumed = await self.backfiller.resume_unfinished()
-        if resumed:
-            log.info("resumed %d unfinished backfills", resumed)
-        # In the background, as it reads history: what changed while the bot was offline (or disconnected).
-        if self.reconciling is None or self.reconciling.done():
-            self.reconciling = asyncio.create_task(self.reconciler.run(), name="memorybot-reconcile")
 
     async def on_guild_join(self, guild: discord.Guild) -> None:
         """A new guild gets the commands straight away."""
@@ -112,100 +95,33 @@ class MemoryBot(commands.Bot):
     async def on_message(self, message: discord.Message) -> None:
         """No prefix commands: the cogs' listeners handle messages."""
 
-    def is_enabled(self, channel: object) -> bool:
-        """Whether a channel is remembered. The nearest policy an admin set in this guild wins (the channel
-        itself, then a thread's parent, then the category); without one, `discord.enabled_channels` decides."""
-        ids = policy_ids(channel)
-        guild = getattr(channel, "guild", None)
-        policies = self.channel_policies.get(str(guild.id), {}) if guild is not None else {}
-        for channel_id in ids:
-            if channel_id in policies:
-                return policies[channel_id]
-        return any(channel_id in self.enabled_channels for channel_id in ids)
-
-    async def set_channel_policy(self, guild_id: int, channel_id: int, remembered: bool) -> None:
-        """Store an admin's policy for a channel or category and refresh the guild's cached policies."""
-        await asyncio.to_thread(self.memory.set_channel_policy, str(guild_id), str(channel_id), remembered)
-        await self._reload_policies(guild_id)
-
-    async def clear_channel_policy(self, guild_id: int, channel_id: int) -> bool:
-        """Let the category or config.yaml decide for a channel again; return whether it had a policy."""
-        cleared = await asyncio.to_thread(self.memory.clear_channel_policy, str(guild_id), str(channel_id))
-        await self._reload_policies(guild_id)
-        return cleared
-
-    async def _reload_policies(self, guild_id: int) -> None:
-        self.channel_policies[str(guild_id)] = await asyncio.to_thread(self.memory.channel_policies, str(guild_id))
-
-    def guild_settings(self, guild_id: int | str) -> GuildSettings:
-        """A guild's settings in force (its own, else config.yaml's); a cache miss is one small SQLite read."""
-        key = str(guild_id)
-        if key not in self._guild_settings:
-            self._guild_settings[key] = self.memory.guild_settings(key)
-        return self._guild_settings[key]
-
-    async def set_guild_setting(self, guild_id: int, key: str, value: object) -> GuildSettings:
-        """Validate and store one setting of a guild, and refresh the cache.
-
-        Raises:
-            GuildSettingError: the value is not allowed; nothing was stored.
-        """
-        settings = await asyncio.to_thread(self.memory.set_guild_setting, str(guild_id), key, value)
-        self._guild_settings[str(guild_id)] = settings
-        return settings
-
-    async def clear_guild_setting(self, guild_id: int, key: str) -> bool:
-        """Let config.yaml decide a setting of a guild again; return whether it had been set."""
-        cleared = await asyncio.to_thread(self.memory.clear_guild_setting, str(guild_id), key)
-        self._guild_settings.pop(str(guild_id), None)
-        return cleared
-
-    async def forget_channel(self, guild_id: int, channel_id: int) -> None:
-        """A channel or thread was deleted: queue the erasure of its memory (threads' included, after what was
-        queued for it before) and drop the admins' policy for it."""
-        self.ingestion.put(ForgetChannel(str(guild_id), str(channel_id)))
-        await self.clear_channel_policy(guild_id, channel_id)
-
-    async def expire_memory(self) -> ForgetReport:
-        """Erase what is older than each guild's retention (off the event loop)."""
-        report = await asyncio.to_thread(self.memory.expire)
-        if report.messages or report.files:
-            log.info("retention expired %d messages and %d files", report.messages, report.files)
-        return report
-
-    @tasks.loop(hours=1)
-    async def retention(self) -> None:
-        """Hourly retention expiry; a failure is logged and retried next hour rather than ending the loop."""
-        try:
-            await self.expire_memory()
-        except Exception:
-            log.exception("retention expiry failed")
-
     async def on_app_command_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
-        """One place where command errors become a short message to the member; the rest is logged."""
-        name = interaction.command and interaction.command.name
-        text = "Something went wrong on my side. Please try again later."
-        if isinstance(error, app_commands.CheckFailure):  # a refusal, not a fault
+        """The one place where a command's error becomes a short private message to the member (see `bot.errors`);
+        a refusal or a known error is logged as such, anything else with its traceback."""
+        name = interaction.command and interaction.command.qualified_name
+        text = user_message(error)
+        if isinstance(error, app_commands.CheckFailure):
             log.info("command %s refused to %s: %s", name, interaction.user.id, error)
-            text = str(error) or "You cannot use this command here."
-        else:
+        elif text is None:
             log.error("command %s failed", name, exc_info=error)
+        else:
+            log.info("command %s: %s", name, text)
         try:
             if interaction.response.is_done():
-                await interaction.followup.send(text, ephemeral=True)
+                await interaction.followup.send(text or APOLOGY, ephemeral=True)
             else:
-                await interaction.response.send_message(text, ephemeral=True)
+                await interaction.response.send_message(text or APOLOGY, ephemeral=True)
         except discord.HTTPException:
             log.warning("could not tell the member about the error")
 
     async def close(self) -> None:
-        """Finish queued ingestion (so nothing acknowledged is lost), then disconnect."""
-        self.retention.cancel()
-        if self.reconciling is not None:
-            self.reconciling.cancel()
-            await asyncio.gather(self.reconciling, return_exceptions=True)
-        await self.backfiller.close()  # before the queue and the session: a batch being stored finishes first
+        """Stop the background jobs, finish queued ingestion (so nothing acknowledged is lost), then disconnect."""
+        await self.backfiller.close()  # first: a batch being stored finishes, the rest resumes after a restart
+        for extension in list(self.extensions):
+            try:
+                await self.unload_extension(extension)  # cogs stop what they own (reconciliation, expiry)
+            except Exception:  # shutdown goes on: the queue must still be drained
+                log.exception("could not unload %s", extension)
         await self.ingestion.close()
-        if self.http_session is not None:
-            await self.http_session.close()
+        await self.attachments.close()
         await super().close()

@@ -6,10 +6,10 @@ from pathlib import Path
 
 from pydantic import Field
 
-from memory.settings import MemorySettings, _Section, load_settings
+from memory import MemorySettings, SettingsSection, load_settings
 
 
-class DiscordSettings(_Section):
+class DiscordSettings(SettingsSection):
     token_env: str = "DISCORD_TOKEN"  # noqa: S105  (a variable name, not a secret)
     # Discord's own endpoints; point them at a Discord-compatible server or a test double.
     api_base_url: str = "https://discord.com/api/v10"
@@ -27,5 +27,5 @@ class Settings(MemorySettings):
 
 
 def load_config(path: Path | None, *, data_dir: Path | None = None) -> Settings:
-    """Load and validate config.yaml (see `memory.settings.load_settings`)."""
+    """Load and validate config.yaml (see `memory.load_settings`)."""
     return load_settings(path, Settings, data_dir=data_dir)

@@ -126,8 +126,7 @@ class IngestionQueue:
         """Apply the jobs; return whether a catch-up left work for another slice."""
         for job in batch:
             if isinstance(job, CatchUp):
-                self._memory.rebuild_stale_windows()
-                embedded = self._memory.embed_pending(at_most=CATCH_UP_CHUNKS)
+                embedded = self._memory.catch_up(at_most=CATCH_UP_CHUNKS)
                 if embedded:
                     log.info("caught up: %d chunks embedded", embedded)
                 return embedded >= CATCH_UP_CHUNKS  # a catch-up comes alone: never merged with other jobs

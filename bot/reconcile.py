@@ -5,18 +5,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import discord
 
-from bot.adapters import attachment_documents, attachment_sources, member_record
-from bot.backfill import HistoryChannel
-from bot.ingestion import Erase, Remember
-from memory import ChatMessage, FileDocument, utc_iso
-
-if TYPE_CHECKING:
-    from bot.client import MemoryBot
+from bot.adapters import Attachments, attachment_sources, member_record
+from bot.backfill import Backfiller, HistoryChannel
+from bot.ingestion import Erase, IngestionQueue, Remember
+from bot.policies import ChannelPolicies
+from memory import AsyncMemory, ChatMessage, FileDocument, utc_iso
 
 log = logging.getLogger(__name__)
 
@@ -38,18 +36,34 @@ class Reconciler:
     is remembered. Writes go through the ingestion queue, in order with live events; deleted messages are
     marked erased by memory, so a page read just before a live delete cannot bring the message back."""
 
-    def __init__(self, bot: MemoryBot) -> None:
-        self.bot = bot
+    def __init__(
+        self,
+        *,
+        memory: AsyncMemory,
+        queue: IngestionQueue,
+        attachments: Attachments,
+        policies: ChannelPolicies,
+        backfiller: Backfiller,
+        forget_channel: Callable[[int, int], Awaitable[None]],
+        limit: int,
+    ) -> None:
+        self._memory = memory
+        self._queue = queue
+        self._attachments = attachments
+        self._policies = policies
+        self._backfiller = backfiller
+        self._forget_channel = forget_channel
+        self._limit = limit
         self._lock = asyncio.Lock()  # one pass at a time (on_ready may come again after a reconnect)
 
-    async def run(self) -> ReconcileReport:
-        """Reconcile every guild the bot is in; a channel that fails is logged and the others go on."""
+    async def run(self, guilds: Iterable[discord.Guild]) -> ReconcileReport:
+        """Reconcile these guilds; a channel that fails is logged and the others go on."""
         report = ReconcileReport()
-        limit = self.bot.settings.discord.reconcile_messages
+        limit = self._limit
         if limit == 0 or self._lock.locked():
             return report
         async with self._lock:
-            for guild in list(self.bot.guilds):
+            for guild in list(guilds):
                 if not guild.unavailable:
                     await self._guild(guild, limit, report)
         if report.channels:
@@ -57,16 +71,16 @@ class Reconciler:
         return report
 
     async def _guild(self, guild: discord.Guild, limit: int, report: ReconcileReport) -> None:
-        held = await asyncio.to_thread(self.bot.memory.message_channels, str(guild.id))
+        held = await self._memory.message_channels(str(guild.id))
         for channel_id, parent_id in held.items():
             channel = guild.get_channel_or_thread(int(channel_id)) if channel_id.isdigit() else None
             if channel is None and parent_id is None and channel_id.isdigit():
                 # Guild channels all arrive with the guild, so a missing one was deleted while the bot was away.
                 # (A missing thread may only be archived: threads are left alone.)
-                await self.bot.forget_channel(guild.id, int(channel_id))
+                await self._forget_channel(guild.id, int(channel_id))
                 report.channels_deleted += 1
                 continue
-            if not isinstance(channel, HistoryChannel) or self.bot.backfiller.running(guild.id, channel_id):
+            if not isinstance(channel, HistoryChannel) or self._backfiller.running(guild.id, channel_id):
                 continue
             try:
                 await self._channel(channel, limit, report)
@@ -80,7 +94,7 @@ class Reconciler:
         oldest = min((m.id for m in page), default=0)
         newest = max((m.id for m in page), default=0)
         since = "" if complete or not page else utc_iso(page[-1].created_at)
-        held = await asyncio.to_thread(self.bot.memory.channel_message_ids, guild_id, str(channel.id), since)
+        held = await self._memory.channel_message_ids(guild_id, str(channel.id), since)
         # Only ids inside the window read: older ones were not checked, newer ones arrived live meanwhile.
         window = [i for i in held if (complete or int(i) >= oldest) and int(i) <= newest]
         present = {m.id for m in page}
@@ -91,9 +105,7 @@ class Reconciler:
             report.gaps += 1  # nothing held inside the window: more was missed than the pass reads
             log.info("channel %s missed over %d messages while offline (/memory backfill fills it)", channel.id, limit)
 
-        session = self.bot.http_session
-        assert session is not None  # noqa: S101  (opened in setup_hook)
-        remembered = self.bot.is_enabled(channel)
+        remembered = self._policies.is_enabled(channel)
         held_ids = set(window)
         records: list[ChatMessage] = []
         files: list[FileDocument] = []
@@ -108,11 +120,11 @@ class Reconciler:
             elif remembered and message.id > newest_held:
                 records.append(record)
                 report.added += 1
-                files.extend(await attachment_documents(session, message, self.bot.settings.limits))
+                files.extend(await self._attachments.documents(message))
         report.channels += 1
         report.checked += len(window)
         report.deleted += len(deleted)
         if deleted:
-            self.bot.ingestion.put(Erase(guild_id, deleted))
+            self._queue.put(Erase(guild_id, deleted))
         if records:
-            self.bot.ingestion.put(Remember(messages=tuple(records), files=tuple(files), attachments_kept=tuple(kept)))
+            self._queue.put(Remember(messages=tuple(records), files=tuple(files), attachments_kept=tuple(kept)))

@@ -1,4 +1,4 @@
-"""Turns answers into Discord messages: parts of at most 2,000 characters, balanced code fences, safe links."""
+"""Turns text into Discord messages: parts of at most 2,000 characters, balanced code fences, safe links, counts."""
 
 from __future__ import annotations
 
@@ -78,3 +78,13 @@ def sources_lines(sources: Sequence[tuple[int, str | None, str]]) -> str:
     for number, url, where in sources:
         lines.append(f"[{number}] {where} <{url}>" if url else f"[{number}] {where}")
     return "\n".join(lines)
+
+
+def clip(text: str, limit: int = MAX_MESSAGE_CHARS - 100) -> str:
+    """A one-message text cut to `limit` characters with an ellipsis (lists that may grow long)."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def plural(number: int, noun: str) -> str:
+    """`1 message`, `3 messages`."""
+    return f"{number} {noun}{'' if number == 1 else 's'}"

@@ -13,20 +13,13 @@ import discord.gateway
 import discord.http
 import yarl
 from langchain_core.embeddings import Embeddings
-from langchain_core.language_models import BaseChatModel
 
-from bot.answering import Answerer
 from bot.client import MemoryBot
 from bot.config import Settings
-from bot.llm import make_chat_model
-from memory import Memory, MemoryStoreError
-from memory.settings import secret_from_env
+from bot.errors import StartupError
+from memory import AsyncMemory, Memory, secret_from_env
 
 log = logging.getLogger(__name__)
-
-
-class StartupError(MemoryStoreError):
-    """The bot cannot start; the message says what to fix."""
 
 
 def point_at_discord(settings: Settings) -> None:
@@ -38,17 +31,16 @@ def point_at_discord(settings: Settings) -> None:
     discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.discord.gateway_url)
 
 
-def build_bot(
-    settings: Settings,
-    *,
-    memory: Memory,
-    chat_model: BaseChatModel | None = None,
-    use_configured_llm: bool = True,
-    **options: Any,  # noqa: ANN401  (discord.py client options, e.g. guild_ready_timeout in tests)
-) -> MemoryBot:
-    """The bot with its services. `chat_model` overrides the configured model (tests)."""
-    model = chat_model if chat_model is not None or not use_configured_llm else make_chat_model(settings.llm)
-    return MemoryBot(settings=settings, memory=memory, answerer=Answerer(memory, model, settings), **options)
+def build_bot(settings: Settings, *, memory: Memory | AsyncMemory, **options: Any) -> MemoryBot:  # noqa: ANN401
+    """The bot on an open memory, with the language model `settings.llm` configures.
+
+    Args:
+        settings: the whole configuration.
+        memory: an open memory (a plain `Memory` is wrapped in its async side).
+        options: discord.py client options (e.g. `guild_ready_timeout` in tests).
+    """
+    handle = memory if isinstance(memory, AsyncMemory) else AsyncMemory(memory)
+    return MemoryBot(settings=settings, memory=handle, **options)
 
 
 async def run_bot(settings: Settings, *, embeddings: Embeddings | None = None) -> None:
@@ -60,7 +52,7 @@ async def run_bot(settings: Settings, *, embeddings: Embeddings | None = None) -
     token = secret_from_env(settings.discord.token_env, purpose="memorybot run")
     point_at_discord(settings)
     # The index is checked first (in a child process): a damaged guild collection is rebuilt, not fatal.
-    memory = await asyncio.to_thread(Memory.open, settings, embeddings=embeddings, check_index=True)
+    memory = await AsyncMemory.open(settings, embeddings=embeddings, check_index=True)
     for guild_id in memory.repaired:
         log.warning("guild %s: its damaged vector index is being rebuilt from SQLite in the background", guild_id)
     bot = build_bot(settings, memory=memory)
@@ -89,7 +81,7 @@ async def run_bot(settings: Settings, *, embeddings: Embeddings | None = None) -
         msg = f"Discord refused the token in {settings.discord.token_env}: check it in the Developer Portal > Bot"
         raise StartupError(msg) from e
     finally:
-        await asyncio.to_thread(memory.close)
+        await memory.close()
 
 
-__all__ = ["StartupError", "build_bot", "point_at_discord", "run_bot"]
+__all__ = ["build_bot", "point_at_discord", "run_bot"]

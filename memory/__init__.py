@@ -1,43 +1,76 @@
-"""memorybot's memory: remember chat and files, search them in a token budget. No Discord in here."""
+"""memorybot's memory: remember chat and files, search them in a token budget, answer from them. No Discord in here.
 
-from memory.answer import extractive_answer
+`Memory` (and `AsyncMemory` for asyncio callers) is the one door; everything a front end needs is exported here.
+"""
+
+from memory.aio import AsyncMemory
+from memory.answering import Answerer, Draft, Question
 from memory.chat_export import ChatExport, read_chat_export
 from memory.errors import (
+    AnswerError,
     ChatExportError,
     ConfigError,
     EmbeddingError,
     EmbeddingModelMismatchError,
     ExtractionError,
+    GuildSettingError,
     MemoryStoreError,
     StoreLockedError,
 )
+from memory.extract import clean_text
+from memory.extractive import extractive_answer
+from memory.guild_settings import SETTING_KEYS, GuildSettings, SettingChanges, Visibility
+from memory.prompts import Exchange, SourceLabel
+from memory.reports import ChannelStats, ForgetReport, GuildStats, IngestReport, MemoryStats, UserData
 from memory.retrieval import PackedContext, pack
-from memory.service import Answer, ForgetReport, Memory
-from memory.settings import MemorySettings, load_settings
-from memory.types import ChatMessage, Chunk, FileDocument, Hit, IngestReport, utc_iso
+from memory.service import Memory
+from memory.settings import LimitSettings, MemorySettings, SettingsSection, load_settings, secret_from_env
+from memory.tokens import count_tokens
+from memory.types import BackfillCursor, ChatMessage, Chunk, FileDocument, Hit, utc_iso
 
 __all__ = [
-    "Answer",
+    "SETTING_KEYS",
+    "AnswerError",
+    "Answerer",
+    "AsyncMemory",
+    "BackfillCursor",
+    "ChannelStats",
     "ChatExport",
     "ChatExportError",
     "ChatMessage",
     "Chunk",
     "ConfigError",
+    "Draft",
     "EmbeddingError",
     "EmbeddingModelMismatchError",
+    "Exchange",
     "ExtractionError",
     "FileDocument",
     "ForgetReport",
+    "GuildSettingError",
+    "GuildSettings",
+    "GuildStats",
     "Hit",
     "IngestReport",
+    "LimitSettings",
     "Memory",
     "MemorySettings",
+    "MemoryStats",
     "MemoryStoreError",
     "PackedContext",
+    "Question",
+    "SettingChanges",
+    "SettingsSection",
+    "SourceLabel",
     "StoreLockedError",
+    "UserData",
+    "Visibility",
+    "clean_text",
+    "count_tokens",
     "extractive_answer",
     "load_settings",
     "pack",
     "read_chat_export",
+    "secret_from_env",
     "utc_iso",
 ]

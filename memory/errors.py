@@ -1,12 +1,17 @@
-"""The memory library's exceptions: one root, a few precise leaves.
+"""The memory library's exceptions: one root, a few precise leaves; each message is fit to show to a person.
 
 MemoryStoreError
-├── ConfigError            the configuration is invalid (unknown key, wrong type, missing secret)
-├── StoreLockedError       another process owns the data directory
+├── ConfigError                 the configuration is invalid (unknown key, wrong type, missing secret)
+├── StoreLockedError            another process owns the data directory
 ├── EmbeddingModelMismatchError the index was built with another embedding model: run `memorybot reindex`
-├── EmbeddingError         the embedder failed (model missing, endpoint down, bad vectors)
-├── ExtractionError        one file could not be read (too big, broken, hostile, unsupported)
-└── ChatExportError        a DiscordChatExporter file is not in the expected shape
+├── EmbeddingError              the embedder failed (model missing, endpoint down, bad vectors)
+├── ExtractionError             one file could not be read (too big, broken, hostile, unsupported)
+├── ChatExportError             a DiscordChatExporter file is not in the expected shape
+├── GuildSettingError           a server's setting is not allowed (nothing was stored)
+└── AnswerError                 the language model failed, timed out or said nothing
+
+Front ends turn these into user messages in one place each (the bot's app-command error handler and
+`bot.errors.user_message`, the command line's `main`); anything else is a bug and is logged as such.
 """
 
 from __future__ import annotations
@@ -38,3 +43,11 @@ class ExtractionError(MemoryStoreError):
 
 class ChatExportError(MemoryStoreError):
     """A chat export file could not be read."""
+
+
+class GuildSettingError(MemoryStoreError):
+    """One or more server settings are not allowed; the message names each and the allowed values."""
+
+
+class AnswerError(MemoryStoreError):
+    """The language model failed; the message is fit to show to the member who asked."""

@@ -8,11 +8,10 @@ from dataclasses import dataclass
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from memory.records import RecordStore
 from memory.settings import RetrievalSettings
+from memory.stores.interfaces import ChunkStore, KeywordIndex, VectorIndex
 from memory.tokens import encoding_for
 from memory.types import Hit
-from memory.vectors import VectorIndex
 
 RRF_K = 60  # the usual reciprocal-rank-fusion constant: rank 1 scores 1/61
 
@@ -35,9 +34,15 @@ class Retriever:
     """Finds the chunks of one guild most relevant to a query, optionally within some channels only."""
 
     def __init__(
-        self, records: RecordStore, vectors: VectorIndex, embeddings: Embeddings, settings: RetrievalSettings
+        self,
+        chunks: ChunkStore,
+        keywords: KeywordIndex,
+        vectors: VectorIndex,
+        embeddings: Embeddings,
+        settings: RetrievalSettings,
     ) -> None:
-        self._records = records
+        self._chunks = chunks
+        self._keywords = keywords
         self._vectors = vectors
         self._embeddings = embeddings
         self._settings = settings
@@ -48,8 +53,8 @@ class Retriever:
         guild_id: str,
         *,
         channels: Sequence[str] | None = None,
-        limit: int | None = None,
-        min_score: float | None = None,
+        max_sources: int | None = None,
+        min_relevance: float | None = None,
     ) -> list[Hit]:
         """Hybrid search: the best hits first, overlapping chat windows removed, neighbours added.
 
@@ -57,17 +62,17 @@ class Retriever:
             query: what to look for.
             guild_id: only this guild's memory is searched (each guild has its own collection).
             channels: only these channels, or all of the guild's when None.
-            limit: at most this many hits before neighbours are added (default: all candidates).
-            min_score: the least cosine similarity a hit needs (default from settings).
+            max_sources: at most this many hits before neighbours are added (default: all candidates).
+            min_relevance: the least cosine similarity a hit needs (default from settings).
         """
         settings = self._settings
-        floor = settings.min_score if min_score is None else min_score
+        floor = settings.min_relevance if min_relevance is None else min_relevance
         allowed = None if channels is None else list(dict.fromkeys(channels))
         if allowed is not None and not allowed:
             return []
         query_vector = self._embeddings.embed_query(query)
         dense = self._dense(guild_id, query_vector, allowed)
-        lexical = self._records.keyword_search(guild_id, query, channels=allowed, limit=settings.candidates)
+        lexical = self._keywords.search(guild_id, query, channels=allowed, limit=settings.candidates)
         fused: dict[str, float] = {}
         for rank, (chunk_id, _) in enumerate(dense):
             fused[chunk_id] = fused.get(chunk_id, 0.0) + settings.dense_weight / (RRF_K + rank + 1)
@@ -80,15 +85,15 @@ class Retriever:
             ids = list(stored)
             scores = np.asarray([stored[i] for i in ids]) @ np.asarray(query_vector)
             similarity.update(zip(ids, scores.tolist(), strict=True))
-        chunks = self._records.chunks(list(fused))  # vectors without a record (an interrupted delete) drop out
+        chunks = self._chunks.chunks(list(fused))  # vectors without a record (an interrupted delete) drop out
         ranked = sorted(
             (Hit(chunks[i], round(score, 6), similarity.get(i)) for i, score in fused.items() if i in chunks),
             key=lambda hit: (-hit.score, hit.chunk.chunk_id),
         )
         ranked = [h for h in ranked if h.similarity is None or h.similarity >= floor]
         ranked = _without_overlaps(ranked)
-        if limit is not None:
-            ranked = ranked[:limit]
+        if max_sources is not None:
+            ranked = ranked[:max_sources]
         if settings.neighbours:
             ranked = self._with_neighbours(ranked, allowed)
         return ranked
@@ -100,7 +105,7 @@ class Retriever:
         # A metadata filter makes Chroma much slower (19 ms at 10k vectors, 109 ms at 100k, measured), so
         # query unfiltered and filter here; only when too few hits survive, ask Chroma to filter.
         unfiltered = self._vectors.query(guild_id, vector, want * 2)
-        known = self._records.chunks([i for i, _ in unfiltered])
+        known = self._chunks.chunks([i for i, _ in unfiltered])
         kept = [(i, s) for i, s in unfiltered if i in known and known[i].channel_id in allowed]
         if len(kept) >= want or len(unfiltered) < want * 2:
             return kept[:want]
@@ -113,7 +118,7 @@ class Retriever:
             out.append(hit)
             if hit.chunk.kind != "chat":
                 continue
-            for neighbour in self._records.neighbours(hit.chunk, self._settings.neighbours):
+            for neighbour in self._chunks.neighbours(hit.chunk, self._settings.neighbours):
                 if neighbour.chunk_id in seen or (allowed is not None and neighbour.channel_id not in allowed):
                     continue
                 seen.add(neighbour.chunk_id)
@@ -136,14 +141,16 @@ def _without_overlaps(hits: list[Hit]) -> list[Hit]:
     return out
 
 
-def pack(hits: Sequence[Hit], budget: int, *, model: str | None = None, max_hits: int | None = None) -> PackedContext:
+def pack(
+    hits: Sequence[Hit], budget: int, *, model: str | None = None, max_sources: int | None = None
+) -> PackedContext:
     """Greedily keep the best hits whose text fits the budget whole; a hit that does not fit is skipped, never cut.
 
     Args:
         hits: best first.
         budget: the most tokens the packed passages may hold together.
         model: count tokens with this model's encoding (when it is available offline).
-        max_hits: stop after this many hits (neighbours added around a hit do not count).
+        max_sources: stop after this many hits (neighbours added around a hit do not count).
     """
     encoding = encoding_for(model)
     kept: list[Hit] = []
@@ -151,7 +158,7 @@ def pack(hits: Sequence[Hit], budget: int, *, model: str | None = None, max_hits
     total = 0
     primary = 0
     for hit in hits:
-        if max_hits is not None and primary >= max_hits and hit.neighbour_of is None:
+        if max_sources is not None and primary >= max_sources and hit.neighbour_of is None:
             break
         if hit.neighbour_of is not None and hit.neighbour_of not in {h.chunk.chunk_id for h in kept}:
             continue  # context around a hit that did not fit

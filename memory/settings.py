@@ -2,35 +2,56 @@
 
 from __future__ import annotations
 
+import logging
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from memory.errors import ConfigError
 
+log = logging.getLogger(__name__)
 
-class _Section(BaseModel):
-    # extra="forbid" turns a typo in config.yaml into an error that names the key.
+
+class SettingsSection(BaseModel):
+    """A section of config.yaml: frozen, and a typo is an error that names the key (extra="forbid")."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class ChromaSettings(_Section):
+def renamed_keys(data: object, renames: Mapping[str, str], section: str) -> object:
+    """Accept a section's old key names (with a warning that names the new one); both at once are an error."""
+    if not isinstance(data, dict) or not renames.keys() & data.keys():
+        return data
+    data = dict(data)
+    for old, new in renames.items():
+        if old not in data:
+            continue
+        if new in data:
+            msg = f"{section}.{old} and {section}.{new} are the same setting: keep only {new}"
+            raise ValueError(msg)
+        log.warning("config: %s.%s is now called %s.%s; the old name still works for now", section, old, section, new)
+        data[new] = data.pop(old)
+    return data
+
+
+class ChromaSettings(SettingsSection):
     mode: Literal["embedded", "http"] = "embedded"
     host: str = "localhost"
     port: int = Field(default=8000, ge=1, le=65535)
 
 
-class StorageSettings(_Section):
+class StorageSettings(SettingsSection):
     data_dir: Path = Path("data")
     chroma: ChromaSettings = ChromaSettings()
     # Default retention of chat messages and files in days (0: keep forever); a server may set its own.
     retention_days: int = Field(default=0, ge=0, le=36500)
 
 
-class EmbeddingSettings(_Section):
+class EmbeddingSettings(SettingsSection):
     provider: Literal["local", "openai"] = "local"
     model: str = "all-MiniLM-L6-v2"
     base_url: str | None = None
@@ -40,7 +61,7 @@ class EmbeddingSettings(_Section):
     precision: Literal["auto", "fp32", "bf16"] = "auto"
 
 
-class ChunkingSettings(_Section):
+class ChunkingSettings(SettingsSection):
     # all-MiniLM-L6-v2 reads at most 256 word pieces, so chunks stay near 200 tiktoken tokens.
     file_chunk_tokens: int = Field(default=200, ge=16, le=8000)
     file_overlap_tokens: int = Field(default=30, ge=0, le=2000)
@@ -48,17 +69,26 @@ class ChunkingSettings(_Section):
     chat_gap_minutes: float = Field(default=30.0, gt=0)
 
 
-class RetrievalSettings(_Section):
-    k: int = Field(default=8, ge=1, le=200)
-    max_context_tokens: int = Field(default=1500, ge=1)
-    min_score: float = Field(default=0.0, ge=-1.0, le=1.0)
+# Names used before the one-name-per-concept cleanup; config files that still use them keep working.
+RETRIEVAL_RENAMES = {"k": "max_sources", "max_context_tokens": "budget", "min_score": "min_relevance"}
+
+
+class RetrievalSettings(SettingsSection):
+    max_sources: int = Field(default=8, ge=1, le=200)  # passages a search returns or an answer draws on
+    budget: int = Field(default=1500, ge=1)  # tokens the passages of an answer may use, counted with tiktoken
+    min_relevance: float = Field(default=0.0, ge=-1.0, le=1.0)  # least cosine similarity of a passage to the query
     dense_weight: float = Field(default=1.0, ge=0.0)
     lexical_weight: float = Field(default=1.0, ge=0.0)
     candidates: int = Field(default=40, ge=1, le=1000)
     neighbours: int = Field(default=0, ge=0, le=5)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _old_names(cls, data: object) -> object:
+        return renamed_keys(data, RETRIEVAL_RENAMES, "retrieval")
 
-class LLMSettings(_Section):
+
+class LLMSettings(SettingsSection):
     base_url: str | None = None
     model: str = "gpt-4o-mini"
     api_key_env: str = "OPENAI_API_KEY"
@@ -71,7 +101,7 @@ class LLMSettings(_Section):
     allowed_models: list[str] = Field(default_factory=list)
 
 
-class LimitSettings(_Section):
+class LimitSettings(SettingsSection):
     max_file_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
     max_pdf_pages: int = Field(default=500, ge=1)
     max_extracted_chars: int = Field(default=2_000_000, ge=1)
@@ -80,7 +110,7 @@ class LimitSettings(_Section):
     parse_memory_mb: int = Field(default=1024, ge=128)  # the worker alone needs ~100 MB
 
 
-class MemorySettings(_Section):
+class MemorySettings(SettingsSection):
     """Everything the memory library needs; the bot's settings extend it with a `discord` section."""
 
     storage: StorageSettings = StorageSettings()

@@ -1,8 +1,8 @@
-"""Plain, frozen values that flow through the memory library: messages, files, chunks and hits."""
+"""Plain, frozen values that flow through the memory library: messages, files, chunks, hits, cursors."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
 
@@ -73,26 +73,38 @@ class Hit:
     neighbour_of: str | None = None  # set when added as context around another hit (a chunk id)
 
 
-@dataclass(slots=True)
-class IngestReport:
-    """What one ingestion run did; printed as the summary at its end."""
+@dataclass(frozen=True, slots=True)
+class FileRecord:
+    """A remembered file's row (its text lives in its chunks)."""
 
-    records: int = 0
-    chunks_added: int = 0
-    chunks_removed: int = 0
-    chunks_unchanged: int = 0
-    tokens: int = 0
-    skipped: list[tuple[str, str]] = field(default_factory=list)  # (what, why)
-    seconds: float = 0.0
+    record_id: str
+    guild_id: str
+    channel_id: str
+    source: str
+    filename: str
+    content_type: str | None
+    size: int
+    message_id: str | None
+    author_id: str | None
+    created_at: str | None
+    jump_url: str | None
+    content_hash: str
 
-    def merge(self, other: IngestReport) -> None:
-        """Add another report's counts to this one."""
-        self.records += other.records
-        self.chunks_added += other.chunks_added
-        self.chunks_removed += other.chunks_removed
-        self.chunks_unchanged += other.chunks_unchanged
-        self.tokens += other.tokens
-        self.skipped.extend(other.skipped)
+
+@dataclass(frozen=True, slots=True)
+class BackfillCursor:
+    """How far a channel's history backfill got: everything up to `newest_id` is stored."""
+
+    guild_id: str
+    channel_id: str
+    oldest_id: str | None = None
+    newest_id: str | None = None  # resume after this id (before the first batch: the `since` point, if any)
+    messages: int = 0
+    files: int = 0
+    done: bool = False
+    started_at: str | None = None
+    updated_at: str | None = None
+    max_messages: int | None = None
 
 
 def utc_iso(timestamp: str | datetime) -> str:

@@ -16,16 +16,16 @@ os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 
 from memory import Memory, MemorySettings
 from memory.embeddings import LocalEmbeddings
-from memory.records import _MIGRATIONS
 from memory.settings import EmbeddingSettings
+from memory.stores.sqlite.migrations import MIGRATIONS
 from tests.fakes import HashEmbeddings
 
 REPO = Path(__file__).resolve().parent.parent
 
 
 def make_settings(data_dir: Path, **sections: dict[str, object]) -> MemorySettings:
-    """Settings with the data dir set and some keys overridden, e.g. retrieval={"min_score": 0.0}."""
-    raw: dict[str, object] = {"storage": {"data_dir": str(data_dir)}, "retrieval": {"min_score": 0.0}}
+    """Settings with the data dir set and some keys overridden, e.g. retrieval={"min_relevance": 0.0}."""
+    raw: dict[str, object] = {"storage": {"data_dir": str(data_dir)}, "retrieval": {"min_relevance": 0.0}}
     for name, values in sections.items():
         base = raw.get(name, {})
         assert isinstance(base, dict)
@@ -69,7 +69,7 @@ def files_containing(root: Path, needle: bytes) -> list[Path]:
 def downgrade_store(path: Path, version: int) -> None:
     """Make a store look as if it was made at schema `version`: the tables later migrations add are dropped."""
     db = sqlite3.connect(path)
-    for number, script in _MIGRATIONS.items():
+    for number, script in MIGRATIONS.items():
         if number > version:
             for table in re.findall(r"CREATE TABLE (\w+)", script):
                 db.execute(f"DROP TABLE {table}")

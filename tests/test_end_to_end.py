@@ -75,7 +75,7 @@ def test_hnsw_agrees_with_exact_search_on_real_embeddings(sample_dir, real_embed
     """Chroma's cosine HNSW returns the exact top 5 for sample questions (recall 1.0 at this size)."""
     memory = Memory.open(make_settings(sample_dir), embeddings=real_embeddings)
     try:
-        ids = memory.records.guild_chunk_ids(GUILD)
+        ids = memory.stores.chunks.guild_chunk_ids(GUILD)
         stored = memory.vectors.vectors(GUILD, ids)
         matrix = np.array([stored[i] for i in ids])
         questions = ["deploy key rotation", "flaky test fix", "storage outage cause", "release date android",

@@ -1,15 +1,18 @@
-"""Live memory: messages, edits, deletes and attachments of enabled channels flow into the ingestion queue."""
+"""Live memory: messages, edits, deletes and attachments of remembered channels flow into the ingestion queue; on
+every (re)connection, what was missed meanwhile is caught up (unfinished backfills resumed, history reconciled)."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import TYPE_CHECKING
 
 import discord
 from discord.ext import commands
 
-from bot.adapters import attachment_documents, attachment_sources, is_remembered_kind, to_chat_message
-from bot.ingestion import Erase, Remember
+from bot.adapters import attachment_sources, is_remembered_kind, to_chat_message
+from bot.ingestion import Erase, ForgetChannel, Remember
+from bot.reconcile import Reconciler, ReconcileReport
 
 if TYPE_CHECKING:
     from bot.client import MemoryBot
@@ -24,13 +27,32 @@ class LiveMemory(commands.Cog):
     def __init__(self, bot: MemoryBot) -> None:
         self.bot = bot
         self.warned_empty_content = False
+        self.reconciler = Reconciler(
+            memory=bot.memory, queue=bot.ingestion, attachments=bot.attachments, policies=bot.policies,
+            backfiller=bot.backfiller, forget_channel=self.forget_channel,
+            limit=bot.settings.discord.reconcile_messages,
+        )  # fmt: skip
+        self.reconciling: asyncio.Task[ReconcileReport] | None = None  # the last pass (see on_ready)
 
-    def _channel(self, channel_id: int) -> object | None:
-        return self.bot.get_channel(channel_id)
+    async def cog_unload(self) -> None:
+        """Stop a reconciliation pass that is still reading history."""
+        if self.reconciling is not None:
+            self.reconciling.cancel()
+            await asyncio.gather(self.reconciling, return_exceptions=True)
+
+    @commands.Cog.listener()
+    async def on_ready(self) -> None:
+        """Resume the backfills a restart interrupted, then reconcile what changed while the bot was offline (or
+        disconnected), in the background as it reads history; channels being backfilled are left to the backfill."""
+        resumed = await self.bot.backfiller.resume_unfinished(self.bot.get_channel)
+        if resumed:
+            log.info("resumed %d unfinished backfills", resumed)
+        if self.reconciling is None or self.reconciling.done():
+            self.reconciling = asyncio.create_task(self.reconciler.run(self.bot.guilds), name="memorybot-reconcile")
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
-        """Remember a new message (and its files) from an enabled channel."""
+        """Remember a new message (and its files) from a remembered channel."""
         await self._remember(message)
 
     @commands.Cog.listener()
@@ -53,15 +75,25 @@ class LiveMemory(commands.Cog):
     @commands.Cog.listener()
     async def on_guild_channel_delete(self, channel: discord.abc.GuildChannel) -> None:
         """A deleted channel's messages are gone from Discord: they go from memory too."""
-        await self.bot.forget_channel(channel.guild.id, channel.id)
+        await self.forget_channel(channel.guild.id, channel.id)
 
     @commands.Cog.listener()
     async def on_raw_thread_delete(self, payload: discord.RawThreadDeleteEvent) -> None:
         """A deleted thread or forum post goes from memory too."""
-        await self.bot.forget_channel(payload.guild_id, payload.thread_id)
+        await self.forget_channel(payload.guild_id, payload.thread_id)
+
+    async def forget_channel(self, guild_id: int, channel_id: int) -> None:
+        """A channel or thread was deleted: queue the erasure of its memory (threads' included, after what was
+        queued for it before) and drop the admins' policy for it."""
+        self.bot.ingestion.put(ForgetChannel(str(guild_id), str(channel_id)))
+        await self.bot.policies.clear(guild_id, channel_id)
 
     async def _remember(self, message: discord.Message, *, edited: bool = False) -> None:
-        if message.guild is None or not is_remembered_kind(message) or not self.bot.is_enabled(message.channel):
+        if (
+            message.guild is None
+            or not is_remembered_kind(message)
+            or not self.bot.policies.is_enabled(message.channel)
+        ):
             return
         record = to_chat_message(message)
         if record is None:
@@ -71,8 +103,7 @@ class LiveMemory(commands.Cog):
             kept = ((record.guild_id, record.message_id, attachment_sources(message)),)
             self.bot.ingestion.put(Remember(messages=(record,), attachments_kept=kept))
             return
-        assert self.bot.http_session is not None  # noqa: S101  (opened in setup_hook)
-        files = await attachment_documents(self.bot.http_session, message, self.bot.settings.limits)
+        files = await self.bot.attachments.documents(message)
         self.bot.ingestion.put(Remember(messages=(record,), files=tuple(files)))
 
     def _warn_if_content_missing(self, message: discord.Message) -> None:
@@ -83,3 +114,8 @@ class LiveMemory(commands.Cog):
                 "a message arrived with no content: is the Message Content intent enabled for this bot "
                 "(Developer Portal > Bot > Privileged Gateway Intents)?"
             )
+
+
+async def setup(bot: MemoryBot) -> None:
+    """Add the live-memory cog (discord.py calls this when the extension is loaded)."""
+    await bot.add_cog(LiveMemory(bot))

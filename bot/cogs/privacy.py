@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import io
 import json
 import logging
@@ -11,6 +10,8 @@ from typing import TYPE_CHECKING, Any
 import discord
 from discord import app_commands
 from discord.ext import commands
+
+from bot.render import clip, plural
 
 if TYPE_CHECKING:
     from bot.client import MemoryBot
@@ -43,7 +44,7 @@ class Privacy(commands.Cog):
     @privacy.command(name="opt-out")
     async def opt_out(self, interaction: discord.Interaction) -> None:
         """Stop remembering what you write, in every server that shares this bot."""
-        await asyncio.to_thread(self.bot.memory.opt_out, str(interaction.user.id))
+        await self.bot.memory.opt_outs.add(str(interaction.user.id))
         await interaction.response.send_message(
             "You are opted out: nothing you write from now on is remembered, in any server that shares this bot. "
             "What was remembered before is kept; `/privacy forget-me` erases it.",
@@ -53,7 +54,7 @@ class Privacy(commands.Cog):
     @privacy.command(name="opt-in")
     async def opt_in(self, interaction: discord.Interaction) -> None:
         """Let memorybot remember what you write again, from now on."""
-        was_out = await asyncio.to_thread(self.bot.memory.opt_in, str(interaction.user.id))
+        was_out = await self.bot.memory.opt_outs.remove(str(interaction.user.id))
         text = "You are opted in again: what you write from now on is remembered."
         if not was_out:
             text = "You were not opted out: what you write is remembered."
@@ -64,10 +65,9 @@ class Privacy(commands.Cog):
         """Erase everything you wrote and uploaded from memory, in every server that shares this bot."""
         await interaction.response.defer(thinking=True, ephemeral=True)
         await self.bot.ingestion.idle()  # what is still queued is stored first, then erased with the rest
-        report = await asyncio.to_thread(self.bot.memory.forget_user_everywhere, str(interaction.user.id))
-        text = f"Erased {_count(report.messages, 'message')} and {_count(report.files, 'file')} of yours from memory."
-        opted_out = await asyncio.to_thread(self.bot.memory.is_opted_out, str(interaction.user.id))
-        if not opted_out:
+        report = await self.bot.memory.forget_user_everywhere(str(interaction.user.id))
+        text = f"Erased {plural(report.messages, 'message')} and {plural(report.files, 'file')} of yours from memory."
+        if await self.bot.memory.opt_outs.since(str(interaction.user.id)) is None:
             text += " New messages will be remembered again; `/privacy opt-out` stops that."
         await interaction.edit_original_response(content=text)
 
@@ -75,7 +75,7 @@ class Privacy(commands.Cog):
     async def my_data(self, interaction: discord.Interaction) -> None:
         """Show what memory holds about you (a summary, and the details as a JSON file)."""
         await interaction.response.defer(thinking=True, ephemeral=True)
-        data = await asyncio.to_thread(self.bot.memory.user_data, str(interaction.user.id))
+        data = (await self.bot.memory.user_data(str(interaction.user.id))).as_json()
         self._add_names(data)
         payload = json.dumps(data, indent=2, ensure_ascii=False).encode()
         attachment = discord.File(io.BytesIO(payload), filename="my-data.json")
@@ -97,7 +97,7 @@ class Privacy(commands.Cog):
             return
         await interaction.response.defer(thinking=True, ephemeral=True)
         await self.bot.ingestion.idle()  # a queued copy of the message must not come back after the erasure
-        report = await asyncio.to_thread(self.bot.memory.forget, str(interaction.guild_id), message_id=str(message.id))
+        report = await self.bot.memory.forget(str(interaction.guild_id), message_id=str(message.id))
         text = "Forgotten: that message is no longer in memory."
         if not report.messages and not report.files:
             text = "That message was not in memory."
@@ -109,7 +109,7 @@ class Privacy(commands.Cog):
     async def on_guild_remove(self, guild: discord.Guild) -> None:
         """The bot was removed from a guild (discord.py does not call this for an outage): erase its memory."""
         await self.bot.ingestion.idle()
-        report = await asyncio.to_thread(self.bot.memory.forget, str(guild.id))
+        report = await self.bot.memory.forget(str(guild.id))
         log.info("removed from guild %s: erased %d messages, %d files", guild.id, report.messages, report.files)
 
     def _add_names(self, data: dict[str, Any]) -> None:
@@ -122,21 +122,21 @@ class Privacy(commands.Cog):
                 channel_data["name"] = getattr(channel, "name", None)
 
 
-def _count(number: int, noun: str) -> str:
-    return f"{number} {noun}{'' if number == 1 else 's'}"
-
-
 def _summary(data: dict[str, Any]) -> str:
-    lines = [f"I hold {_count(data['messages'], 'message')} and {_count(data['files'], 'file')} of yours."]
+    lines = [f"I hold {plural(data['messages'], 'message')} and {plural(data['files'], 'file')} of yours."]
     for guild_data in data["guilds"].values():
         for channel_id, channel in guild_data["channels"].items():
             where = f"#{channel['name']}" if channel.get("name") else f"channel {channel_id}"
             server = guild_data.get("name") or "another server"
             dates = f", {str(channel['first'])[:10]} to {str(channel['last'])[:10]}" if channel["first"] else ""
-            lines.append(f"• {where} in {server}: {_count(channel['messages'], 'message')}, "
-                         f"{_count(len(channel['files']), 'file')}{dates}")  # fmt: skip
+            lines.append(f"• {where} in {server}: {plural(channel['messages'], 'message')}, "
+                         f"{plural(len(channel['files']), 'file')}{dates}")  # fmt: skip
     if data["opted_out"]:
         lines.append("You are opted out: nothing new of yours is remembered.")
     lines.append("The details are in the attached file.")
-    text = "\n".join(lines)
-    return text if len(text) <= 1900 else text[:1900] + "…"
+    return clip("\n".join(lines))
+
+
+async def setup(bot: MemoryBot) -> None:
+    """Add the privacy cog (discord.py calls this when the extension is loaded)."""
+    await bot.add_cog(Privacy(bot))

@@ -61,8 +61,8 @@ class World:
 
 def remembered(world: World, guild: str = "guild") -> str:
     """All chunk text the memory holds for a guild."""
-    ids = world.memory.records.guild_chunk_ids(world[guild])
-    return "\n".join(c.text for c in world.memory.records.chunks(ids).values())
+    ids = world.memory.stores.chunks.guild_chunk_ids(world[guild])
+    return "\n".join(c.text for c in world.memory.stores.chunks.chunks(ids).values())
 
 
 def on_disk(world: World, text: str) -> list[Path]:
@@ -156,7 +156,7 @@ def world_settings(fake: FakeDiscord, llm: FakeOpenAI, ids: dict[str, str], data
             "enabled_channels": [ids["general"], ids["staff"], ids["category"], ids["other_general"]],
         },
         "storage": {"data_dir": str(data_dir)},
-        "retrieval": {"min_score": 0.0},
+        "retrieval": {"min_relevance": 0.0},
         "llm": {"base_url": llm.base_url, "model": "gpt-4o-mini", "timeout_seconds": 3, "max_retries": 0},
     }
     for name, values in sections.items():

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from bot.cogs.admin_data import CANCEL_ID, CONFIRM_ID
+from bot.cogs.admin._confirm import CANCEL_ID, CONFIRM_ID
 from tests.bot.conftest import all_text, on_disk, remembered, settled
 
 
@@ -101,7 +101,7 @@ async def test_forget_everything_confirmed_erases_this_guild_only(world):
     clicked = await world.discord.user_clicks_button(shown, CONFIRM_ID, world["alice"])
     await clicked.wait_done(lambda i: "Forgot everything" in all_text(i))
     assert "erased 3 messages" in all_text(clicked)
-    assert remembered(world) == "" and world.memory.records.message_ids_where(world["guild"]) == []
+    assert remembered(world) == "" and world.memory.stores.records.message_ids_where(world["guild"]) == []
     assert on_disk(world, "BOBGENERAL") == [] and on_disk(world, "BOBPROJECT") == []
     assert "CAROLOTHER" in remembered(world, "other_guild")
 

@@ -26,7 +26,7 @@ async def test_enable_starts_remembering_a_channel_config_left_out(world):
     await world.settle()
     text = remembered(world)
     assert "RANDOM-AFTER" in text and "RANDOM-BEFORE" not in text
-    assert world.memory.channel_policies(world["guild"]) == {world["random"]: True}
+    assert world.memory.channel_policies.of_guild(world["guild"]) == {world["random"]: True}
 
 
 async def test_disable_stops_new_messages_and_keeps_old_ones(world):
@@ -69,7 +69,7 @@ async def test_reset_lets_the_config_default_decide_again(world):
     assert shown.ephemeral and "It is now remembered" in all_text(shown)
     again = await memory_command(world, "alice", "reset", "general")
     assert "had no setting of this server; nothing was changed" in all_text(again)
-    assert world.memory.channel_policies(world["guild"]) == {world["random"]: True}
+    assert world.memory.channel_policies.of_guild(world["guild"]) == {world["random"]: True}
     await world.discord.user_sends_message(world["general"], world["bob"], "GENERAL-AFTER-RESET remark")
     await world.settle()
     assert "GENERAL-AFTER-RESET" in remembered(world)
@@ -96,8 +96,8 @@ async def test_a_member_without_manage_server_is_refused_and_nothing_changes(wor
     for subcommand, channel in (("enable", "random"), ("disable", "staff"), ("reset", "general"), ("channels", None)):
         shown = await memory_command(world, "bob", subcommand, channel)
         assert shown.ephemeral and "Manage Server" in all_text(shown), subcommand
-    assert world.memory.channel_policies(world["guild"]) == {world["general"]: False}
-    assert world.bot.channel_policies.get(world["guild"], {}) == {world["general"]: False}
+    assert world.memory.channel_policies.of_guild(world["guild"]) == {world["general"]: False}
+    assert world.bot.policies.of_guild(world["guild"]) == {world["general"]: False}
     await world.discord.user_sends_message(world["general"], world["bob"], "GENERAL-STILL-OFF remark")
     await world.discord.user_sends_message(world["random"], world["bob"], "RANDOM-STILL-OFF remark")
     await world.discord.user_sends_message(world["staff"], world["alice"], "STAFF-STILL-ON remark")

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import time
 
-from bot.cogs import admin_backfill
-from bot.cogs.admin import REFUSAL
+from bot.cogs.admin._text import REFUSAL
 from memory import Memory
 from tests.bot.conftest import all_text, running_bot, seed, settled, wait_until, world_settings
 from tests.fakediscord import FakeDiscord
@@ -16,7 +15,7 @@ PER_CHANNEL = 500
 
 
 def stored(memory: Memory, guild_id: str) -> list[str]:
-    return memory.records.message_ids_where(guild_id)
+    return memory.stores.records.message_ids_where(guild_id)
 
 
 async def backfill(fake: FakeDiscord, ids: dict[str, str], user: str, channel_id: str):
@@ -29,7 +28,6 @@ async def backfill(fake: FakeDiscord, ids: dict[str, str], user: str, channel_id
 
 async def test_backfill_survives_429s_and_a_restart_and_stores_each_message_once(tmp_path, monkeypatch):
     monkeypatch.setenv("OPENAI_API_KEY", "sk-fake")
-    monkeypatch.setattr(admin_backfill, "PROGRESS_SECONDS", 0.05)
     started = time.monotonic()
     fake, llm = FakeDiscord(), FakeOpenAI()
     await fake.start()
@@ -50,11 +48,12 @@ async def test_backfill_survives_429s_and_a_restart_and_stores_each_message_once
         settings = world_settings(fake, llm, ids, tmp_path / "data")
 
         memory = Memory.open(settings, embeddings=HashEmbeddings())
-        async with running_bot(settings, fake, memory):
+        async with running_bot(settings, fake, memory) as bot:
+            bot.get_cog("MemoryAdmin").progress_seconds = 0.05
             refused = await backfill(fake, ids, "bob", channels[0])
             await settled(refused, quiet=0.2)
             assert refused.ephemeral and REFUSAL in all_text(refused)
-            assert memory.backfill_cursors(ids["guild"]) == []
+            assert memory.backfills.all(ids["guild"]) == []
             progress = [await backfill(fake, ids, "alice", channel_id) for channel_id in channels]
             assert all("started" in all_text(p) and p.ephemeral for p in progress)
             # Interrupt roughly halfway, once the progress message was edited: the bot closes with backfills running.
@@ -62,7 +61,7 @@ async def test_backfill_survives_429s_and_a_restart_and_stores_each_message_once
                 lambda: len(stored(memory, ids["guild"])) >= 600 and any("messages/s" in all_text(p) for p in progress),
                 timeout=40,
             )
-        interrupted = memory.backfill_cursors(ids["guild"])
+        interrupted = memory.backfills.all(ids["guild"])
         before_restart = len(stored(memory, ids["guild"]))
         assert len(interrupted) == 3 and not all(c.done for c in interrupted)
         assert before_restart < 3 * PER_CHANNEL
@@ -70,7 +69,7 @@ async def test_backfill_survives_429s_and_a_restart_and_stores_each_message_once
         memory = None
         memory = Memory.open(settings, embeddings=HashEmbeddings())
         async with running_bot(settings, fake, memory) as bot:
-            await wait_until(lambda: all(c.done for c in memory.backfill_cursors(ids["guild"])), timeout=40)
+            await wait_until(lambda: all(c.done for c in memory.backfills.all(ids["guild"])), timeout=40)
             status = await fake.user_runs_slash_command(
                 ids["guild"], ids["general"], ids["alice"], "memory", subcommand="backfill-status"
             )
@@ -82,12 +81,12 @@ async def test_backfill_survives_429s_and_a_restart_and_stores_each_message_once
         message_ids = stored(memory, ids["guild"])
         assert len(message_ids) == len(set(message_ids)) == 3 * PER_CHANNEL
         assert set(message_ids) == sent
-        chunk_ids = memory.records.guild_chunk_ids(ids["guild"])
+        chunk_ids = memory.stores.chunks.guild_chunk_ids(ids["guild"])
         assert len(chunk_ids) == len(set(chunk_ids))
-        chunks = memory.records.chunks(chunk_ids).values()
+        chunks = memory.stores.chunks.chunks(chunk_ids).values()
         assert {m for c in chunks for m in c.message_ids} == sent
         assert all("BOTNOISE" not in c.text for c in chunks)
-        cursors = memory.backfill_cursors(ids["guild"])
+        cursors = memory.backfills.all(ids["guild"])
         assert [c.messages for c in cursors] == [PER_CHANNEL] * 3 and all(c.done for c in cursors)
         pages = [
             r for r in fake.requests if r.method == "GET" and r.path in {f"/channels/{c}/messages" for c in channels}

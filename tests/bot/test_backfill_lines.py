@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import time
 
-from bot.backfill import progress_text, status_line
-from memory.records import BackfillCursor
+from bot.cogs.admin._text import progress_text, status_line
+from memory import BackfillCursor
 
 
 def cursor(**fields) -> BackfillCursor:

@@ -22,7 +22,7 @@ RESULT_KEYS = {"rank", "score", "text", "tokens", "guild_id", "channel_id", "mes
 def run(tmp_path, capsys):
     """Run the CLI in-process on a temporary data dir with the hashing embedder; return (code, stdout, stderr)."""
     config = tmp_path / "config.yaml"
-    config.write_text("retrieval:\n  min_score: 0.0\n", encoding="utf-8")
+    config.write_text("retrieval:\n  min_relevance: 0.0\n", encoding="utf-8")
 
     def invoke(*argv: str) -> tuple[int, str, str]:
         code = main(["--config", str(config), "--data-dir", str(tmp_path / "data"), *argv], embeddings=HashEmbeddings())

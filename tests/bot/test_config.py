@@ -43,8 +43,8 @@ def test_unknown_section_is_named(tmp_path):
 
 def test_wrong_type_is_named(tmp_path):
     """A value of the wrong type names its key."""
-    with pytest.raises(ConfigError, match=r"retrieval\.k: "):
-        load_config(write(tmp_path, "retrieval:\n  k: lots\n"))
+    with pytest.raises(ConfigError, match=r"retrieval\.max_sources: "):
+        load_config(write(tmp_path, "retrieval:\n  max_sources: lots\n"))
 
 
 def test_out_of_range_value_is_rejected(tmp_path):
@@ -79,7 +79,7 @@ def test_settings_are_frozen():
     """Settings cannot be changed after loading."""
     settings = load_config(None)
     with pytest.raises(ValueError, match="frozen"):
-        settings.retrieval.k = 3  # type: ignore[misc]
+        settings.retrieval.max_sources = 3  # type: ignore[misc]
 
 
 def test_secrets_only_from_environment(monkeypatch):

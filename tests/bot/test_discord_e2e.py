@@ -99,7 +99,7 @@ async def test_ask_defers_streams_and_cites_jump_links(world):
 
 
 async def test_prompt_holds_the_right_chunks_within_the_budget(world):
-    """The packed context in the prompt respects max_context_tokens and holds the relevant message."""
+    """The packed context in the prompt respects retrieval.budget and holds the relevant message."""
     for i in range(40):
         await world.discord.user_sends_message(world["general"], world["bob"], f"status update {i}: " + "filler " * 40)
     await world.discord.user_sends_message(
@@ -112,7 +112,7 @@ async def test_prompt_holds_the_right_chunks_within_the_budget(world):
     prompt = world.llm.requests[-1]["messages"][0]["content"]
     sources = re.findall(r'<source id="\d+"[^>]*>\n(.*?)\n</source>', prompt, re.DOTALL)
     assert any("SQLite in WAL mode" in s for s in sources)
-    assert sum(count_tokens(s, "gpt-4o-mini") for s in sources) <= world.settings.retrieval.max_context_tokens
+    assert sum(count_tokens(s, "gpt-4o-mini") for s in sources) <= world.settings.retrieval.budget
 
 
 async def test_hidden_channel_text_never_reaches_a_member_who_cannot_read_it(world):
@@ -243,6 +243,6 @@ async def test_oversized_and_lying_attachments_are_refused(world):
     await world.discord.user_sends_message(world["general"], world["alice"], "liar", files=liar, declared_size=100)
     await world.settle()
     assert world.discord.cdn_bytes_served < limit * 2  # the download stopped at the cap, not at the end
-    stats = world.memory.stats(world["guild"])["guilds"][world["guild"]]
+    stats = world.memory.stats(world["guild"]).as_json()["guilds"][world["guild"]]
     assert stats.get("files", 0) == 0
     assert "big one" in remembered(world) and "liar" in remembered(world)

@@ -7,7 +7,7 @@ import re
 import shutil
 import subprocess
 
-from bot.cli import _parser
+from bot.cli.parser import build_parser
 from tests.conftest import REPO
 
 DOCKERFILE = (REPO / "Dockerfile").read_text(encoding="utf-8")
@@ -29,7 +29,7 @@ def test_cmd_runs_the_bot_command_of_the_console_script():
     command = json.loads(re.search(r"^CMD (.+)$", DOCKERFILE, re.MULTILINE).group(1))
     assert command[0] == "memorybot"
     assert 'memorybot = "bot.cli:main"' in (REPO / "pyproject.toml").read_text(encoding="utf-8")
-    args = _parser().parse_args(command[1:])
+    args = build_parser().parse_args(command[1:])
     assert args.command == "run" and str(args.data_dir) == "/data"
 
 

@@ -37,9 +37,9 @@ async def offline_world(tmp_path, monkeypatch, **sections) -> AsyncIterator[Worl
 
 async def reconciled(world: World) -> ReconcileReport:
     """The report of the pass the bot started when it became ready, once its writes are stored."""
-    await wait_until(lambda: world.bot.reconciling is not None)
-    assert world.bot.reconciling is not None
-    report = await asyncio.wait_for(world.bot.reconciling, 30)
+    await wait_until(lambda: world.bot.get_cog("LiveMemory").reconciling is not None)
+    assert world.bot.get_cog("LiveMemory").reconciling is not None
+    report = await asyncio.wait_for(world.bot.get_cog("LiveMemory").reconciling, 30)
     await world.settle()
     return report
 
@@ -117,12 +117,12 @@ async def test_deleting_a_channel_or_thread_erases_its_memory_and_policy(world):
     )
     await world.settle()
     assert "KITTIWAKE" in remembered(world)
-    assert world.memory.channel_policies(world["guild"]) == {world["project"]: True}
+    assert world.memory.channel_policies.of_guild(world["guild"]) == {world["project"]: True}
 
     await fake.delete_channel(world["project"])
     await fake.delete_channel(thread)  # a thread the bot never saw: nothing to do, nothing breaks
     await world.settle()
-    await wait_until(lambda: world.memory.channel_policies(world["guild"]) == {})
+    await wait_until(lambda: world.memory.channel_policies.of_guild(world["guild"]) == {})
 
     assert "KITTIWAKE" not in remembered(world) and "PIPIT" in remembered(world)
     assert on_disk(world, "KITTIWAKE") == []
@@ -213,10 +213,10 @@ async def test_a_restart_embeds_what_a_crash_or_a_repair_left_without_vectors(tm
             for i in range(30):
                 await world.discord.user_sends_message(world["general"], world["bob"], f"note {i} before the crash")
             await world.settle()
-        chunks = len(world.memory.records.guild_chunk_ids(world["guild"]))
+        chunks = len(world.memory.stores.chunks.guild_chunk_ids(world["guild"]))
         world.memory.vectors.drop_guild(world["guild"])  # as a repair at open leaves it
-        world.memory.records.mark_guild_unembedded(world["guild"])
+        world.memory.stores.chunks.mark_guild_unembedded(world["guild"])
 
         async with running_bot(world.settings, world.discord, world.memory) as world.bot:
-            await wait_until(lambda: world.memory.records.pending_chunks(world["guild"]) == [], timeout=30)
+            await wait_until(lambda: world.memory.stores.chunks.pending_chunks(world["guild"]) == [], timeout=30)
             assert world.memory.vectors.count(world["guild"]) == chunks > 0

@@ -105,6 +105,6 @@ async def test_removal_erases_the_guild_but_an_outage_does_not(world):
     await asyncio.sleep(0.5)
     assert "ELSEWHERE-MEMORY" in remembered(world, "other_guild")
     await world.discord.remove_bot_from_guild(world["guild"], unavailable=False)
-    await wait_until(lambda: not world.memory.records.guild_chunk_ids(world["guild"]))
+    await wait_until(lambda: not world.memory.stores.chunks.guild_chunk_ids(world["guild"]))
     assert on_disk(world, "LIGHTHOUSE-MEMORY") == []
     assert "ELSEWHERE-MEMORY" in remembered(world, "other_guild")

@@ -9,7 +9,8 @@ import sys
 
 import pytest
 
-from bot.run import StartupError, run_bot
+from bot.errors import StartupError
+from bot.run import run_bot
 from memory import Memory
 from memory.lock import DataDirLock
 from tests.bot.conftest import seed, wait_until, world_settings
@@ -112,7 +113,7 @@ async def test_run_checks_the_vector_index_first_and_marks_a_damaged_guild_for_r
     with Memory.open(settings, embeddings=HashEmbeddings()) as memory:
         # One window per message (an hour apart): enough vectors for Chroma to search its HNSW files.
         memory.remember_messages([message(i, f"note {i}", guild=ids["guild"], minutes=60 * i) for i in range(300)])
-        chunks = len(memory.records.guild_chunk_ids(ids["guild"]))
+        chunks = len(memory.stores.chunks.guild_chunk_ids(ids["guild"]))
     (segment_dir(tmp_path / "data", ids["guild"]) / "header.bin").write_bytes(b"\x07" * 100)
     monkeypatch.setenv("DISCORD_TOKEN", "wrong-token")
 
@@ -121,5 +122,5 @@ async def test_run_checks_the_vector_index_first_and_marks_a_damaged_guild_for_r
 
     assert f"guild {ids['guild']}: its damaged vector index is being rebuilt" in caplog.text
     with Memory.open(settings, embeddings=HashEmbeddings()) as memory:
-        assert len(memory.records.pending_chunks(ids["guild"])) == chunks > 0
+        assert len(memory.stores.chunks.pending_chunks(ids["guild"])) == chunks > 0
         assert memory.vectors.count(ids["guild"]) == 0

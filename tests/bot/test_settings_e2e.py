@@ -25,12 +25,12 @@ def prompt_sources(world) -> list[str]:
 
 
 async def test_without_options_it_shows_each_value_and_its_source(world):
-    await settings_command(world, "alice", sources=3)
+    await settings_command(world, "alice", max_sources=3)
     shown = await settings_command(world, "alice")
     text = all_text(shown)
     assert shown.ephemeral and "Saved" not in text
     assert "sources: 3 (server)" in text and "visibility: public (config)" in text
-    assert f"context_tokens: {world.settings.retrieval.max_context_tokens} (config)" in text
+    assert f"budget: {world.settings.retrieval.budget} (config)" in text
 
 
 async def test_sources_one_puts_exactly_one_source_in_the_prompt(world):
@@ -39,7 +39,7 @@ async def test_sources_one_puts_exactly_one_source_in_the_prompt(world):
     await world.settle()
     await world.ask("bob", "what about the boiler pressure?")
     assert len(prompt_sources(world)) > 1
-    shown = await settings_command(world, "alice", sources=1)
+    shown = await settings_command(world, "alice", max_sources=1)
     assert shown.ephemeral and "Saved" in all_text(shown) and "sources: 1 (server)" in all_text(shown)
     await world.ask("bob", "what about the boiler pressure?")
     assert len(prompt_sources(world)) == 1
@@ -64,18 +64,18 @@ async def test_private_visibility_makes_ask_ephemeral_unless_the_asker_says_othe
 
 
 async def test_bad_values_change_nothing_and_say_why(world):
-    shown = await settings_command(world, "alice", sources=2, min_relevance=3.0, model="gpt-5-huge")
+    shown = await settings_command(world, "alice", max_sources=2, min_relevance=3.0, model="gpt-5-huge")
     text = all_text(shown)
     assert shown.ephemeral and "Nothing was changed" in text
     assert "min_relevance must be a number from 0 to 1" in text and "model must be one of gpt-4o-mini" in text
-    assert world.memory.records.guild_settings(world["guild"]) == {}
+    assert world.memory.stores.guild_settings.values(world["guild"]) == {}
 
 
 async def test_a_member_without_manage_server_is_refused_and_nothing_changes(world):
-    shown = await settings_command(world, "bob", sources=1, visibility="private")
+    shown = await settings_command(world, "bob", max_sources=1, visibility="private")
     assert shown.ephemeral and "Manage Server" in all_text(shown) and "Nothing was changed" in all_text(shown)
-    assert world.memory.records.guild_settings(world["guild"]) == {}
-    assert world.bot.guild_settings(world["guild"]).sources == world.settings.retrieval.k
+    assert world.memory.stores.guild_settings.values(world["guild"]) == {}
+    assert world.memory.guild_settings.get(world["guild"]).max_sources == world.settings.retrieval.max_sources
     assert not (await world.ask("bob", "anything about ferries?")).ephemeral
 
 
@@ -89,11 +89,13 @@ async def test_retention_expiry_erases_old_messages_and_keeps_recent_ones(world)
             created_at=recent.isoformat(timespec="seconds"),
         ),
     ])  # fmt: skip
-    await world.bot.expire_memory()  # no retention set: kept forever
-    assert "ANCIENT-HARBOUR-REMARK" in "\n".join(m.content for m in world.memory.records.messages(guild, ["1000000"]))
+    await world.bot.get_cog("Retention").expire()  # no retention set: kept forever
+    assert "ANCIENT-HARBOUR-REMARK" in "\n".join(
+        m.content for m in world.memory.stores.records.messages(guild, ["1000000"])
+    )
     await settings_command(world, "alice", retention_days=30)
-    report = await world.bot.expire_memory()
+    report = await world.bot.get_cog("Retention").expire()
     assert report.messages == 1
-    kept = world.memory.records.messages(guild, ["1000000", "1000001"])
+    kept = world.memory.stores.records.messages(guild, ["1000000", "1000001"])
     assert [m.content for m in kept] == ["fresh harbour remark from yesterday"]
     assert on_disk(world, "ANCIENT-HARBOUR-REMARK") == []

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from memory import FileDocument, Memory, MemorySettings
-from memory.vectors import collection_name
+from memory.stores.chroma import collection_name
 from tests.conftest import make_settings
 from tests.fakes import message
 
@@ -136,7 +136,7 @@ def doc(name: str, text: str, guild: str, channel: str = "docs") -> FileDocument
 
 
 def found(memory: Memory, query: str, guild: str) -> str:
-    return "\n".join(h.chunk.text for h in memory.search(query, guild, k=50).hits)
+    return "\n".join(h.chunk.text for h in memory.search(query, guild, max_sources=50).hits)
 
 
 def collections_on(server: Any) -> set[str]:
@@ -150,17 +150,17 @@ def test_messages_and_files_are_remembered_and_found_through_the_server(memory, 
     files = memory.ingest_files([doc("runbook.md", "# Deploys\n\nThe deploy key rotates on FRIDAYS.", guild)])
     assert chat.records == 5 and chat.chunks_added >= 1
     assert files.records == 1 and files.chunks_added >= 1 and not files.skipped
-    chunk_ids = set(memory.records.guild_chunk_ids(guild))
+    chunk_ids = set(memory.stores.chunks.guild_chunk_ids(guild))
     remote = server.get_collection(collection_name(guild))
     assert remote.count() == len(chunk_ids) == chat.chunks_added + files.chunks_added
     assert set(remote.get(include=[])["ids"]) == chunk_ids
     assert "PELICAN" in found(memory, "PELICAN rollout", guild)
     assert "FRIDAYS" in found(memory, "deploy key FRIDAYS", guild)
     # The dense side on its own (a query answered by the server) ranks the file chunk first.
-    file_chunk = next(c for c in memory.records.chunks(list(chunk_ids)).values() if c.kind == "file")
+    file_chunk = next(c for c in memory.stores.chunks.chunks(list(chunk_ids)).values() if c.kind == "file")
     nearest = memory.vectors.query(guild, embeddings.embed_query("The deploy key rotates on FRIDAYS"), k=1)
     assert nearest[0][0] == file_chunk.chunk_id and nearest[0][1] > 0.5
-    hits = memory.search("deploy key FRIDAYS", guild, k=5).hits
+    hits = memory.search("deploy key FRIDAYS", guild, max_sources=5).hits
     assert hits[0].chunk.chunk_id == file_chunk.chunk_id and hits[0].similarity is not None
 
 
@@ -180,8 +180,8 @@ def test_two_guilds_get_two_collections_on_the_server_and_never_see_each_other(m
     assert "AARDVARK" not in found(memory, "budget AARDVARK BADGER", other)
     ours = set(server.get_collection(collection_name(guild)).get(include=[])["ids"])
     theirs = set(server.get_collection(collection_name(other)).get(include=[])["ids"])
-    assert ours == set(memory.records.guild_chunk_ids(guild))
-    assert theirs == set(memory.records.guild_chunk_ids(other))
+    assert ours == set(memory.stores.chunks.guild_chunk_ids(guild))
+    assert theirs == set(memory.stores.chunks.guild_chunk_ids(other))
     assert not ours & theirs
 
 
@@ -209,7 +209,7 @@ def test_reindex_rebuilds_the_vectors_on_the_server(memory, embeddings, server, 
     """Reindex replaces the guild's collection on the server with one that holds every chunk's fresh vector."""
     memory.remember_messages([message(i, f"line {i} of the WALRUS thread", guild=guild) for i in range(3)])
     memory.ingest_files([doc("walrus.md", "# Walrus\n\nThe WALRUS migration is due in May.", guild)])
-    chunk_ids = sorted(memory.records.guild_chunk_ids(guild))
+    chunk_ids = sorted(memory.stores.chunks.guild_chunk_ids(guild))
     before = server.get_collection(collection_name(guild))
     before.delete(ids=chunk_ids[:1])  # damage the server's copy: reindex must restore it
     assert before.count() == len(chunk_ids) - 1
@@ -221,7 +221,7 @@ def test_reindex_rebuilds_the_vectors_on_the_server(memory, embeddings, server, 
     assert after.id != before.id  # dropped and created again on the server
     assert after.count() == len(chunk_ids)
     stored = after.get(ids=chunk_ids, include=["embeddings"])
-    chunks = memory.records.chunks(chunk_ids)
+    chunks = memory.stores.chunks.chunks(chunk_ids)
     for chunk_id, vector in zip(stored["ids"], stored["embeddings"], strict=True):
         text = chunks[chunk_id].text
         expected = embeddings.embed_documents([f"walrus.md\n{text}" if chunks[chunk_id].kind == "file" else text])[0]
@@ -236,13 +236,13 @@ def test_the_vectors_live_on_the_server_not_in_the_data_dir(settings, embeddings
     with Memory.open(settings, embeddings=embeddings) as memory:
         memory.remember_messages([message(1, "the QUOKKA launch is on Tuesday", guild=guild)])
         memory.ingest_files([doc("quokka.txt", "QUOKKA checklist: tickets, docs, rollback.", guild)])
-        count = len(memory.records.guild_chunk_ids(guild))
+        count = len(memory.stores.chunks.guild_chunk_ids(guild))
     assert data_dir.is_dir() and (data_dir / "memory.sqlite3").is_file()
     assert not (data_dir / "chroma").exists()
     assert not list(data_dir.rglob("chroma.sqlite3"))
     assert list(chroma_server.path.rglob("chroma.sqlite3"))  # the server persists under its own --path
     assert server.get_collection(collection_name(guild)).count() == count == 2
     with Memory.open(settings, embeddings=embeddings) as memory:  # a reopen reads the vectors back from the server
-        assert memory.stats(guild)["guilds"][guild]["vectors"] == 2
+        assert memory.stats(guild).as_json()["guilds"][guild]["vectors"] == 2
         assert "QUOKKA launch" in found(memory, "QUOKKA launch Tuesday", guild)
     assert not (data_dir / "chroma").exists()

@@ -6,8 +6,8 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 from memory import FileDocument, Memory
-from memory.records import RecordStore
-from memory.service import ERASED
+from memory.ingest import ERASED
+from memory.stores.sqlite import open_sqlite_stores
 from tests.conftest import downgrade_store, files_containing
 from tests.fakes import message
 
@@ -21,7 +21,7 @@ def attachment(message_number: int, attachment_id: int, text: str) -> FileDocume
 
 
 def held(memory: Memory) -> str:
-    return "\n".join(c.text for c in memory.records.chunks(memory.records.guild_chunk_ids("g1")).values())
+    return "\n".join(c.text for c in memory.stores.chunks.chunks(memory.stores.chunks.guild_chunk_ids("g1")).values())
 
 
 def test_a_deleted_message_and_its_file_are_never_stored_again(memory):
@@ -50,16 +50,16 @@ def test_a_forgotten_member_stays_forgotten_but_a_forgotten_channel_can_be_read_
 
 
 def test_expiry_leaves_no_marks_and_a_forgotten_guild_drops_its_marks(memory):
-    memory.set_guild_setting("g1", "retention_days", 30)
+    memory.guild_settings.change("g1", {"retention_days": 30})
     memory.remember_messages([message(0, "old news KESTREL")])
     memory.expire(now=datetime(2030, 1, 1, tzinfo=UTC))
     assert "KESTREL" not in held(memory)
-    assert memory.records.erased("g1", ["1000000"]) == set()
+    assert memory.stores.records.erased("g1", ["1000000"]) == set()
 
     memory.delete_messages("g1", ["1000001"])
-    assert memory.records.erased("g1", ["1000001"]) == {"1000001"}
+    assert memory.stores.records.erased("g1", ["1000001"]) == {"1000001"}
     memory.forget("g1")  # the bot left the guild, or an admin erased everything: no ids are kept either
-    assert memory.records.erased("g1", ["1000001"]) == set()
+    assert memory.stores.records.erased("g1", ["1000001"]) == set()
 
 
 def test_an_older_version_arriving_after_an_edit_does_not_undo_it(memory):
@@ -90,13 +90,13 @@ def test_an_edit_that_removes_an_attachment_forgets_only_that_file(memory, data_
 
 def test_a_version_5_store_gains_erased_marks(tmp_path):
     path = tmp_path / "m.db"
-    store = RecordStore(path)
-    store.save_messages([(message(0, "kept across the migration"), "k0", "h0")], {})
-    store.close()
+    stores = open_sqlite_stores(path)
+    stores.records.save_messages([(message(0, "kept across the migration"), "k0", "h0")], {})
+    stores.database.close()
     downgrade_store(path, 5)
 
-    store = RecordStore(path)
-    assert [m.content for m in store.messages("g1", ["1000000"])] == ["kept across the migration"]
-    store.delete_messages("g1", ["1000000"], {})
-    assert store.erased("g1", ["1000000", "1000001"]) == {"1000000"}
-    store.close()
+    stores = open_sqlite_stores(path)
+    assert [m.content for m in stores.records.messages("g1", ["1000000"])] == ["kept across the migration"]
+    stores.records.delete_messages("g1", ["1000000"], {}, keep_out=True)
+    assert stores.records.erased("g1", ["1000000", "1000001"]) == {"1000000"}
+    stores.database.close()

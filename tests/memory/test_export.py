@@ -6,7 +6,6 @@ import json
 
 from memory import read_chat_export
 from memory.chat_export import jump_url
-from memory.export import export_guild
 from memory.types import ChatMessage
 
 
@@ -29,7 +28,7 @@ def test_export_reimports_into_the_same_messages(memory, tmp_path):
         chat("1004", "another server entirely", guild="999", channel="900"),
     ]  # fmt: skip
     memory.remember_messages(held)
-    document = export_guild(memory.records, "100", guild_name="Lighthouse", channel_names={"200": "general"})
+    document = memory.export_chat("100", guild_name="Lighthouse", channel_names={"200": "general"})
     assert document["guild"] == {"id": "100", "name": "Lighthouse"} and document["messageCount"] == 3
     assert [c["channel"]["name"] for c in document["channels"]] == ["general", ""]
     reread: list[ChatMessage] = []
@@ -45,5 +44,5 @@ def test_export_reimports_into_the_same_messages(memory, tmp_path):
 
 def test_an_empty_guild_exports_no_channels(memory):
     """A guild with nothing remembered gives an empty but well-formed export."""
-    document = export_guild(memory.records, "nothing-here")
+    document = memory.export_chat("nothing-here")
     assert document["channels"] == [] and document["messageCount"] == 0

@@ -41,7 +41,7 @@ def test_openai_provider_embeds_through_the_endpoint_and_never_elsewhere(tmp_pat
     monkeypatch.setenv("MB_EMBED_KEY", server.api_key)
     settings = MemorySettings.model_validate({
         "storage": {"data_dir": str(tmp_path / "data")},
-        "retrieval": {"min_score": -1.0},
+        "retrieval": {"min_relevance": -1.0},
         "embeddings": {"provider": "openai", "model": "text-embedding-3-small", "base_url": server.base_url,
                        "api_key_env": "MB_EMBED_KEY", "batch_size": 4},
     })  # fmt: skip

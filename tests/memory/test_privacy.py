@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from memory import FileDocument, Memory
-from memory.records import SCHEMA_VERSION, RecordStore
+from memory.stores.sqlite import open_sqlite_stores
+from memory.stores.sqlite.migrations import SCHEMA_VERSION
 from tests.conftest import downgrade_store, files_containing
 from tests.fakes import message
 
@@ -14,13 +15,13 @@ def doc(name: str, text: str, *, guild: str = "g1", channel: str = "docs", autho
 
 
 def held_text(memory: Memory, guild: str = "g1") -> str:
-    return "\n".join(c.text for c in memory.records.chunks(memory.records.guild_chunk_ids(guild)).values())
+    return "\n".join(c.text for c in memory.stores.chunks.chunks(memory.stores.chunks.guild_chunk_ids(guild)).values())
 
 
 def test_an_opted_out_author_is_not_remembered_and_is_reported(memory):
     """After opt-out, their messages and files are skipped (and said so); others' are kept; opt-in resumes."""
-    memory.opt_out("alice")
-    assert memory.is_opted_out("alice") and not memory.is_opted_out("bob")
+    memory.opt_outs.add("alice")
+    assert (memory.opt_outs.since("alice") is not None) and not (memory.opt_outs.since("bob") is not None)
     report = memory.remember_messages([
         message(0, "ALICE-HIDDEN-REMARK about deploys", author="alice"),
         message(1, "bob says the deploy went fine", author="bob"),
@@ -30,18 +31,18 @@ def test_an_opted_out_author_is_not_remembered_and_is_reported(memory):
     assert files.records == 1 and files.skipped[0][0] == "/src/g1/a.txt"
     text = held_text(memory)
     assert "ALICE-HIDDEN" not in text and "bob says" in text and "bob notes" in text
-    assert memory.opt_in("alice") and not memory.is_opted_out("alice")
-    assert not memory.opt_in("alice")  # nothing to undo the second time
+    assert memory.opt_outs.remove("alice") and not (memory.opt_outs.since("alice") is not None)
+    assert not memory.opt_outs.remove("alice")  # nothing to undo the second time
     memory.remember_messages([message(2, "ALICE-BACK-AGAIN remark", author="alice")])
     assert "ALICE-BACK-AGAIN" in held_text(memory)
 
 
 def test_opting_out_twice_keeps_the_first_date(memory):
     """The opt-out date is when they first asked."""
-    memory.opt_out("alice")
-    since = memory.user_data("alice")["opted_out_since"]
-    memory.opt_out("alice")
-    assert memory.user_data("alice")["opted_out_since"] == since and since is not None
+    memory.opt_outs.add("alice")
+    since = memory.user_data("alice").as_json()["opted_out_since"]
+    memory.opt_outs.add("alice")
+    assert memory.user_data("alice").as_json()["opted_out_since"] == since and since is not None
 
 
 def test_forget_user_everywhere_erases_every_guild_and_only_them(memory, data_dir):
@@ -71,27 +72,27 @@ def test_user_data_lists_counts_files_and_dates_per_guild_and_channel(memory):
         message(1, "alice elsewhere", guild="g2", channel="c9", author="alice"),
     ])  # fmt: skip
     memory.ingest_files([doc("plan.txt", "the plan", author="alice")])
-    data = memory.user_data("alice")
+    data = memory.user_data("alice").as_json()
     assert data["user_id"] == "alice" and data["opted_out"] is False
     assert data["messages"] == 3 and data["files"] == 1
     c1 = data["guilds"]["g1"]["channels"]["c1"]
     assert c1["messages"] == 2 and c1["first"] < c1["last"]
     assert data["guilds"]["g1"]["channels"]["docs"]["files"] == ["plan.txt"]
     assert data["guilds"]["g2"]["channels"]["c9"]["messages"] == 1
-    assert memory.user_data("nobody") == {"user_id": "nobody", "opted_out": False, "opted_out_since": None,
+    assert memory.user_data("nobody").as_json() == {"user_id": "nobody", "opted_out": False, "opted_out_since": None,
                                           "messages": 0, "files": 0, "guilds": {}}  # fmt: skip
 
 
 def test_a_version_1_store_is_migrated_and_keeps_its_data(tmp_path):
     """Opening a store made at schema 1 adds the opt-out table and leaves the messages alone."""
     path = tmp_path / "m.db"
-    store = RecordStore(path)
-    store.save_messages([(message(0, "kept across the migration"), "k0", "h0")], {})
-    store.close()
+    stores = open_sqlite_stores(path)
+    stores.records.save_messages([(message(0, "kept across the migration"), "k0", "h0")], {})
+    stores.database.close()
     downgrade_store(path, 1)
-    store = RecordStore(path)
-    assert store.get_meta("schema_version") == str(SCHEMA_VERSION) == "6"
-    assert [m.content for m in store.messages("g1", ["1000000"])] == ["kept across the migration"]
-    store.add_opt_out("alice", "2024-01-01T00:00:00+00:00")
-    assert store.opted_out(["alice", "bob"]) == {"alice"}
-    store.close()
+    stores = open_sqlite_stores(path)
+    assert stores.database.get_meta("schema_version") == str(SCHEMA_VERSION) == "7"
+    assert [m.content for m in stores.records.messages("g1", ["1000000"])] == ["kept across the migration"]
+    stores.opt_outs.add("alice")
+    assert stores.opt_outs.among(["alice", "bob"]) == {"alice"}
+    stores.database.close()

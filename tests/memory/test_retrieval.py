@@ -43,10 +43,10 @@ def test_a_hit_that_does_not_fit_is_skipped_whole_not_cut():
     assert packed.hits[0].chunk.text == "short answer"
 
 
-def test_max_hits_caps_the_count():
-    """max_hits stops packing after that many passages."""
+def test_max_sources_caps_the_count():
+    """max_sources stops packing after that many passages."""
     hits = [Hit(chunk(str(i), f"text {i}"), score=1.0) for i in range(10)]
-    assert len(pack(hits, budget=10_000, max_hits=3).hits) == 3
+    assert len(pack(hits, budget=10_000, max_sources=3).hits) == 3
 
 
 def test_windows_fully_covered_by_better_hits_are_dropped():
@@ -104,7 +104,7 @@ def test_neighbours_add_the_surrounding_windows(tmp_path):
     try:
         texts = ["breakfast options", "the outage started at noon", "lunch options", "dinner plans"]
         memory.remember_messages([message(i * 60, t, minutes=i * 60) for i, t in enumerate(texts)])
-        hits = memory.search("outage noon", "g1", k=1).hits
+        hits = memory.search("outage noon", "g1", max_sources=1).hits
         assert [h.chunk.text.split(": ", 1)[1] for h in hits] == [
             "the outage started at noon", "breakfast options", "lunch options",
         ]  # fmt: skip
@@ -115,8 +115,8 @@ def test_neighbours_add_the_surrounding_windows(tmp_path):
 def test_vectors_without_a_record_are_ignored(memory):
     """A vector left behind by an interrupted delete never surfaces as a hit."""
     memory.remember_messages([message(0, "orphan candidate text")])
-    ids = memory.records.guild_chunk_ids("g1")
-    with memory.records.transaction() as db:
+    ids = memory.stores.chunks.guild_chunk_ids("g1")
+    with memory.stores.database.transaction() as db:
         db.execute("DELETE FROM chunks")
     assert memory.vectors.count("g1") == len(ids)
     assert memory.search("orphan candidate text", "g1").hits == []

@@ -172,20 +172,20 @@ def test_poisoned_batch_stores_every_good_file_and_names_each_bad_one(memory):
     assert reasons["/upload/bomb.docx"].startswith("archive would inflate to")
 
     stored: dict[str | None, str] = {}
-    for batch in memory.records.iter_guild_chunks("g1"):
+    for batch in memory.stores.chunks.iter_guild_chunks("g1"):
         for chunk in batch:
             stored[chunk.filename] = stored.get(chunk.filename, "") + chunk.text + "\n"
     assert sorted(stored) == sorted(good)
-    channel = memory.records.stats("g1")["guilds"]["g1"]["channels"]["docs"]
-    assert channel["files"] == len(good)
-    assert channel["pending"] == 0  # every stored chunk was embedded
+    channel = memory.stats("g1").guilds["g1"].channels["docs"]
+    assert channel.files == len(good)
+    assert channel.pending == 0  # every stored chunk was embedded
     words = {
         "notes.md": "ZORBLAX", "legacy.txt": "QUINTAPH", "tool.py": "GRIVVEL", "people.csv": "MORPHOLOX",
         "config.json": "TWINDLEBERRY", "page.html": "SPLENDORAX", "plan.docx": "BRONTOWEB", "report.pdf": "CALLIOPAX",
     }  # fmt: skip
     for filename, word in words.items():
         assert word in stored[filename]
-        hits = memory.search(word, "g1", k=3).hits
+        hits = memory.search(word, "g1", max_sources=3).hits
         assert hits and hits[0].chunk.filename == filename and word in hits[0].chunk.text
     assert "Café naïve" in stored["legacy.txt"]
     assert "NOPE" not in stored["page.html"]

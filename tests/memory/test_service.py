@@ -16,7 +16,7 @@ def doc(name: str, text: str, *, guild: str = "g1", channel: str = "docs", autho
 
 
 def found(memory: Memory, query: str, guild: str = "g1", **kwargs) -> str:
-    return "\n".join(h.chunk.text for h in memory.search(query, guild, k=50, **kwargs).hits)
+    return "\n".join(h.chunk.text for h in memory.search(query, guild, max_sources=50, **kwargs).hits)
 
 
 def vector_count(memory: Memory, guild: str = "g1") -> int:
@@ -24,7 +24,7 @@ def vector_count(memory: Memory, guild: str = "g1") -> int:
 
 
 def chunk_count(memory: Memory, guild: str = "g1") -> int:
-    return len(memory.records.guild_chunk_ids(guild))
+    return len(memory.stores.chunks.guild_chunk_ids(guild))
 
 
 def test_ingesting_the_same_files_twice_changes_nothing(memory, embeddings):
@@ -53,10 +53,10 @@ def test_chat_import_is_idempotent(memory, embeddings):
     messages = [message(i, f"conversation line {i} about release planning") for i in range(30)]
     first = memory.remember_messages(messages)
     embedded = embeddings.texts_embedded
-    ids = set(memory.records.guild_chunk_ids("g1"))
+    ids = set(memory.stores.chunks.guild_chunk_ids("g1"))
     second = memory.remember_messages(messages)
     assert first.records == 30 and second.records == 0 and second.chunks_added == 0
-    assert set(memory.records.guild_chunk_ids("g1")) == ids
+    assert set(memory.stores.chunks.guild_chunk_ids("g1")) == ids
     assert embeddings.texts_embedded == embedded
 
 
@@ -64,11 +64,11 @@ def test_an_edit_changes_what_is_found_and_rechunks_only_its_windows(memory, emb
     """Editing one message re-embeds the windows from it onwards only; the old text is gone."""
     messages = [message(i, f"line {i} " + "filler words " * 12) for i in range(60)]
     memory.remember_messages(messages)
-    before = set(memory.records.guild_chunk_ids("g1"))
+    before = set(memory.stores.chunks.guild_chunk_ids("g1"))
     embedded = embeddings.texts_embedded
     edited = message(50, "the launch moved to MARCH-NINTH")
     report = memory.remember_messages([edited])
-    after = set(memory.records.guild_chunk_ids("g1"))
+    after = set(memory.stores.chunks.guild_chunk_ids("g1"))
     assert report.records == 1
     assert "MARCH-NINTH" in found(memory, "MARCH-NINTH launch")
     assert "line 50 filler" not in found(memory, "line 50 filler words")
@@ -80,10 +80,10 @@ def test_an_edit_changes_what_is_found_and_rechunks_only_its_windows(memory, emb
 def test_a_new_message_only_touches_the_last_window(memory):
     """Appending a message keeps every earlier window as it was."""
     memory.remember_messages([message(i, f"talk {i} " + "words " * 15) for i in range(40)])
-    before = set(memory.records.guild_chunk_ids("g1"))
+    before = set(memory.stores.chunks.guild_chunk_ids("g1"))
     report = memory.remember_messages([message(41, "a brand new remark")])
     assert report.chunks_removed <= 1
-    assert len(before - set(memory.records.guild_chunk_ids("g1"))) <= 1
+    assert len(before - set(memory.stores.chunks.guild_chunk_ids("g1"))) <= 1
 
 
 def test_delete_erases_the_message_from_every_window_and_the_disk(memory, data_dir):
@@ -96,7 +96,8 @@ def test_delete_erases_the_message_from_every_window_and_the_disk(memory, data_d
     assert report.messages == 1
     assert "MARKER" not in found(memory, "secret code MARKER-UNIQUE-7731")
     assert all(
-        "1000007" not in c.message_ids for c in memory.records.chunks(memory.records.guild_chunk_ids("g1")).values()
+        "1000007" not in c.message_ids
+        for c in memory.stores.chunks.chunks(memory.stores.chunks.guild_chunk_ids("g1")).values()
     )
     assert "ordinary chatter 8" in found(memory, "ordinary chatter 8")
     assert files_containing(data_dir, b"MARKER-UNIQUE-7731") == []
@@ -108,7 +109,9 @@ def test_bulk_delete_removes_exactly_those_messages(memory):
     memory.remember_messages(messages)
     memory.delete_messages("g1", [m.message_id for m in messages[5:15]])
     remaining = {
-        mid for c in memory.records.chunks(memory.records.guild_chunk_ids("g1")).values() for mid in c.message_ids
+        mid
+        for c in memory.stores.chunks.chunks(memory.stores.chunks.guild_chunk_ids("g1")).values()
+        for mid in c.message_ids
     }
     assert remaining == {m.message_id for m in messages[:5] + messages[15:]}
 
@@ -134,7 +137,7 @@ def test_forget_channel_and_message(memory):
     memory.remember_messages([message(i, f"alpha {i}", channel="a") for i in range(5)])
     memory.remember_messages([message(10 + i, f"beta {i}", channel="b") for i in range(5)])
     assert memory.forget("g1", channel_id="a").messages == 5
-    assert memory.records.channels("g1") == ["b"]
+    assert memory.stores.chunks.channels("g1") == ["b"]
     assert memory.forget("g1", message_id="1000012").messages == 1
     assert "beta 2" not in found(memory, "beta 2")
     assert "beta 3" in found(memory, "beta 3")
@@ -145,7 +148,7 @@ def test_forget_guild_drops_everything_of_that_guild_only(memory):
     memory.remember_messages([message(i, f"one {i}", guild="g1") for i in range(5)])
     memory.remember_messages([message(i, f"two {i}", guild="g2") for i in range(5)])
     memory.forget("g1")
-    assert memory.records.guilds() == ["g2"]
+    assert memory.stores.records.guilds() == ["g2"]
     assert found(memory, "one", guild="g1") == ""
     assert "two" in found(memory, "two", guild="g2")
 
@@ -154,7 +157,7 @@ def test_guilds_never_see_each_others_memory(memory):
     """The same question in another guild finds nothing of the first guild's memory."""
     memory.remember_messages([message(i, f"guild one secret WALRUS-{i}", guild="A") for i in range(10)])
     memory.remember_messages([message(i, "unrelated chatter about lunch", guild="B") for i in range(10)])
-    for hit in memory.search("WALRUS secret", "B", k=50).hits:
+    for hit in memory.search("WALRUS secret", "B", max_sources=50).hits:
         assert hit.chunk.guild_id == "B"
         assert "WALRUS" not in hit.chunk.text
     assert memory.search("WALRUS secret", "A").hits
@@ -164,22 +167,22 @@ def test_channel_filter_limits_results(memory):
     """Searching some channels never returns chunks of the others."""
     for channel in ("x", "y", "z"):
         memory.remember_messages([message(i, f"release notes {channel} {i}", channel=channel) for i in range(6)])
-    hits = memory.search("release notes", "g1", channels=["x", "z"], k=50).hits
+    hits = memory.search("release notes", "g1", channels=["x", "z"], max_sources=50).hits
     assert hits and {h.chunk.channel_id for h in hits} <= {"x", "z"}
-    assert memory.search("release notes", "g1", channels=[], k=50).hits == []
+    assert memory.search("release notes", "g1", channels=[], max_sources=50).hits == []
 
 
 def test_pending_chunks_are_embedded_after_a_crash(settings, embeddings):
     """Chunks stored without vectors (a crash between SQLite and Chroma) are indexed on the next run."""
     memory = Memory.open(settings, embeddings=embeddings)
     memory.remember_messages([message(i, f"early {i}") for i in range(5)])
-    ids = memory.records.guild_chunk_ids("g1")
+    ids = memory.stores.chunks.guild_chunk_ids("g1")
     memory.vectors.delete("g1", ids)
-    memory.records.mark_embedded(ids, embedded=False)
+    memory.stores.chunks.mark_embedded(ids, embedded=False)
     memory.close()
     reopened = Memory.open(settings, embeddings=embeddings)
     try:
-        assert reopened.embed_pending() == len(ids)
+        assert reopened.catch_up() == len(ids)
         assert vector_count(reopened) == len(ids)
     finally:
         reopened.close()
@@ -188,10 +191,10 @@ def test_pending_chunks_are_embedded_after_a_crash(settings, embeddings):
 def test_stale_windows_left_by_a_crash_are_rebuilt(memory):
     """Messages saved without their windows (a crash in between) get them on the next rebuild."""
     messages = [message(i, f"crash test {i}") for i in range(4)]
-    memory.records.save_messages([(m, sort_key(m), f"h{i}") for i, m in enumerate(messages)], {("g1", "c1"): ""})
-    assert memory.records.guild_chunk_ids("g1") == []
-    memory.rebuild_stale_windows()
-    assert memory.records.stale_windows() == []
+    memory.stores.records.save_messages([(m, sort_key(m), f"h{i}") for i, m in enumerate(messages)], {("g1", "c1"): ""})
+    assert memory.stores.chunks.guild_chunk_ids("g1") == []
+    memory.catch_up()
+    assert memory.stores.chunks.stale_windows() == []
     assert "crash test 2" in found(memory, "crash test")
 
 
@@ -205,11 +208,11 @@ def test_embedding_failure_keeps_chunks_pending_for_retry(settings):
     failing = Memory.open(settings, embeddings=FailingEmbeddings())
     with pytest.raises(EmbeddingError, match="endpoint down"):
         failing.remember_messages([message(0, "survives the outage")])
-    assert failing.records.pending_chunks()
+    assert failing.stores.chunks.pending_chunks()
     failing.close()
     working = Memory.open(settings, embeddings=HashEmbeddings())
     try:
-        assert working.embed_pending() == 1
+        assert working.catch_up() == 1
         assert "survives the outage" in found(working, "outage")
     finally:
         working.close()
@@ -239,9 +242,9 @@ def test_a_second_owner_of_the_data_dir_is_refused(memory, settings):
         Memory.open(settings, embeddings=HashEmbeddings())
 
 
-def test_min_score_drops_unrelated_hits(tmp_path, embeddings):
+def test_min_relevance_drops_unrelated_hits(tmp_path, embeddings):
     """With a similarity floor, a question sharing no words with memory finds nothing."""
-    memory = Memory.open(make_settings(tmp_path / "d", retrieval={"min_score": 0.3}), embeddings=embeddings)
+    memory = Memory.open(make_settings(tmp_path / "d", retrieval={"min_relevance": 0.3}), embeddings=embeddings)
     try:
         memory.remember_messages([message(0, "database migration finished")])
         assert memory.search("banana smoothie recipe", "g1").hits == []
@@ -254,7 +257,7 @@ def test_stats_count_records_chunks_and_vectors(memory):
     """Stats report messages, files, chunks, tokens and vectors per guild and channel."""
     memory.remember_messages([message(i, f"hello {i}") for i in range(3)])
     memory.ingest_files([doc("a.txt", "file text")])
-    stats = memory.stats()
+    stats = memory.stats().as_json()
     guild = stats["guilds"]["g1"]
     assert guild["messages"] == 3 and guild["files"] == 1
     assert guild["chunks"] == guild["vectors"] == chunk_count(memory)

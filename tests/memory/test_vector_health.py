@@ -10,8 +10,8 @@ import pytest
 
 from memory import Memory
 from memory.errors import MemoryStoreError
-from memory.vector_health import find_damaged
-from memory.vectors import collection_name
+from memory.stores.chroma import collection_name
+from memory.stores.chroma_health import find_damaged
 from tests.conftest import make_settings
 from tests.fakes import HashEmbeddings, message
 
@@ -57,7 +57,7 @@ def fill(memory: Memory) -> None:
 
 
 def found(memory: Memory, guild: str, number: int) -> bool:
-    context = memory.search(f"{guild} note {number} about topic{number}", guild, k=3)
+    context = memory.search(f"{guild} note {number} about topic{number}", guild, max_sources=3)
     return any(f"topic{number} " in hit.chunk.text or hit.chunk.text.endswith(f"topic{number}") for hit in context.hits)
 
 
@@ -72,11 +72,11 @@ def test_damaged_collections_are_dropped_and_rebuilt_and_healthy_ones_left_alone
 
     with Memory.open(settings, embeddings=HashEmbeddings(), check_index=True) as memory:
         assert sorted(memory.repaired) == ["crashes", "emptied", "errors", "forgets"]
-        assert memory.records.pending_chunks("healthy") == []
-        rebuilt = memory.embed_pending()
-        assert rebuilt == sum(len(memory.records.guild_chunk_ids(g)) for g in memory.repaired)
+        assert memory.stores.chunks.pending_chunks("healthy") == []
+        rebuilt = memory.catch_up()
+        assert rebuilt == sum(len(memory.stores.chunks.guild_chunk_ids(g)) for g in memory.repaired)
         for guild in GUILDS:
-            assert memory.vectors.count(guild) == len(memory.records.guild_chunk_ids(guild)), guild
+            assert memory.vectors.count(guild) == len(memory.stores.chunks.guild_chunk_ids(guild)), guild
             assert found(memory, guild, 123), guild
     assert (segment_dir(data_dir, "healthy") / "data_level0.bin").read_bytes() == healthy_before
 

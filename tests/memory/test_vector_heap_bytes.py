@@ -8,8 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from memory.stores.chroma import ChromaVectorIndex, make_chroma_client
 from memory.types import Chunk
-from memory.vectors import VectorIndex, make_chroma_client
 from tests.conftest import REPO, files_containing, make_settings
 from tests.fakes import HashEmbeddings
 
@@ -20,12 +20,12 @@ import sys
 from pathlib import Path
 
 from memory.types import Chunk
-from memory.vectors import VectorIndex, make_chroma_client
+from memory.stores.chroma import ChromaVectorIndex, make_chroma_client
 from tests.conftest import make_settings
 from tests.fakes import HashEmbeddings
 
 settings = make_settings(Path(sys.argv[1]))
-index = VectorIndex(make_chroma_client(settings.storage), HashEmbeddings(), "test:hash-256")
+index = ChromaVectorIndex(make_chroma_client(settings.storage), HashEmbeddings(), "test:hash-256")
 index.count("g1")  # the collection exists, with no vector yet
 
 texts = [f"SECRET-{i} " + "harbour tide beacon " * (i % 50) for i in range(3000)]
@@ -59,13 +59,13 @@ def test_the_padding_is_invisible(tmp_path: Path) -> None:
     vectors = embeddings.embed_documents(["harbour", "tide", "beacon"])
     ids = [f"{i:032x}" for i in range(3)]
     chunks = [Chunk(i, "chat", "g1", "c1", "r", n, str(n), "", 0, (), (), None, None) for n, i in enumerate(ids)]
-    index = VectorIndex(make_chroma_client(settings.storage), embeddings, embeddings.identity)
+    index = ChromaVectorIndex(make_chroma_client(settings.storage), embeddings, embeddings.identity)
     index.upsert("g1", chunks, vectors)
     assert index.count("g1") == 3
     assert sorted(i for i, _ in index.query("g1", vectors[0], 50)) == ids
     index.close()
 
-    index = VectorIndex(make_chroma_client(settings.storage), embeddings, embeddings.identity)
+    index = ChromaVectorIndex(make_chroma_client(settings.storage), embeddings, embeddings.identity)
     index.upsert("g1", chunks[:1], vectors[:1])
     assert index.count("g1") == 3
     assert index.query("g1", vectors[0], 1)[0][0] == ids[0]

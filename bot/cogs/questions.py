@@ -1,4 +1,4 @@
-"""Answers: `/ask` and mentions stream a grounded answer with sources; `/search` lists passages. Who may see
+"""Questions: `/ask` and mentions stream a grounded answer with sources; `/search` lists passages. Who may see
 what is decided here: only channels the asker can read, and for a public answer only what its readers can."""
 
 from __future__ import annotations
@@ -7,17 +7,17 @@ import asyncio
 import logging
 import re
 import time
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.adapters import audience_safe, readable_channels
-from bot.answering import AnswerError, Draft, Question
-from bot.prompts import Exchange, SourceLabel
+from bot.access import audience_safe, readable_channels
+from bot.errors import APOLOGY, user_message
 from bot.render import CURSOR, EDIT_INTERVAL_SECONDS, MAX_MESSAGE_CHARS, safe_links, sources_lines, split_message
-from memory import Hit, PackedContext
+from bot.replies import Reply, channel_reply, original_response, private_followup
+from memory import AnswerError, Draft, Exchange, Hit, PackedContext, Question, SourceLabel
 
 if TYPE_CHECKING:
     from bot.client import MemoryBot
@@ -28,63 +28,8 @@ PRIVATE_NOTICE = "🔒 I sent you the answer privately: it draws on channels tha
 SEARCH_PREVIEW_CHARS = 300
 
 
-class ReplyTarget(Protocol):
-    """Somewhere an answer is written, edited as it streams, and continued in more messages if long."""
-
-    async def write(self, text: str) -> None: ...
-    async def add(self, text: str) -> None: ...
-
-
-class OriginalResponse:
-    """The deferred interaction response."""
-
-    def __init__(self, interaction: discord.Interaction, *, ephemeral: bool) -> None:
-        self.interaction = interaction
-        self.ephemeral = ephemeral
-
-    async def write(self, text: str) -> None:
-        await self.interaction.edit_original_response(content=text)
-
-    async def add(self, text: str) -> None:
-        await self.interaction.followup.send(text, ephemeral=self.ephemeral, suppress_embeds=True)
-
-
-class PrivateFollowup:
-    """An ephemeral followup: for answers that must not be shown to the whole channel."""
-
-    def __init__(self, interaction: discord.Interaction) -> None:
-        self.interaction = interaction
-        self.message: discord.WebhookMessage | None = None
-
-    async def write(self, text: str) -> None:
-        if self.message is None:
-            self.message = await self.interaction.followup.send(text, ephemeral=True, suppress_embeds=True, wait=True)
-        else:
-            await self.message.edit(content=text)
-
-    async def add(self, text: str) -> None:
-        await self.interaction.followup.send(text, ephemeral=True, suppress_embeds=True)
-
-
-class ChannelReply:
-    """A reply to a member's message (a mention, or a reply to one of the bot's answers)."""
-
-    def __init__(self, message: discord.Message) -> None:
-        self.question = message
-        self.message: discord.Message | None = None
-
-    async def write(self, text: str) -> None:
-        if self.message is None:
-            self.message = await self.question.reply(text, mention_author=False, suppress_embeds=True)
-        else:
-            await self.message.edit(content=text)
-
-    async def add(self, text: str) -> None:
-        await self.question.channel.send(text, suppress_embeds=True)
-
-
-class Answers(commands.Cog):
-    """The question-answering commands and the mention listener."""
+class Questions(commands.Cog):
+    """The question-answering commands and the mention listener, all through memory's one answering pipeline."""
 
     def __init__(self, bot: MemoryBot) -> None:
         self.bot = bot
@@ -104,18 +49,18 @@ class Answers(commands.Cog):
         if not isinstance(member, discord.Member) or guild is None:
             await interaction.response.send_message("Ask me in a server channel.", ephemeral=True)
             return
-        if private is None:
-            private = self.bot.guild_settings(guild.id).private
+        asked = await self._question(guild, question, await self._readable(guild, member))
+        private = asked.settings.private if private is None else private
         # Retrieval starts at once and runs while the defer travels to Discord (a round trip saved).
-        retrieval = asyncio.create_task(self._retrieve(guild, member, question))
+        retrieval = asyncio.create_task(self.bot.memory.answers.retrieve(asked))
         await interaction.response.defer(thinking=True, ephemeral=private)
-        asked, context = await retrieval
-        target: ReplyTarget = OriginalResponse(interaction, ephemeral=private)
+        context = await retrieval
+        target = original_response(interaction, ephemeral=private)
         if not private and context.hits:
             safe = set(audience_safe(guild, interaction.channel, _channels_of(context)))
             if any(hit.chunk.channel_id not in safe for hit in context.hits):
                 await interaction.edit_original_response(content=PRIVATE_NOTICE)
-                target = PrivateFollowup(interaction)
+                target = private_followup(interaction)
         await self._deliver(target, asked, context, guild)
 
     @app_commands.command(name="search")
@@ -130,15 +75,16 @@ class Answers(commands.Cog):
         if not isinstance(member, discord.Member) or guild is None:
             await interaction.response.send_message("Search from a server channel.", ephemeral=True)
             return
-        retrieval = asyncio.create_task(self._retrieve(guild, member, query))
+        asked = await self._question(guild, query, await self._readable(guild, member))
+        retrieval = asyncio.create_task(self.bot.memory.answers.retrieve(asked))
         await interaction.response.defer(thinking=True, ephemeral=True)
-        _, context = await retrieval
+        context = await retrieval
         if not context.hits:
             await interaction.edit_original_response(content="Nothing in memory matches that.")
             return
         lines = []
         for number, hit in enumerate(context.hits, start=1):
-            url, where = self._label(guild, hit)
+            url, where = _label(guild, hit)
             preview = hit.chunk.text
             if len(preview) > SEARCH_PREVIEW_CHARS:
                 preview = preview[:SEARCH_PREVIEW_CHARS] + "…"
@@ -169,10 +115,10 @@ class Answers(commands.Cog):
         guild = message.guild
         # A message in a channel is read by everyone there: only channels they can all read may be used.
         channels = audience_safe(guild, message.channel, await self._readable(guild, message.author))
-        asked = self._question(guild, text, channels, history=await self._history(replied))
-        context = await self.bot.answerer.retrieve(asked)
+        asked = await self._question(guild, text, channels, history=await self._history(replied))
+        context = await self.bot.memory.answers.retrieve(asked)
         async with message.channel.typing():
-            await self._deliver(ChannelReply(message), asked, context, guild)
+            await self._deliver(channel_reply(message), asked, context, guild)
 
     async def _replied_message(self, message: discord.Message) -> discord.Message | None:
         reference = message.reference
@@ -203,41 +149,20 @@ class Answers(commands.Cog):
 
     # --- shared ---------------------------------------------------------------------------------------
 
-    async def _retrieve(
-        self, guild: discord.Guild, member: discord.Member, text: str
-    ) -> tuple[Question, PackedContext]:
-        """Search only the channels the member can read now."""
-        asked = self._question(guild, text, await self._readable(guild, member))
-        return asked, await self.bot.answerer.retrieve(asked)
-
     async def _readable(self, guild: discord.Guild, member: discord.Member) -> list[str]:
-        remembered = await asyncio.to_thread(self.bot.memory.records.channels, str(guild.id))
-        return readable_channels(guild, member, remembered)
+        """The remembered channels this member can read now."""
+        return readable_channels(guild, member, await self.bot.memory.channels(str(guild.id)))
 
-    def _question(
+    async def _question(
         self, guild: discord.Guild, text: str, channels: list[str], history: list[Exchange] | None = None
     ) -> Question:
-        own = self.bot.guild_settings(guild.id)
-        return Question(text=text, guild_id=str(guild.id), guild_name=guild.name, channels=channels,
-                        history=history or [], extra_instruction=own.extra_instruction, k=own.sources,
-                        max_context_tokens=own.context_tokens, min_score=own.min_relevance,
-                        model=own.model)  # fmt: skip
+        return await self.bot.memory.question(
+            text, str(guild.id), channels=channels, guild_name=guild.name, history=history or ()
+        )
 
-    def _label(self, guild: discord.Guild, hit: Hit) -> tuple[str | None, str]:
-        """A source's jump link and a short 'where, who, when' description."""
-        chunk = hit.chunk
-        channel = guild.get_channel_or_thread(int(chunk.channel_id)) if chunk.channel_id.isdigit() else None
-        where = f"#{channel.name}" if channel is not None else f"channel {chunk.channel_id}"
-        when = (chunk.created_at or "")[:10]
-        if chunk.kind == "file":
-            return chunk.jump_url, f"{chunk.filename} in {where}, {when}".rstrip(", ")
-        return chunk.jump_url, f"{where}, {when}".rstrip(", ")
-
-    async def _deliver(
-        self, target: ReplyTarget, question: Question, context: PackedContext, guild: discord.Guild
-    ) -> None:
+    async def _deliver(self, target: Reply, question: Question, context: PackedContext, guild: discord.Guild) -> None:
         """Stream the answer into `target` with throttled edits, then the final text with its sources."""
-        labels = [self._label(guild, hit) for hit in context.hits]
+        labels = [_label(guild, hit) for hit in context.hits]
         prompt_labels = [
             SourceLabel(where=where, who=", ".join(hit.chunk.author_ids), when=(hit.chunk.created_at or "")[:16])
             for hit, (_, where) in zip(context.hits, labels, strict=True)
@@ -246,15 +171,15 @@ class Answers(commands.Cog):
         last_edit = 0.0
         final: Draft | None = None
         try:
-            async for draft in self.bot.answerer.stream(question, context, prompt_labels):
+            async for draft in self.bot.memory.answers.stream(question, context, prompt_labels):
                 final = draft
                 now = time.monotonic()
                 if draft.generated and now - last_edit >= EDIT_INTERVAL_SECONDS:
                     last_edit = now
                     preview = safe_links(draft.text, allowed_urls)
                     await target.write(preview[: MAX_MESSAGE_CHARS - len(CURSOR)] + CURSOR)
-        except AnswerError as e:
-            await target.write(f"⚠️ {e}")
+        except AnswerError as e:  # shown where the answer was going, not as a separate error message
+            await target.write(f"⚠️ {user_message(e) or APOLOGY}")
             return
         if final is None:
             return
@@ -271,5 +196,21 @@ class Answers(commands.Cog):
             await target.add(part)
 
 
+def _label(guild: discord.Guild, hit: Hit) -> tuple[str | None, str]:
+    """A source's jump link and a short 'where, when' description with the channel's name."""
+    chunk = hit.chunk
+    channel = guild.get_channel_or_thread(int(chunk.channel_id)) if chunk.channel_id.isdigit() else None
+    where = f"#{channel.name}" if channel is not None else f"channel {chunk.channel_id}"
+    when = (chunk.created_at or "")[:10]
+    if chunk.kind == "file":
+        return chunk.jump_url, f"{chunk.filename} in {where}, {when}".rstrip(", ")
+    return chunk.jump_url, f"{where}, {when}".rstrip(", ")
+
+
 def _channels_of(context: PackedContext) -> list[str]:
     return list(dict.fromkeys(hit.chunk.channel_id for hit in context.hits))
+
+
+async def setup(bot: MemoryBot) -> None:
+    """Add the questions cog (discord.py calls this when the extension is loaded)."""
+    await bot.add_cog(Questions(bot))

@@ -13,10 +13,13 @@ from pathlib import Path
 from typing import Any
 
 from memory.errors import MemoryStoreError
+from memory.stores.chroma import collection_name
 
 SAMPLE = 8  # stored vectors searched for per collection, spread over it: each must find itself
 SELF_DISTANCE = 1e-3  # cosine distance of a vector to itself, with room for float error
 CHECK_TIMEOUT_SECONDS = 300.0
+# Not `-m`: the package imports this module first, and runpy warns about running it twice.
+_CHILD = "import sys; from memory.stores.chroma_health import main; main(sys.argv[1:])"
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +43,7 @@ def find_damaged(chroma_dir: Path, timeout: float = CHECK_TIMEOUT_SECONDS) -> tu
     counts: dict[str, int] = {}
     skip: list[str] = []
     while True:
-        command = [sys.executable, "-m", "memory.vector_health", str(chroma_dir), *skip]
+        command = [sys.executable, "-c", _CHILD, str(chroma_dir), *skip]
         try:
             done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
             output, code = done.stdout, done.returncode
@@ -66,6 +69,21 @@ def find_damaged(chroma_dir: Path, timeout: float = CHECK_TIMEOUT_SECONDS) -> tu
         how = "hung" if code == -1 else f"crashed the process reading it (exit code {code})"
         damaged.append(Damage(str(started["collection"]), started.get("guild_id"), how))
         skip.append(str(started["collection"]))
+
+
+def damaged_collections(chroma_dir: Path, embedded: dict[str, int]) -> list[Damage]:
+    """Collections that fail the health check, and guilds holding fewer vectors than the record store says were
+    embedded (`embedded`: guild id -> count; vectors lost, e.g. a segment rebuilt from an incomplete log), or none
+    at all."""
+    if not chroma_dir.exists():
+        return []
+    damaged, counts = find_damaged(chroma_dir)
+    flagged = {d.guild_id for d in damaged}
+    for guild_id, written in embedded.items():
+        if guild_id not in flagged and counts.get(guild_id, 0) < written:
+            problem = f"{counts.get(guild_id, 0)} vectors where {written} were written"
+            damaged.append(Damage(collection_name(guild_id), guild_id, problem))
+    return damaged
 
 
 def _text(data: bytes | str | None) -> str:

@@ -18,6 +18,7 @@ def make_chat_model(settings: LLMSettings) -> BaseChatModel | None:
     """
     if not settings.base_url:
         return None
+
     key = os.environ.get(settings.api_key_env, "").strip() or "not-needed"
     return ChatOpenAI(
         base_url=settings.base_url,

@@ -9,6 +9,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 
 from memory.retrieval import PackedContext
 from memory.tokens import count_tokens
+from memory.types import Hit
 
 SYSTEM_RULES = """You are memorybot, the long-term memory of the Discord server "{guild}".
 Answer the member's question using only the numbered sources, which are excerpts of messages and files \
@@ -37,6 +38,13 @@ class SourceLabel:
     where: str
     who: str
     when: str
+
+    @classmethod
+    def of(cls, hit: Hit) -> SourceLabel:
+        """The label a passage gets from its own ids (a front end that knows channel and member names gives better)."""
+        chunk = hit.chunk
+        where = f"{chunk.filename} in channel {chunk.channel_id}" if chunk.filename else f"channel {chunk.channel_id}"
+        return cls(where=where, who=", ".join(chunk.author_ids), when=(chunk.created_at or "")[:16])
 
 
 def system_prompt(guild_name: str, extra_instruction: str | None = None) -> str:

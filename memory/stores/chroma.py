@@ -1,4 +1,5 @@
-"""The vector index: Chroma through langchain-chroma, one cosine collection per guild, no text stored in it."""
+"""The vector index on Chroma (embedded or a server) through langchain-chroma: one cosine collection per guild,
+no text stored in it."""
 
 from __future__ import annotations
 
@@ -42,7 +43,7 @@ def collection_name(guild_id: str) -> str:
     return f"guild-{clean}-{digest}"
 
 
-class VectorIndex:
+class ChromaVectorIndex:
     """Chunk vectors per guild. Chroma keeps only ids, vectors and channel ids: the text stays in SQLite,
     so that erasing it there erases it everywhere (a Chroma delete leaves documents in its write log)."""
 

@@ -1,0 +1,79 @@
+"""The `memorybot` command line's arguments: global options, then one subcommand."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+LOCAL = "local"  # the guild and channel ids used when none is given
+
+
+def positive(text: str) -> int:
+    """An argparse type: a whole number of at least 1."""
+    number = int(text)
+    if number < 1:
+        msg = f"must be at least 1, not {number}"
+        raise argparse.ArgumentTypeError(msg)
+    return number
+
+
+def _retrieval_options(command: argparse.ArgumentParser) -> None:
+    """Where to look and how much to keep: the same options, names and defaults for `search` and `ask`."""
+    command.add_argument("--guild", default=LOCAL)
+    command.add_argument("--channel", action="append", dest="channels", metavar="C", help="only this channel (repeat)")
+    command.add_argument(
+        "-k", "--max-sources", type=positive, default=None, metavar="N",
+        help="at most this many passages (default: the guild's setting, else retrieval.max_sources)",
+    )  # fmt: skip
+    command.add_argument("--min-relevance", type=float, default=None, metavar="S", help="least cosine similarity")
+
+
+def build_parser(description: str | None = None) -> argparse.ArgumentParser:
+    """Every command and option of `memorybot`."""
+    parser = argparse.ArgumentParser(prog="memorybot", description=description)
+    parser.add_argument("--config", type=Path, default=None, help="config file (default: ./config.yaml if present)")
+    parser.add_argument("--data-dir", type=Path, default=None, help="data directory (default: storage.data_dir)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress details to stderr")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    ingest = commands.add_parser("ingest", help="remember files (folders recursively) as if uploaded to a channel")
+    ingest.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    ingest.add_argument("--guild", default=LOCAL)
+    ingest.add_argument("--channel", default=LOCAL)
+    ingest.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+
+    chat = commands.add_parser("import-chat", help="remember DiscordChatExporter JSON exports")
+    chat.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    chat.add_argument("--guild", default=None, help="remember under this guild id instead of the export's")
+    chat.add_argument("--json", action="store_true")
+
+    search = commands.add_parser("search", help="hybrid search of one guild's memory")
+    search.add_argument("query", nargs="?", help="what to look for")
+    _retrieval_options(search)
+    search.add_argument("--budget", type=positive, default=None, help="pack results into this many tokens, as ask does")
+    search.add_argument("--batch", type=Path, default=None, help="a file of JSON lines, one query each")
+    search.add_argument("--json", action="store_true")
+
+    ask = commands.add_parser("ask", help="answer a question from memory, with sources (the configured LLM, if any)")
+    ask.add_argument("question")
+    _retrieval_options(ask)
+    ask.add_argument("--budget", type=positive, default=None, help="tokens of passages (default: retrieval.budget)")
+    ask.add_argument("--json", action="store_true", help="one JSON object: answer, sources, token counts")
+
+    forget = commands.add_parser("forget", help="erase a message, a channel, a user, or a whole guild")
+    forget.add_argument("--guild", required=True)
+    forget.add_argument("--channel", default=None)
+    forget.add_argument("--message", default=None)
+    forget.add_argument("--user", default=None)
+    forget.add_argument("--json", action="store_true")
+
+    stats = commands.add_parser("stats", help="what is remembered: counts per guild and channel")
+    stats.add_argument("--guild", default=None)
+    stats.add_argument("--json", action="store_true")
+
+    commands.add_parser("run", help="start the Discord bot (needs the token in DISCORD_TOKEN)")
+
+    reindex = commands.add_parser("reindex", help="rebuild the vector index from SQLite (after a model change)")
+    reindex.add_argument("--guild", default=None)
+    reindex.add_argument("--json", action="store_true")
+    return parser

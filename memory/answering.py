@@ -1,0 +1,165 @@
+"""One answering pipeline for every front end (`/ask`, mentions, replies, `memorybot ask`): a question with its
+defaults resolved once, then retrieve → pack → prompt → stream, or the extractive answer without a language model."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import httpx
+import openai
+
+from memory.errors import AnswerError
+from memory.extractive import NOTHING_FOUND, extractive_answer
+from memory.guild_settings import GuildSettings
+from memory.prompts import Exchange, SourceLabel, build_messages, overhead_tokens, system_prompt, trim_history
+from memory.retrieval import PackedContext
+from memory.settings import LLMSettings
+from memory.tokens import count_tokens
+
+if TYPE_CHECKING:
+    from langchain_core.language_models import BaseChatModel
+
+    from memory.service import Memory
+
+log = logging.getLogger(__name__)
+MAX_CONCURRENT_LLM_CALLS = 4  # bounded, so a burst of questions cannot exhaust the endpoint or memory
+_CITATION = re.compile(r"\[(\d{1,3})\]")
+
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    """A question and everything that decides its answer, resolved once (see `Memory.question`)."""
+
+    text: str
+    guild_id: str
+    settings: GuildSettings  # the guild's settings in force: sources, budget, relevance floor, model, instruction
+    channels: tuple[str, ...] | None = None  # the channels whose memory may be used; None: all (the command line)
+    guild_name: str = ""
+    history: tuple[Exchange, ...] = ()  # earlier exchanges of a reply chain, oldest first
+
+    @property
+    def query(self) -> str:
+        """What is searched for: a follow-up ("and after that?") says little alone, so the previous question
+        joins it."""
+        return f"{self.history[-1].question} {self.text}" if self.history else self.text
+
+
+@dataclass(slots=True)
+class Draft:
+    """An answer being produced: the passages it draws on, and its text so far."""
+
+    context: PackedContext
+    generated: bool  # False: "nothing found" or the extractive answer, no language model involved
+    text: str = ""
+    cut_off: bool = False
+    used_sources: list[int] = field(default_factory=list)  # the [n] the text cites, in order
+
+
+class Answerer:
+    """Retrieves and packs the context of a question, then streams an answer from the chat model (or answers
+    extractively). Retrieval runs in a worker thread; at most `MAX_CONCURRENT_LLM_CALLS` model calls at once."""
+
+    def __init__(self, memory: Memory, chat_model: BaseChatModel | None, *, llm: LLMSettings | None = None) -> None:
+        """Answer from `memory` with `chat_model` (None: extractively); `llm` describes the model's window and
+        name (default: `memory.settings.llm`)."""
+        self._memory = memory
+        self._chat = chat_model
+        self._llm = llm or memory.settings.llm
+        self._llm_slots = asyncio.Semaphore(MAX_CONCURRENT_LLM_CALLS)
+
+    @property
+    def has_llm(self) -> bool:
+        """Whether a language model is configured."""
+        return self._chat is not None
+
+    def budget(self, question: Question) -> int:
+        """The tokens passages may use: the guild's budget, shrunk so that rules, history, question and the
+        answer all fit the model's context window."""
+        system = system_prompt(question.guild_name, question.settings.extra_instruction)
+        room = self._llm.context_window - self._llm.max_answer_tokens
+        sources = question.settings.max_sources
+        room -= overhead_tokens(system, question.text, question.history, self._llm.model, sources)
+        return max(0, min(question.settings.budget, room))
+
+    async def retrieve(self, question: Question) -> PackedContext:
+        """Search the question's channels and pack the hits into its budget (off the event loop)."""
+        return await asyncio.to_thread(
+            self._memory.search,
+            question.query,
+            question.guild_id,
+            channels=question.channels,
+            max_sources=question.settings.max_sources,
+            budget=self.budget(question),
+            min_relevance=question.settings.min_relevance,
+        )
+
+    def prompt_tokens(self, question: Question, context: PackedContext, labels: Sequence[SourceLabel]) -> int:
+        """What the whole prompt costs in tokens (for checks, tests and `memorybot ask --json`)."""
+        system = system_prompt(question.guild_name, question.settings.extra_instruction)
+        messages = build_messages(system, context, labels, question.history, question.text)
+        return sum(count_tokens(str(m.content), self._llm.model) for m in messages)
+
+    async def stream(
+        self, question: Question, context: PackedContext, labels: Sequence[SourceLabel] | None = None
+    ) -> AsyncIterator[Draft]:
+        """Yield the draft as it grows; the last one is final.
+
+        Without passages: "nothing found". Without a model: the extractive answer.
+
+        Args:
+            question: what was asked.
+            context: the packed passages (`retrieve`).
+            labels: how each passage is introduced to the model (default: `SourceLabel.of` each hit).
+
+        Raises:
+            AnswerError: the model failed, timed out, or said nothing; nothing partial should be shown as whole.
+        """
+        if not context.hits:
+            yield Draft(context=context, generated=False, text=NOTHING_FOUND)
+            return
+        if self._chat is None:
+            yield Draft(context=context, generated=False, text=extractive_answer(question.text, context))
+            return
+        draft = Draft(context=context, generated=True)
+        system = system_prompt(question.guild_name, question.settings.extra_instruction)
+        history = trim_history(question.history, max(0, self._llm.context_window // 4), self._llm.model)
+        shown = labels if labels is not None else [SourceLabel.of(hit) for hit in context.hits]
+        messages = build_messages(system, context, shown, history, question.text)
+        chat = self._chat
+        if question.settings.model != self._llm.model:  # a guild's own model overrides the request's `model`
+            chat = self._chat.bind(model=question.settings.model)  # type: ignore[assignment]
+        async with self._llm_slots:
+            try:
+                async for chunk in chat.astream(messages):
+                    piece = chunk.content if isinstance(chunk.content, str) else ""
+                    if chunk.response_metadata.get("finish_reason") == "length":
+                        draft.cut_off = True
+                    if piece:
+                        draft.text += piece
+                        yield draft
+            except (openai.APIError, httpx.HTTPError, TimeoutError, ValueError) as e:
+                log.warning("language model failed: %s: %s", type(e).__name__, e)
+                raise AnswerError(_explain(e)) from e
+        if not draft.text.strip():
+            msg = "The language model returned an empty answer. Please try again."
+            raise AnswerError(msg)
+        draft.used_sources = sorted({int(n) for n in _CITATION.findall(draft.text) if 0 < int(n) <= len(context.hits)})
+        yield draft
+
+
+def _explain(error: Exception) -> str:
+    """One clear sentence for the member about what went wrong with the model."""
+    if isinstance(error, openai.RateLimitError):
+        return "The language model is rate-limited right now. Please try again in a minute."
+    if isinstance(error, openai.APITimeoutError | TimeoutError | httpx.TimeoutException):
+        return "The language model took too long to answer. Please try again."
+    if isinstance(error, openai.AuthenticationError):
+        return "The language model refused the bot's credentials. An admin needs to check the API key."
+    if isinstance(error, openai.APIStatusError):
+        return f"The language model failed (HTTP {error.status_code}). Please try again later."
+    return "The language model could not be reached or sent a broken answer. Please try again later."

@@ -1,0 +1,1 @@
+"""Where memory is kept: the store interfaces, and their SQLite and Chroma implementations."""

@@ -1,0 +1,142 @@
+"""The SQLite guild state: members' opt-outs, admins' channel policies and settings, backfill cursors."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+
+from memory.stores.sqlite.database import SQLiteDatabase
+from memory.types import BackfillCursor
+
+
+class SQLiteOptOuts:
+    """Members who asked not to be remembered; a user id, not per guild, as opting out covers every guild."""
+
+    def __init__(self, database: SQLiteDatabase) -> None:
+        self._db = database
+
+    def add(self, user_id: str) -> None:
+        """Remember nothing more of this user (an earlier opt-out keeps its date)."""
+        since = datetime.now(UTC).isoformat(timespec="seconds")
+        with self._db.transaction() as db:
+            db.execute("INSERT OR IGNORE INTO opt_outs VALUES (?, ?)", (user_id, since))
+
+    def remove(self, user_id: str) -> bool:
+        """Remember this user again from now on; return whether they had opted out."""
+        with self._db.transaction() as db:
+            return db.execute("DELETE FROM opt_outs WHERE user_id = ?", (user_id,)).rowcount > 0
+
+    def since(self, user_id: str) -> str | None:
+        """When a user opted out (ISO time), or None if they did not."""
+        rows = self._db.query("SELECT since FROM opt_outs WHERE user_id = ?", (user_id,))
+        return str(rows[0][0]) if rows else None
+
+    def among(self, user_ids: Iterable[str]) -> set[str]:
+        """Which of these users opted out."""
+        unique = list(dict.fromkeys(user_ids))
+        return {
+            str(row[0]) for row in self._db.query_in("SELECT user_id FROM opt_outs WHERE user_id IN ({ids})", unique)
+        }
+
+
+class SQLiteChannelPolicies:
+    """Per-guild channel policies set by admins; a row overrides config.yaml for that channel or category."""
+
+    def __init__(self, database: SQLiteDatabase) -> None:
+        self._db = database
+
+    def set(self, guild_id: str, channel_id: str, remembered: bool) -> None:
+        """Remember (or not) a channel or category from now on, replacing any earlier policy."""
+        with self._db.transaction() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO channel_policies VALUES (?, ?, ?)", (guild_id, channel_id, int(remembered))
+            )
+
+    def clear(self, guild_id: str, channel_id: str) -> bool:
+        """Drop a channel's policy (the category or config default applies again); return whether it had one."""
+        with self._db.transaction() as db:
+            sql = "DELETE FROM channel_policies WHERE guild_id = ? AND channel_id = ?"
+            return db.execute(sql, (guild_id, channel_id)).rowcount > 0
+
+    def of_guild(self, guild_id: str) -> dict[str, bool]:
+        """A guild's explicit policies: channel or category id -> remembered."""
+        rows = self._db.query("SELECT channel_id, remembered FROM channel_policies WHERE guild_id = ?", (guild_id,))
+        return {str(row[0]): bool(row[1]) for row in rows}
+
+    def all(self) -> dict[str, dict[str, bool]]:
+        """Every guild's explicit policies: guild id -> channel or category id -> remembered (one query)."""
+        policies: dict[str, dict[str, bool]] = {}
+        for row in self._db.query("SELECT guild_id, channel_id, remembered FROM channel_policies"):
+            policies.setdefault(str(row[0]), {})[str(row[1])] = bool(row[2])
+        return policies
+
+
+class SQLiteGuildSettingValues:
+    """Per-guild settings as text by key (validated by `memory.guild_settings`); a missing key means the default."""
+
+    def __init__(self, database: SQLiteDatabase) -> None:
+        self._db = database
+
+    def values(self, guild_id: str) -> dict[str, str]:
+        """A guild's stored settings: key -> value (as text)."""
+        rows = self._db.query("SELECT key, value FROM guild_settings WHERE guild_id = ?", (guild_id,))
+        return {str(r[0]): str(r[1]) for r in rows}
+
+    def put(self, guild_id: str, values: Mapping[str, str]) -> None:
+        """Store several settings of a guild in one transaction."""
+        with self._db.transaction() as db:
+            db.executemany(
+                "INSERT OR REPLACE INTO guild_settings VALUES (?, ?, ?)", [(guild_id, k, v) for k, v in values.items()]
+            )
+
+    def clear(self, guild_id: str, key: str) -> bool:
+        """Remove one setting of a guild; return whether it was set."""
+        with self._db.transaction() as db:
+            return db.execute("DELETE FROM guild_settings WHERE guild_id = ? AND key = ?", (guild_id, key)).rowcount > 0
+
+
+class SQLiteBackfillCursors:
+    """Where each channel's history backfill got to, so that a restart resumes instead of starting over."""
+
+    def __init__(self, database: SQLiteDatabase) -> None:
+        self._db = database
+
+    def get(self, guild_id: str, channel_id: str) -> BackfillCursor | None:
+        """A channel's cursor, or None if it was never backfilled."""
+        sql = "SELECT * FROM backfill_cursors WHERE guild_id = ? AND channel_id = ?"
+        rows = self._db.query(sql, (guild_id, channel_id))
+        return _cursor(rows[0]) if rows else None
+
+    def save(self, cursor: BackfillCursor) -> None:
+        """Store a cursor (replacing the channel's earlier one): only once the batch it covers is stored."""
+        with self._db.transaction() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO backfill_cursors VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    cursor.guild_id, cursor.channel_id, cursor.oldest_id, cursor.newest_id, cursor.messages,
+                    cursor.files, int(cursor.done), cursor.started_at, cursor.updated_at, cursor.max_messages,
+                ),
+            )  # fmt: skip
+
+    def delete(self, guild_id: str, channel_id: str | None = None) -> None:
+        """Forget where a channel's backfill got to (every channel's of the guild if None): its memory was erased."""
+        sql, params = "DELETE FROM backfill_cursors WHERE guild_id = ?", [guild_id]
+        if channel_id is not None:
+            sql, params = sql + " AND channel_id = ?", [*params, channel_id]
+        with self._db.transaction() as db:
+            db.execute(sql, params)
+
+    def all(self, guild_id: str | None = None) -> list[BackfillCursor]:
+        """The cursors of a guild (of every guild if None), by channel."""
+        where, params = ("WHERE guild_id = ?", (guild_id,)) if guild_id else ("", ())
+        rows = self._db.query(f"SELECT * FROM backfill_cursors {where} ORDER BY guild_id, channel_id", params)
+        return [_cursor(row) for row in rows]
+
+
+def _cursor(row: sqlite3.Row) -> BackfillCursor:
+    return BackfillCursor(
+        guild_id=str(row["guild_id"]), channel_id=str(row["channel_id"]), oldest_id=row["oldest_id"],
+        newest_id=row["newest_id"], messages=int(row["messages"]), files=int(row["files"]), done=bool(row["done"]),
+        started_at=row["started_at"], updated_at=row["updated_at"], max_messages=row["max_messages"],
+    )  # fmt: skip
