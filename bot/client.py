@@ -124,4 +124,5 @@ class MemoryBot(commands.Bot):
                 log.exception("could not unload %s", extension)
         await self.ingestion.close()
         await self.attachments.close()
+        await self.memory.answers.aclose()  # the memory itself is closed by whoever opened it
         await super().close()

@@ -46,7 +46,8 @@ class AsyncMemory:
         return cls(memory)
 
     async def close(self) -> None:
-        """Close the memory (see `Memory.close`)."""
+        """Release the language model's connections and close the memory (see `Memory.close`)."""
+        await self.answers.aclose()
         await asyncio.to_thread(self.sync.close)
 
     @property

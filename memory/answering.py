@@ -10,12 +10,10 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-import httpx
-import openai
-
 from memory.errors import AnswerError
 from memory.extractive import NOTHING_FOUND, extractive_answer
 from memory.guild_settings import GuildSettings
+from memory.llm import close_chat_model
 from memory.prompts import Exchange, SourceLabel, build_messages, overhead_tokens, system_prompt, trim_history
 from memory.retrieval import PackedContext
 from memory.settings import LLMSettings
@@ -77,6 +75,11 @@ class Answerer:
         """Whether a language model is configured."""
         return self._chat is not None
 
+    async def aclose(self) -> None:
+        """Release the model's connections (the pipeline answers extractively afterwards)."""
+        chat, self._chat = self._chat, None
+        await close_chat_model(chat)
+
     def budget(self, question: Question) -> int:
         """The tokens passages may use: the guild's budget, shrunk so that rules, history, question and the
         answer all fit the model's context window."""
@@ -130,6 +133,9 @@ class Answerer:
         history = trim_history(question.history, max(0, self._llm.context_window // 4), self._llm.model)
         shown = labels if labels is not None else [SourceLabel.of(hit) for hit in context.hits]
         messages = build_messages(system, context, shown, history, question.text)
+        import httpx  # loaded with the model already; here so that answering without one imports neither
+        import openai
+
         chat = self._chat
         if question.settings.model != self._llm.model:  # a guild's own model overrides the request's `model`
             chat = self._chat.bind(model=question.settings.model)  # type: ignore[assignment]
@@ -154,6 +160,9 @@ class Answerer:
 
 def _explain(error: Exception) -> str:
     """One clear sentence for the member about what went wrong with the model."""
+    import httpx  # loaded already: the model failed through them
+    import openai
+
     if isinstance(error, openai.RateLimitError):
         return "The language model is rate-limited right now. Please try again in a minute."
     if isinstance(error, openai.APITimeoutError | TimeoutError | httpx.TimeoutException):

@@ -167,6 +167,8 @@ async def _ask(args: argparse.Namespace, memory: Memory) -> int:
         if shown:
             print()
         raise
+    finally:
+        await answers.aclose()
     assert final is not None  # noqa: S101  (the pipeline always yields a final draft)
     if args.json:
         print_json(
