@@ -134,7 +134,7 @@ class ChromaVectorIndex:
         return int(self._collection(guild_id).count())
 
     def query(
-        self, guild_id: str, vector: Sequence[float], k: int, channels: Sequence[str] | None = None
+        self, guild_id: str, vector: Sequence[float], limit: int, channels: Sequence[str] | None = None
     ) -> list[tuple[str, float]]:
         """Nearest chunks: (chunk id, cosine similarity), best first, optionally only in some channels."""
         where: dict[str, Any] | None = None
@@ -143,7 +143,7 @@ class ChromaVectorIndex:
                 return []
             where = {"channel_id": {"$in": list(channels)}} if len(channels) > 1 else {"channel_id": channels[0]}
         results = self._store(guild_id).similarity_search_by_vector_with_relevance_scores(
-            list(vector), k=k, filter=where
+            list(vector), k=limit, filter=where
         )
         # Chroma's cosine space returns a distance: similarity = 1 - distance.
         return [(str(doc.id), 1.0 - float(distance)) for doc, distance in results]

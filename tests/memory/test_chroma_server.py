@@ -158,7 +158,7 @@ def test_messages_and_files_are_remembered_and_found_through_the_server(memory, 
     assert "FRIDAYS" in found(memory, "deploy key FRIDAYS", guild)
     # The dense side on its own (a query answered by the server) ranks the file chunk first.
     file_chunk = next(c for c in memory.stores.chunks.chunks(list(chunk_ids)).values() if c.kind == "file")
-    nearest = memory.vectors.query(guild, embeddings.embed_query("The deploy key rotates on FRIDAYS"), k=1)
+    nearest = memory.vectors.query(guild, embeddings.embed_query("The deploy key rotates on FRIDAYS"), limit=1)
     assert nearest[0][0] == file_chunk.chunk_id and nearest[0][1] > 0.5
     hits = memory.search("deploy key FRIDAYS", guild, max_sources=5).hits
     assert hits[0].chunk.chunk_id == file_chunk.chunk_id and hits[0].similarity is not None
