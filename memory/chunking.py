@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from langchain_text_splitters import Language, MarkdownHeaderTextSplitter, RecursiveCharacterTextSplitter
@@ -61,34 +62,49 @@ def _hard_bound(text: str, limit: int) -> list[str]:
     return [encoding.decode(tokens[i : i + limit]) for i in range(0, len(tokens), limit)]
 
 
-def split_file_text(extracted: ExtractedText, settings: ChunkingSettings) -> list[str]:
+@dataclass(frozen=True, slots=True)
+class FilePiece:
+    """A piece of a file's text, with where in the file it is: its PDF page, or its section's heading trail."""
+
+    text: str
+    page: int | None = None  # 1-based
+    section: str | None = None  # e.g. "Runbook > Deploys"
+
+
+def split_file_text(extracted: ExtractedText, settings: ChunkingSettings) -> list[FilePiece]:
     """Split a file's text on its structure into pieces of at most `file_chunk_tokens` tokens, with overlap.
 
-    Markdown sections keep their heading trail at the top of each piece, so a piece read alone says
-    what it is about.
+    A PDF page or a markdown section (docx and HTML become markdown) is a boundary that no piece crosses, so a
+    piece can name its page or section. Markdown sections keep their heading trail at the top of each piece,
+    so a piece read alone says what it is about.
     """
     limit = settings.file_chunk_tokens
-    pieces: list[str] = []
-    if extracted.format == "markdown":
+    pieces: list[FilePiece] = []
+    if extracted.pages:
+        splitter = _splitter(settings, extracted.format, extracted.language, limit)
+        for number, page in enumerate(extracted.pages, start=1):
+            pieces += [FilePiece(piece, page=number) for piece in splitter.split_text(page)]
+    elif extracted.format == "markdown":
         sections = MarkdownHeaderTextSplitter(_HEADERS, strip_headers=True).split_text(extracted.text)
         for section in sections:
             trail = " > ".join(str(section.metadata[key]) for _, key in _HEADERS if key in section.metadata)
             prefix = f"{trail}\n" if trail else ""
             size = max(limit - _count(prefix), limit // 2)
             for piece in _splitter(settings, "markdown", None, size).split_text(section.page_content):
-                pieces.append(prefix + piece)
-    if not any(piece.strip() for piece in pieces):  # plain text, or markdown that is only headings
+                pieces.append(FilePiece(prefix + piece, section=trail or None))
+    if not any(piece.text.strip() for piece in pieces):  # plain text, or markdown that is only headings
         fmt = "text" if extracted.format == "markdown" else extracted.format
-        pieces = _splitter(settings, fmt, extracted.language, limit).split_text(extracted.text)
-    bounded: list[str] = []
-    for piece in pieces:
-        if piece.strip():
-            bounded.extend(_hard_bound(piece, limit))
-    return bounded
+        pieces = [FilePiece(p) for p in _splitter(settings, fmt, extracted.language, limit).split_text(extracted.text)]
+    return [
+        FilePiece(bounded, piece.page, piece.section)
+        for piece in pieces
+        if piece.text.strip()
+        for bounded in _hard_bound(piece.text, limit)
+    ]
 
 
 def file_chunks(
-    pieces: Sequence[str],
+    pieces: Sequence[FilePiece],
     *,
     guild_id: str,
     channel_id: str,
@@ -99,23 +115,28 @@ def file_chunks(
     created_at: str | None,
     jump_url: str | None,
 ) -> list[Chunk]:
-    """Turn a file's pieces into chunks that carry the file's provenance."""
+    """Turn a file's pieces into chunks that carry the file's provenance and each piece's page or section."""
     return [
         Chunk(
-            chunk_id=chunk_id(guild_id, channel_id, "file", record_id, str(position), piece),
+            # The place is part of the id: a file split again with pages replaces the pieces it had without.
+            chunk_id=chunk_id(
+                guild_id, channel_id, "file", record_id, str(position), piece.text, str(piece.page), str(piece.section)
+            ),
             kind="file",
             guild_id=guild_id,
             channel_id=channel_id,
             record_id=record_id,
             position=position,
             start_key=f"{position:08d}",
-            text=piece,
-            tokens=_count(piece),
+            text=piece.text,
+            tokens=_count(piece.text),
             message_ids=(message_id,) if message_id else (),
             author_ids=(author_id,) if author_id else (),
             created_at=created_at,
             jump_url=jump_url,
             filename=filename,
+            page=piece.page,
+            section=piece.section,
         )
         for position, piece in enumerate(pieces)
     ]

@@ -45,6 +45,9 @@ class ExtractedText:
     text: str
     format: TextFormat
     language: str | None = None  # for code: a langchain-text-splitters Language value
+    # A PDF's text page by page ("" for a page without text), so that chunks end at page breaks and can say
+    # which page they are from; `text` is the non-empty pages joined. Empty for every other type.
+    pages: tuple[str, ...] = ()
 
 
 def clean_text(text: str) -> str:
@@ -120,7 +123,8 @@ def extract_text(filename: str, data: bytes, limits: LimitSettings) -> Extracted
     suffix = suffix_of(filename)
     try:
         if suffix == ".pdf":
-            return ExtractedText(_tidy(_pdf_text(data, limits), limits), "text")
+            pages = _pdf_pages(data, limits)
+            return ExtractedText("\n\n".join(p for p in pages if p), "text", pages=tuple(pages))
         if suffix == ".docx":
             return ExtractedText(_tidy(_docx_text(data, limits), limits), "markdown")
         if suffix in {".html", ".htm", ".xhtml"}:
@@ -158,26 +162,26 @@ def _looks_textual(data: bytes) -> bool:
     return True
 
 
-def _pdf_text(data: bytes, limits: LimitSettings) -> str:
+def _pdf_pages(data: bytes, limits: LimitSettings) -> list[str]:
+    """Each page's tidied text, in order, within the page and character caps."""
     from pypdf import PdfReader
 
     reader = PdfReader(io.BytesIO(data))
     if reader.is_encrypted and not reader.decrypt(""):
         msg = "encrypted PDF (no password known)"
         raise ExtractionError(msg)
-    parts: list[str] = []
-    size = 0
+    pages: list[str] = []
+    room = limits.max_extracted_chars
     for number, page in enumerate(reader.pages):
-        if number >= limits.max_pdf_pages or size > limits.max_extracted_chars:
+        if number >= limits.max_pdf_pages or room <= 0:
             break
-        text = page.extract_text() or ""
-        size += len(text)
-        parts.append(text)
-    text = "\n\n".join(parts)
-    if not text.strip():
+        text = _BLANK_LINES.sub("\n\n", clean_text(page.extract_text() or "")).strip()[:room]
+        room -= len(text)
+        pages.append(text)
+    if not any(pages):
         msg = "PDF has no extractable text (scanned images need OCR, which is not supported)"
         raise ExtractionError(msg)
-    return text
+    return pages
 
 
 def check_zip_archive(data: bytes, limits: LimitSettings) -> None:

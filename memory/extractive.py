@@ -41,5 +41,6 @@ def extractive_answer(question: str, context: PackedContext) -> str:
     for number, hit in enumerate(context.hits, start=1):
         excerpt = _best_sentences(hit.chunk.text, words)
         if excerpt:
-            lines.append(f"> {excerpt} [{number}]")
+            place = f" ({hit.chunk.place})" if hit.chunk.page is not None or hit.chunk.section else ""
+            lines.append(f"> {excerpt}{place} [{number}]")
     return "\n".join(lines)

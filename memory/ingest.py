@@ -29,6 +29,9 @@ Progress = Callable[[int], object]  # told how many items were just done
 OPTED_OUT = "its author opted out of being remembered"
 ERASED = "it was deleted or forgotten before"
 EMBED_EVERY = 256  # chunks gathered before an embedding round while ingesting
+# Part of a file's content hash: a file ingested again after the splitting changed is split anew (2: PDF pages
+# and sections are boundaries, and chunks name them).
+FILE_SPLITTING_VERSION = b"2"
 
 
 class Writer:
@@ -120,7 +123,7 @@ class Ingestor(Writer):
 
     def _store_file(self, document: FileDocument) -> tuple[list[Chunk], list[str], int]:
         record_id = "file:" + chunk_id(document.guild_id, document.channel_id, document.source)
-        digest = hashlib.sha256(document.data).hexdigest()[:16]
+        digest = hashlib.sha256(FILE_SPLITTING_VERSION + b"\x1f" + document.data).hexdigest()[:16]
         existing = self._records.file(record_id)
         stale = self._chunks.chunk_ids_from(document.guild_id, record_id)
         if existing is not None and existing.content_hash == digest and stale:

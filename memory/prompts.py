@@ -43,7 +43,7 @@ class SourceLabel:
     def of(cls, hit: Hit) -> SourceLabel:
         """The label a passage gets from its own ids (a front end that knows channel and member names gives better)."""
         chunk = hit.chunk
-        where = f"{chunk.filename} in channel {chunk.channel_id}" if chunk.filename else f"channel {chunk.channel_id}"
+        where = f"{chunk.place} in channel {chunk.channel_id}" if chunk.place else f"channel {chunk.channel_id}"
         return cls(where=where, who=", ".join(chunk.author_ids), when=(chunk.created_at or "")[:16])
 
 

@@ -61,6 +61,17 @@ class Chunk:
     created_at: str | None
     jump_url: str | None
     filename: str | None = None
+    page: int | None = None  # a file piece's PDF page (1-based)
+    section: str | None = None  # a file piece's section: its heading trail
+
+    @property
+    def place(self) -> str | None:
+        """Where in its file this piece is, as a source names it ("costs.pdf p. 3", "guide.md, Deploys"); None: chat."""
+        if self.kind != "file" or not self.filename:
+            return None
+        if self.page is not None:
+            return f"{self.filename} p. {self.page}"
+        return f"{self.filename}, {self.section}" if self.section else self.filename
 
 
 @dataclass(frozen=True, slots=True)

@@ -69,8 +69,10 @@ def files_containing(root: Path, needle: bytes) -> list[Path]:
 def downgrade_store(path: Path, version: int) -> None:
     """Make a store look as if it was made at schema `version`: the tables later migrations add are dropped."""
     db = sqlite3.connect(path)
-    for number, script in MIGRATIONS.items():
+    for number, script in sorted(MIGRATIONS.items(), reverse=True):
         if number > version:
+            for table, column in re.findall(r"ALTER TABLE (\w+) ADD COLUMN (\w+)", script):
+                db.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
             for table in re.findall(r"CREATE TABLE (\w+)", script):
                 db.execute(f"DROP TABLE {table}")
     db.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(version),))

@@ -23,6 +23,8 @@ def result_objects(context: PackedContext) -> list[dict[str, Any]]:
             "channel_id": hit.chunk.channel_id,
             "message_ids": list(hit.chunk.message_ids),
             "filename": hit.chunk.filename,
+            "page": hit.chunk.page,
+            "section": hit.chunk.section,
             "author_ids": list(hit.chunk.author_ids),
             "created_at": hit.chunk.created_at,
             "jump_url": hit.chunk.jump_url,
@@ -42,7 +44,7 @@ def where(hit: Hit) -> str:
     """A source in one line: the file or the chat channel, when, and the jump link."""
     chunk = hit.chunk
     if chunk.kind == "file":
-        return f"file {chunk.filename} (channel {chunk.channel_id})" + (f" {chunk.jump_url}" if chunk.jump_url else "")
+        return f"file {chunk.place} (channel {chunk.channel_id})" + (f" {chunk.jump_url}" if chunk.jump_url else "")
     when = chunk.created_at[:16].replace("T", " ") if chunk.created_at else ""
     return f"chat in channel {chunk.channel_id}, {when} {chunk.jump_url or ''}".rstrip()
 

@@ -203,7 +203,7 @@ def _label(guild: discord.Guild, hit: Hit) -> tuple[str | None, str]:
     where = f"#{channel.name}" if channel is not None else f"channel {chunk.channel_id}"
     when = (chunk.created_at or "")[:10]
     if chunk.kind == "file":
-        return chunk.jump_url, f"{chunk.filename} in {where}, {when}".rstrip(", ")
+        return chunk.jump_url, f"{chunk.place} in {where}, {when}".rstrip(", ")
     return chunk.jump_url, f"{where}, {when}".rstrip(", ")
 
 

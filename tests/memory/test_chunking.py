@@ -27,7 +27,7 @@ def test_file_pieces_never_exceed_the_bound_and_cover_every_word(paragraphs, siz
     """Every piece is within file_chunk_tokens, and every word of the text appears in some piece."""
     text = "\n\n".join(paragraphs)
     chunking = ChunkingSettings(file_chunk_tokens=size, file_overlap_tokens=size // 5)
-    pieces = split_file_text(ExtractedText(text, fmt), chunking)
+    pieces = [p.text for p in split_file_text(ExtractedText(text, fmt), chunking)]
     assert all(count_tokens(p) <= size for p in pieces)
     joined = " ".join(pieces)
     for token in text.split():
@@ -38,7 +38,9 @@ def test_file_pieces_never_exceed_the_bound_and_cover_every_word(paragraphs, siz
 
 def test_one_giant_word_is_cut_at_token_boundaries():
     """A text with no separator at all is still bounded."""
-    pieces = split_file_text(ExtractedText("x" * 20000, "text"), ChunkingSettings(file_chunk_tokens=50))
+    pieces = [
+        p.text for p in split_file_text(ExtractedText("x" * 20000, "text"), ChunkingSettings(file_chunk_tokens=50))
+    ]
     assert len(pieces) > 1
     assert all(count_tokens(p) <= 50 for p in pieces)
 
@@ -47,9 +49,23 @@ def test_markdown_pieces_carry_their_heading_trail():
     """A piece of a markdown section starts with the headings above it."""
     text = "# Guide\n\nIntro words.\n\n## Deploys\n\n" + "The deploy key rotates on Fridays. " * 40
     pieces = split_file_text(ExtractedText(text, "markdown"), ChunkingSettings(file_chunk_tokens=60))
-    deploy_pieces = [p for p in pieces if "rotates" in p]
+    deploy_pieces = [p for p in pieces if "rotates" in p.text]
     assert len(deploy_pieces) > 1
-    assert all(p.startswith("Guide > Deploys\n") for p in deploy_pieces)
+    assert all(p.text.startswith("Guide > Deploys\n") and p.section == "Guide > Deploys" for p in deploy_pieces)
+    assert {p.section for p in pieces if "Intro" in p.text} == {"Guide"} and all(p.page is None for p in pieces)
+
+
+def test_a_pdf_page_is_a_boundary_no_piece_crosses():
+    """Each piece of a PDF lies within one page and names it; a page without text gives no piece."""
+    pages = tuple(" ".join(f"p{n}w{i}" for i in range(150)) if n != 2 else "" for n in range(1, 5))
+    pieces = split_file_text(ExtractedText("\n\n".join(p for p in pages if p), "text", pages=pages),
+                             ChunkingSettings(file_chunk_tokens=60, file_overlap_tokens=10))  # fmt: skip
+    assert {p.page for p in pieces} == {1, 3, 4}
+    for piece in pieces:
+        assert {word.split("w")[0] for word in piece.text.split()} == {f"p{piece.page}"}
+    for number in (1, 3, 4):  # every word of a page is in one of its pieces
+        held = " ".join(p.text for p in pieces if p.page == number).split()
+        assert set(held) == set(pages[number - 1].split())
 
 
 def test_code_is_split_on_definitions():
@@ -58,7 +74,7 @@ def test_code_is_split_on_definitions():
     pieces = split_file_text(
         ExtractedText("\n\n".join(functions), "code", "python"), ChunkingSettings(file_chunk_tokens=80)
     )
-    assert all(p.lstrip().startswith("def ") for p in pieces)
+    assert all(p.text.lstrip().startswith("def ") for p in pieces)
 
 
 def test_chat_windows_break_at_time_gaps():

@@ -11,6 +11,12 @@ from memory.reports import ChannelStats
 from memory.stores.sqlite.database import SQLiteDatabase, in_lists
 from memory.types import Chunk
 
+_COLUMNS = (
+    "chunk_id, kind, guild_id, channel_id, record_id, position, start_key, text, tokens, message_ids, author_ids, "
+    "created_at, jump_url, filename, page, section, embedded"
+)
+_PLACEHOLDERS = ",".join("?" * len(_COLUMNS.split(",")))
+
 
 class SQLiteChunkStore:
     """Chunks by id, record and channel, with an `embedded` flag that is set only once the vector is written."""
@@ -64,12 +70,12 @@ class SQLiteChunkStore:
                 if chunk.chunk_id in stale:
                     continue
                 cursor = db.execute(
-                    "INSERT OR IGNORE INTO chunks VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,0)",
+                    f"INSERT OR IGNORE INTO chunks ({_COLUMNS}) VALUES ({_PLACEHOLDERS})",
                     (
                         chunk.chunk_id, chunk.kind, chunk.guild_id, chunk.channel_id, chunk.record_id,
                         chunk.position, chunk.start_key, chunk.text, chunk.tokens,
                         json.dumps(list(chunk.message_ids)), json.dumps(list(chunk.author_ids)),
-                        chunk.created_at, chunk.jump_url, chunk.filename,
+                        chunk.created_at, chunk.jump_url, chunk.filename, chunk.page, chunk.section, 0,
                     ),
                 )  # fmt: skip
                 if cursor.rowcount:
@@ -166,5 +172,5 @@ def _chunk(row: sqlite3.Row) -> Chunk:
         record_id=row["record_id"], position=row["position"], start_key=row["start_key"], text=row["text"],
         tokens=row["tokens"], message_ids=tuple(json.loads(row["message_ids"])),
         author_ids=tuple(json.loads(row["author_ids"])), created_at=row["created_at"], jump_url=row["jump_url"],
-        filename=row["filename"],
+        filename=row["filename"], page=row["page"], section=row["section"],
     )  # fmt: skip

@@ -89,6 +89,12 @@ MIGRATIONS: dict[int, str] = {
     UPDATE guild_settings SET key = 'max_sources' WHERE key = 'sources';
     UPDATE guild_settings SET key = 'budget' WHERE key = 'context_tokens';
     """,
+    # Where in its file a piece is: the PDF page (1-based) or the section's heading trail; NULL for chat windows
+    # and for pieces stored before (a file is split anew, with pages, the next time it is ingested).
+    8: """
+    ALTER TABLE chunks ADD COLUMN page INTEGER;
+    ALTER TABLE chunks ADD COLUMN section TEXT;
+    """,
 }
 SCHEMA_VERSION = max(MIGRATIONS)  # each migration adds its own numbered entry
 
