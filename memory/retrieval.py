@@ -73,6 +73,7 @@ class Retriever:
         query_vector = self._embeddings.embed_query(query)
         dense = self._dense(guild_id, query_vector, allowed)
         lexical = self._keywords.search(guild_id, query, channels=allowed, limit=settings.candidates)
+        keyword_ids = {chunk_id for chunk_id, _ in lexical}
         fused: dict[str, float] = {}
         for rank, (chunk_id, _) in enumerate(dense):
             fused[chunk_id] = fused.get(chunk_id, 0.0) + settings.dense_weight / (RRF_K + rank + 1)
@@ -90,7 +91,11 @@ class Retriever:
             (Hit(chunks[i], round(score, 6), similarity.get(i)) for i, score in fused.items() if i in chunks),
             key=lambda hit: (-hit.score, hit.chunk.chunk_id),
         )
-        ranked = [h for h in ranked if h.similarity is None or h.similarity >= floor]
+        # The floor is on similarity, but a passage holding every word of the query (an unusual name, a code) is
+        # an exact keyword match however the embedder rates it, so it stays.
+        below = [h.chunk.chunk_id for h in ranked if h.similarity is not None and h.similarity < floor]
+        exact = self._keywords.matching_all(guild_id, query, [i for i in below if i in keyword_ids])
+        ranked = [h for h in ranked if h.similarity is None or h.similarity >= floor or h.chunk.chunk_id in exact]
         ranked = _without_overlaps(ranked)
         if max_sources is not None:
             ranked = ranked[:max_sources]

@@ -120,3 +120,19 @@ def test_vectors_without_a_record_are_ignored(memory):
         db.execute("DELETE FROM chunks")
     assert memory.vectors.count("g1") == len(ids)
     assert memory.search("orphan candidate text", "g1").hits == []
+
+
+def test_an_exact_keyword_match_stays_above_the_relevance_floor(tmp_path):
+    """A passage holding every word of the query is kept even when its similarity is under the floor; a passage
+    holding only some of them is still dropped."""
+    settings = make_settings(tmp_path / "d", retrieval={"min_relevance": 0.95}, chunking={"chat_gap_minutes": 1})
+    with Memory.open(settings, embeddings=HashEmbeddings()) as memory:
+        memory.remember_messages([
+            message(0, "the tapir enclosure gets the zorblax heater installed by the team on tuesday afternoon"),
+            message(10, "zorblax is also the name of a board game people like playing on fridays", minutes=10),
+            message(20, "lunch options for the offsite are still open", minutes=20),
+        ])  # fmt: skip
+        found = memory.search("zorblax tapir", "g1").hits
+        assert [h.chunk.message_ids for h in found] == [("1000000",)]
+        assert found[0].similarity is not None and found[0].similarity < 0.95  # kept by the match, not the floor
+        assert memory.search("zorblax tapir unicorn", "g1").hits == []  # no passage holds all three words

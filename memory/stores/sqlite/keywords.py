@@ -68,6 +68,18 @@ class SQLiteKeywordIndex:
                 kept.append(term)
         return kept or terms
 
+    def matching_all(self, guild_id: str, query: str, chunk_ids: Sequence[str]) -> set[str]:
+        """Of these chunks of the guild, those that hold every term of the query (stop words aside): an exact
+        keyword match, which the relevance floor keeps whatever its similarity."""
+        terms = [t for t in _words(query) if t not in _STOPWORDS][:32]
+        if not terms or not chunk_ids:
+            return set()
+        scope = f'guild_id:"{_quote(guild_id)}"'
+        match = " AND ".join([scope, *(f'"{t}"' for t in terms)])
+        sql = """SELECT c.chunk_id FROM chunks_fts JOIN chunks c ON c.rowid = chunks_fts.rowid
+                 WHERE chunks_fts MATCH ? AND c.chunk_id IN ({ids})"""
+        return {str(row[0]) for row in self._db.query_in(sql, chunk_ids, before=(match,))}
+
     def purge_erased(self) -> None:
         """Rebuild the FTS segments without the terms of deleted chunks (a delete only marks them in FTS5)."""
         with self._db.transaction() as db:
