@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from memory.answering import Answerer, Question
@@ -66,11 +66,14 @@ class AsyncMemory:
         max_sources: int | None = None,
         budget: int | None = None,
         min_relevance: float | None = None,
+        now: datetime | None = None,
+        after: date | None = None,
+        before: date | None = None,
     ) -> Question:
         """See `Memory.question`."""
         return await asyncio.to_thread(
             self.sync.question, text, guild_id, channels=channels, guild_name=guild_name, history=history,
-            max_sources=max_sources, budget=budget, min_relevance=min_relevance,
+            max_sources=max_sources, budget=budget, min_relevance=min_relevance, now=now, after=after, before=before,
         )  # fmt: skip
 
     async def forget(

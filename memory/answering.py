@@ -8,6 +8,7 @@ import logging
 import re
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from memory.errors import AnswerError
@@ -18,6 +19,7 @@ from memory.prompts import Exchange, SourceLabel, build_messages, overhead_token
 from memory.retrieval import PackedContext
 from memory.settings import LLMSettings
 from memory.tokens import count_tokens
+from memory.when import TimeScope
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
@@ -39,6 +41,8 @@ class Question:
     channels: tuple[str, ...] | None = None  # the channels whose memory may be used; None: all (the command line)
     guild_name: str = ""
     history: tuple[Exchange, ...] = ()  # earlier exchanges of a reply chain, oldest first
+    asked_at: datetime | None = None  # when it is asked: what "now" and "last week" mean
+    scope: TimeScope = field(default_factory=TimeScope)  # its time words, resolved (`memory.when`)
 
     @property
     def query(self) -> str:
@@ -83,7 +87,7 @@ class Answerer:
     def budget(self, question: Question) -> int:
         """The tokens passages may use: the guild's budget, shrunk so that rules, history, question and the
         answer all fit the model's context window."""
-        system = system_prompt(question.guild_name, question.settings.extra_instruction)
+        system = system_prompt(question.guild_name, question.settings.extra_instruction, time_note(question))
         room = self._llm.context_window - self._llm.max_answer_tokens
         sources = question.settings.max_sources
         room -= overhead_tokens(system, question.text, question.history, self._llm.model, sources)
@@ -99,11 +103,12 @@ class Answerer:
             max_sources=question.settings.max_sources,
             budget=self.budget(question),
             min_relevance=question.settings.min_relevance,
+            scope=question.scope,
         )
 
     def prompt_tokens(self, question: Question, context: PackedContext, labels: Sequence[SourceLabel]) -> int:
         """What the whole prompt costs in tokens (for checks, tests and `memorybot ask --json`)."""
-        system = system_prompt(question.guild_name, question.settings.extra_instruction)
+        system = system_prompt(question.guild_name, question.settings.extra_instruction, time_note(question))
         messages = build_messages(system, context, labels, question.history, question.text)
         return sum(count_tokens(str(m.content), self._llm.model) for m in messages)
 
@@ -129,7 +134,7 @@ class Answerer:
             yield Draft(context=context, generated=False, text=extractive_answer(question.text, context))
             return
         draft = Draft(context=context, generated=True)
-        system = system_prompt(question.guild_name, question.settings.extra_instruction)
+        system = system_prompt(question.guild_name, question.settings.extra_instruction, time_note(question))
         history = trim_history(question.history, max(0, self._llm.context_window // 4), self._llm.model)
         shown = labels if labels is not None else [SourceLabel.of(hit) for hit in context.hits]
         messages = build_messages(system, context, shown, history, question.text)
@@ -156,6 +161,18 @@ class Answerer:
             raise AnswerError(msg)
         draft.used_sources = sorted({int(n) for n in _CITATION.findall(draft.text) if 0 < int(n) <= len(context.hits)})
         yield draft
+
+
+def time_note(question: Question) -> str | None:
+    """What the model is told about time: when the question is asked, and which of disagreeing sources wins."""
+    if question.asked_at is None:
+        return None
+    note = f"The question is asked on {question.asked_at:%A %Y-%m-%d %H:%M} UTC; each source has its date."
+    if question.scope.order == "latest":
+        note += " It asks how things are now: where sources disagree, the most recent one is right."
+    elif question.scope.order == "earliest":
+        note += " It asks about the first time: the earliest source is the one that counts."
+    return note
 
 
 def _explain(error: Exception) -> str:

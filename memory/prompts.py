@@ -44,12 +44,14 @@ class SourceLabel:
         """The label a passage gets from its own ids (a front end that knows channel and member names gives better)."""
         chunk = hit.chunk
         where = f"{chunk.place} in channel {chunk.channel_id}" if chunk.place else f"channel {chunk.channel_id}"
-        return cls(where=where, who=", ".join(chunk.author_ids), when=(chunk.created_at or "")[:16])
+        return cls(where=where, who=", ".join(chunk.author_ids), when=(chunk.created_at or "")[:16].replace("T", " "))
 
 
-def system_prompt(guild_name: str, extra_instruction: str | None = None) -> str:
-    """The system rules for a guild, with the admins' extra instruction appended."""
+def system_prompt(guild_name: str, extra_instruction: str | None = None, time_note: str | None = None) -> str:
+    """The system rules for a guild, what to know about the question's time, and the admins' extra instruction."""
     text = SYSTEM_RULES.format(guild=guild_name)
+    if time_note:
+        text += f"\n{time_note}"
     if extra_instruction:
         text += f"\nServer instruction: {extra_instruction}"
     return text

@@ -1,9 +1,12 @@
-"""Hybrid retrieval (dense Chroma + FTS5 BM25, fused by reciprocal rank) and packing into a token budget."""
+"""Hybrid retrieval (dense Chroma + FTS5 BM25, and for time-aware questions a time leg, fused by reciprocal rank)
+and packing into a token budget."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
@@ -12,8 +15,21 @@ from memory.settings import RetrievalSettings
 from memory.stores.interfaces import ChunkStore, KeywordIndex, VectorIndex
 from memory.tokens import encoding_for
 from memory.types import Hit
+from memory.when import TimeScope
+from memory.words import STOPWORDS, words
 
 RRF_K = 60  # the usual reciprocal-rank-fusion constant: rank 1 scores 1/61
+TIME_WIDENING = 4  # a time range filters the dense leg afterwards, so it fetches this many times more
+TOPICAL_MARGIN = 0.1  # a dense hit this close to the best similarity is on the question's topic
+TIME_BAND = 0.75  # for "now" or "the first time", hits scoring this share of the best one are ordered by time
+# Words a question about a time range ("what happened yesterday?") uses without naming any topic.
+_GENERIC = frozenset(
+    [
+        "happen", "happened", "happening", "change", "changed", "changes", "new", "news", "discuss", "discussed",
+        "talk", "talked", "say", "said", "decide", "decided", "going", "on", "up", "update", "updates", "anything",
+        "something", "everything", "there", "any", "else", "all", "been", "get", "got",
+    ]
+)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +71,7 @@ class Retriever:
         channels: Sequence[str] | None = None,
         max_sources: int | None = None,
         min_relevance: float | None = None,
+        scope: TimeScope | None = None,
     ) -> list[Hit]:
         """Hybrid search: the best hits first, overlapping chat windows removed, neighbours added.
 
@@ -64,21 +81,35 @@ class Retriever:
             channels: only these channels, or all of the guild's when None.
             max_sources: at most this many hits before neighbours are added (default: all candidates).
             min_relevance: the least cosine similarity a hit needs (default from settings).
+            scope: the question's time words, resolved (`memory.when`): a range keeps the hits inside it (when it
+                holds any) and adds a leg of the range's own passages; "now" or "the first time" puts the latest
+                or the earliest of the hits on the topic ahead.
         """
         settings = self._settings
+        scope = scope or TimeScope()
         floor = settings.min_relevance if min_relevance is None else min_relevance
         allowed = None if channels is None else list(dict.fromkeys(channels))
         if allowed is not None and not allowed:
             return []
+        after, before = _iso(scope.after), _iso(scope.before)
+        words = _without(query, scope.phrases)  # "now" or "last week" would match every message saying it
         query_vector = self._embeddings.embed_query(query)
-        dense = self._dense(guild_id, query_vector, allowed)
-        lexical = self._keywords.search(guild_id, query, channels=allowed, limit=settings.candidates)
-        keyword_ids = {chunk_id for chunk_id, _ in lexical}
+        dense = self._dense(guild_id, query_vector, allowed, TIME_WIDENING if scope.bounded else 1)
+        lexical = self._keywords.search(
+            guild_id, words, channels=allowed, limit=settings.candidates, after=after, before=before
+        )
+        legs = [([i for i, _ in dense], settings.dense_weight), ([i for i, _ in lexical], settings.lexical_weight)]
+        timed: list[str] = []
+        if scope.bounded:
+            newest = scope.order != "earliest"
+            timed = self._chunks.in_range(
+                guild_id, after, before, channels=allowed, newest_first=newest, limit=settings.candidates
+            )
+            legs.append((timed, settings.time_weight))
         fused: dict[str, float] = {}
-        for rank, (chunk_id, _) in enumerate(dense):
-            fused[chunk_id] = fused.get(chunk_id, 0.0) + settings.dense_weight / (RRF_K + rank + 1)
-        for rank, (chunk_id, _) in enumerate(lexical):
-            fused[chunk_id] = fused.get(chunk_id, 0.0) + settings.lexical_weight / (RRF_K + rank + 1)
+        for ids, weight in legs:
+            for rank, chunk_id in enumerate(ids):
+                fused[chunk_id] = fused.get(chunk_id, 0.0) + weight / (RRF_K + rank + 1)
         similarity = dict(dense)
         missing = [chunk_id for chunk_id in fused if chunk_id not in similarity]
         stored = self._vectors.vectors(guild_id, missing)
@@ -91,11 +122,22 @@ class Retriever:
             (Hit(chunks[i], round(score, 6), similarity.get(i)) for i, score in fused.items() if i in chunks),
             key=lambda hit: (-hit.score, hit.chunk.chunk_id),
         )
+        ranked = [h for h in ranked if scope.said_by_then(h.chunk.created_at)]
+        if scope.bounded:  # a range that holds nothing relevant is a hint, not a wall
+            ranked = [h for h in ranked if scope.holds(h.chunk.created_at)] or ranked
+        keyword_ids = {chunk_id for chunk_id, _ in lexical}
+        if scope.order is not None:
+            best = max((s for _, s in dense), default=0.0)
+            topical = keyword_ids | {i for i, s in dense if s >= best - TOPICAL_MARGIN}
+            ranked = _in_time_order(ranked, topical, scope.order)
         # The floor is on similarity, but a passage holding every word of the query (an unusual name, a code) is
-        # an exact keyword match however the embedder rates it, so it stays.
+        # an exact keyword match however the embedder rates it, so it stays; so do the passages of a range a
+        # question asks about without naming a topic ("what happened yesterday?").
         below = [h.chunk.chunk_id for h in ranked if h.similarity is not None and h.similarity < floor]
-        exact = self._keywords.matching_all(guild_id, query, [i for i in below if i in keyword_ids])
-        ranked = [h for h in ranked if h.similarity is None or h.similarity >= floor or h.chunk.chunk_id in exact]
+        kept = self._keywords.matching_all(guild_id, words, [i for i in below if i in keyword_ids])
+        if timed and not _topic_words(words):
+            kept |= set(timed)
+        ranked = [h for h in ranked if h.similarity is None or h.similarity >= floor or h.chunk.chunk_id in kept]
         ranked = _without_overlaps(ranked)
         if max_sources is not None:
             ranked = ranked[:max_sources]
@@ -103,8 +145,10 @@ class Retriever:
             ranked = self._with_neighbours(ranked, allowed)
         return ranked
 
-    def _dense(self, guild_id: str, vector: Sequence[float], allowed: list[str] | None) -> list[tuple[str, float]]:
-        want = self._settings.candidates
+    def _dense(
+        self, guild_id: str, vector: Sequence[float], allowed: list[str] | None, widening: int = 1
+    ) -> list[tuple[str, float]]:
+        want = self._settings.candidates * widening
         if allowed is None:
             return self._vectors.query(guild_id, vector, want)
         # A metadata filter makes Chroma much slower (19 ms at 10k vectors, 109 ms at 100k, measured), so
@@ -129,6 +173,30 @@ class Retriever:
                 seen.add(neighbour.chunk_id)
                 out.append(Hit(neighbour, round(hit.score / 2, 6), None, neighbour_of=hit.chunk.chunk_id))
         return out
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat(timespec="microseconds")
+
+
+def _without(query: str, phrases: Sequence[str]) -> str:
+    for phrase in phrases:
+        query = re.sub(re.escape(phrase), " ", query, flags=re.IGNORECASE)
+    return query
+
+
+def _topic_words(query: str) -> list[str]:
+    return [w for w in words(query) if w not in STOPWORDS and w not in _GENERIC]
+
+
+def _in_time_order(hits: list[Hit], topical: set[str], order: str) -> list[Hit]:
+    """The hits on the question's topic whose fused score is close to the best one's go first, the latest (or
+    the earliest) of them first: of several statements about one thing, the one in force wins."""
+    best = hits[0].score if hits else 0.0
+    close = [h for h in hits if h.chunk.chunk_id in topical and h.chunk.created_at and h.score >= best * TIME_BAND]
+    close.sort(key=lambda h: str(h.chunk.created_at), reverse=order == "latest")
+    first = {h.chunk.chunk_id for h in close}
+    return [*close, *(h for h in hits if h.chunk.chunk_id not in first)]
 
 
 def _without_overlaps(hits: list[Hit]) -> list[Hit]:

@@ -7,7 +7,7 @@ import threading
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +30,8 @@ from memory.stores.chroma_health import Damage, damaged_collections
 from memory.stores.interfaces import RecordStores, VectorIndex
 from memory.stores.sqlite import DB_NAME, open_sqlite_stores
 from memory.types import ChatMessage, FileDocument
+from memory.when import TimeScope
+from memory.when import resolve as resolve_time
 
 log = logging.getLogger(__name__)
 UNLIMITED = 10**12  # a search without a budget packs every hit it keeps
@@ -225,24 +227,34 @@ class Memory:
         max_sources: int | None = None,
         budget: int | None = None,
         min_relevance: float | None = None,
+        now: datetime | None = None,
+        after: date | None = None,
+        before: date | None = None,
+        scope: TimeScope | None = None,
     ) -> PackedContext:
         """Hybrid search in one guild's memory, packed as an answer would pack it when a budget is given.
 
         Args:
-            query: what to look for.
+            query: what to look for; its time words ("now", "last week", "in March") count (see `time_scope`).
             guild_id: whose memory.
             channels: restrict to these channels (None: all of the guild's).
             max_sources: at most this many hits (default: the guild's setting, else `retrieval.max_sources`).
             budget: pack the hits into this many tokens; None means no budget.
             min_relevance: least similarity (default: the guild's setting, else `retrieval.min_relevance`).
+            now: when the query is asked (default: the real time), which its time words are resolved against.
+            after: only what was said from the start of this day on.
+            before: only what was said up to the end of this day.
+            scope: the time scope already resolved (instead of `now`, `after` and `before`).
         """
+        if scope is None:
+            scope = self.time_scope(query, guild_id, channels=channels, now=now, after=after, before=before)
         if max_sources is None or min_relevance is None:
             own = self.guild_settings.get(guild_id)
             max_sources = own.max_sources if max_sources is None else max_sources
             min_relevance = own.min_relevance if min_relevance is None else min_relevance
         hits = self._retriever.search(
             query, guild_id, channels=channels, max_sources=None if budget is not None else max_sources,
-            min_relevance=min_relevance,
+            min_relevance=min_relevance, scope=scope,
         )  # fmt: skip
         limit = UNLIMITED if budget is None else budget
         return pack(hits, budget=limit, model=self.settings.llm.model, max_sources=max_sources)
@@ -258,17 +270,42 @@ class Memory:
         max_sources: int | None = None,
         budget: int | None = None,
         min_relevance: float | None = None,
+        now: datetime | None = None,
+        after: date | None = None,
+        before: date | None = None,
     ) -> Question:
         """A question with its defaults resolved once: the guild's settings (else config.yaml's), then what the
-        caller gives for this question alone (the command line's `--max-sources`, `--budget`, `--min-relevance`)."""
+        caller gives for this question alone (the command line's `--max-sources`, `--budget`, `--min-relevance`);
+        and its time words, resolved against `now` (default: the real time) within `after`/`before`."""
         settings = self.guild_settings.get(guild_id)
         given = {"max_sources": max_sources, "budget": budget, "min_relevance": min_relevance}
         if any(value is not None for value in given.values()):
             settings = settings.model_copy(update={k: v for k, v in given.items() if v is not None})
+        asked_at = (now or datetime.now(UTC)).astimezone(UTC)
+        scope = self.time_scope(text, guild_id, channels=channels, now=asked_at, after=after, before=before)
         return Question(
             text=text, guild_id=guild_id, settings=settings, channels=None if channels is None else tuple(channels),
-            guild_name=guild_name, history=tuple(history),
+            guild_name=guild_name, history=tuple(history), asked_at=asked_at, scope=scope,
         )  # fmt: skip
+
+    def time_scope(
+        self,
+        text: str,
+        guild_id: str,
+        *,
+        channels: Sequence[str] | None = None,
+        now: datetime | None = None,
+        after: date | None = None,
+        before: date | None = None,
+    ) -> TimeScope:
+        """The time a question asks about (`memory.when`), resolved against `now`; an event it names ("before
+        the launch") is looked up in the guild's memory, and dropped when memory holds nothing about it."""
+        scope = resolve_time(text, (now or datetime.now(UTC)), after=after, before=before)
+        if scope.event is None:
+            return scope
+        found = self._retriever.search(scope.event, guild_id, channels=channels, max_sources=1, min_relevance=0.0)
+        moment = found[0].chunk.created_at if found else None
+        return scope.relative_to(datetime.fromisoformat(moment)) if moment else replace(scope, event=None)
 
     def channels(self, guild_id: str) -> list[str]:
         """The channels of a guild that hold memory (chunks)."""

@@ -81,6 +81,7 @@ class RetrievalSettings(SettingsSection):
     lexical_weight: float = Field(default=1.0, ge=0.0)
     candidates: int = Field(default=40, ge=1, le=1000)
     neighbours: int = Field(default=0, ge=0, le=5)
+    time_weight: float = Field(default=1.0, ge=0.0)  # the fusion weight of the time legs of time-aware questions
 
     @model_validator(mode="before")
     @classmethod

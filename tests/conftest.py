@@ -71,6 +71,8 @@ def downgrade_store(path: Path, version: int) -> None:
     db = sqlite3.connect(path)
     for number, script in sorted(MIGRATIONS.items(), reverse=True):
         if number > version:
+            for index in re.findall(r"CREATE INDEX (\w+)", script):
+                db.execute(f"DROP INDEX {index}")
             for table, column in re.findall(r"ALTER TABLE (\w+) ADD COLUMN (\w+)", script):
                 db.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
             for table in re.findall(r"CREATE TABLE (\w+)", script):

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.cli.output import print_json, print_report, progress, result_objects, search_object, where
-from bot.cli.parser import LOCAL
+from bot.cli.parser import LOCAL, day, moment
 from memory import (
     AnswerError,
     AsyncMemory,
@@ -107,7 +107,7 @@ def search(args: argparse.Namespace, memory: Memory) -> int:
         return _search_batch(args.batch, memory)
     context = memory.search(
         args.query, args.guild, channels=args.channels, max_sources=args.max_sources, budget=args.budget,
-        min_relevance=args.min_relevance,
+        min_relevance=args.min_relevance, now=args.now, after=args.after, before=args.before,
     )  # fmt: skip
     if args.json:
         print_json(search_object(context, args.budget))
@@ -133,9 +133,12 @@ def _search_batch(path: Path, memory: Memory) -> int:
                 str(item["query"]), str(item.get("guild", LOCAL)), channels=item.get("channels"),
                 max_sources=item.get("max_sources", item.get("k")),  # `k`: the name evaluations first used
                 budget=budget, min_relevance=item.get("min_relevance"),
+                now=moment(item["now"]) if item.get("now") else None,
+                after=day(item["after"]) if item.get("after") else None,
+                before=day(item["before"]) if item.get("before") else None,
             )  # fmt: skip
             print_json(search_object(context, budget))
-        except (ValueError, KeyError, TypeError, AttributeError) as e:
+        except (ValueError, KeyError, TypeError, AttributeError, argparse.ArgumentTypeError) as e:
             failures += 1
             print_json({"error": f"line {number}: {type(e).__name__}: {e}", "results": []})
     return 1 if failures else 0
@@ -150,7 +153,7 @@ async def _ask(args: argparse.Namespace, memory: Memory) -> int:
     answers = AsyncMemory(memory).answers
     question = memory.question(
         args.question, args.guild, channels=args.channels, max_sources=args.max_sources, budget=args.budget,
-        min_relevance=args.min_relevance,
+        min_relevance=args.min_relevance, now=args.now, after=args.after, before=args.before,
     )  # fmt: skip
     context = await answers.retrieve(question)
     labels = [SourceLabel.of(hit) for hit in context.hits]

@@ -43,9 +43,12 @@ def search_object(context: PackedContext, budget: int | None) -> dict[str, Any]:
 def where(hit: Hit) -> str:
     """A source in one line: the file or the chat channel, when, and the jump link."""
     chunk = hit.chunk
-    if chunk.kind == "file":
-        return f"file {chunk.place} (channel {chunk.channel_id})" + (f" {chunk.jump_url}" if chunk.jump_url else "")
     when = chunk.created_at[:16].replace("T", " ") if chunk.created_at else ""
+    if chunk.kind == "file":
+        dated = f", {when[:10]}" if when else ""
+        return f"file {chunk.place} (channel {chunk.channel_id}{dated})" + (
+            f" {chunk.jump_url}" if chunk.jump_url else ""
+        )
     return f"chat in channel {chunk.channel_id}, {when} {chunk.jump_url or ''}".rstrip()
 
 

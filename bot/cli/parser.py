@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 LOCAL = "local"  # the guild and channel ids used when none is given
@@ -17,6 +18,25 @@ def positive(text: str) -> int:
     return number
 
 
+def moment(text: str) -> datetime:
+    """An argparse type: an ISO 8601 date or time (UTC unless it says otherwise)."""
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError as e:
+        msg = f"expected an ISO 8601 time like 2025-06-18T14:00 or 2025-06-18, not {text!r}"
+        raise argparse.ArgumentTypeError(msg) from e
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def day(text: str) -> date:
+    """An argparse type: an ISO 8601 date."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError as e:
+        msg = f"expected a date like 2025-06-18, not {text!r}"
+        raise argparse.ArgumentTypeError(msg) from e
+
+
 def _retrieval_options(command: argparse.ArgumentParser) -> None:
     """Where to look and how much to keep: the same options, names and defaults for `search` and `ask`."""
     command.add_argument("--guild", default=LOCAL)
@@ -26,6 +46,12 @@ def _retrieval_options(command: argparse.ArgumentParser) -> None:
         help="at most this many passages (default: the guild's setting, else retrieval.max_sources)",
     )  # fmt: skip
     command.add_argument("--min-relevance", type=float, default=None, metavar="S", help="least cosine similarity")
+    command.add_argument(
+        "--now", type=moment, default=None, metavar="TIME",
+        help="answer as if asked at this time: what 'now', 'yesterday' or 'last week' mean (default: the real time)",
+    )  # fmt: skip
+    command.add_argument("--after", type=day, default=None, metavar="DATE", help="only what was said from this day on")
+    command.add_argument("--before", type=day, default=None, metavar="DATE", help="only what was said up to this day")
 
 
 def build_parser(description: str | None = None) -> argparse.ArgumentParser:

@@ -7,6 +7,7 @@ import asyncio
 import logging
 import re
 import time
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 import discord
@@ -38,18 +39,35 @@ class Questions(commands.Cog):
 
     @app_commands.command(name="ask")
     @app_commands.guild_only()
-    async def ask(self, interaction: discord.Interaction, question: str, private: bool | None = None) -> None:
+    async def ask(
+        self,
+        interaction: discord.Interaction,
+        question: str,
+        private: bool | None = None,
+        after: str | None = None,
+        before: str | None = None,
+    ) -> None:
         """Ask the server's memory a question; the answer cites its sources.
 
         Args:
-            question: what you want to know
+            question: what you want to know ("now", "last week", "in March" count too)
             private: only you see the answer (default: this server's setting)
+            after: only what was said from this day on (YYYY-MM-DD)
+            before: only what was said up to this day (YYYY-MM-DD)
         """
         member, guild = interaction.user, interaction.guild
         if not isinstance(member, discord.Member) or guild is None:
             await interaction.response.send_message("Ask me in a server channel.", ephemeral=True)
             return
-        asked = await self._question(guild, question, await self._readable(guild, member))
+        days = {name: _day(value) for name, value in (("after", after), ("before", before)) if value}
+        if wrong := [name for name, value in days.items() if value is None]:
+            text = f"`{wrong[0]}` must be a date like 2025-03-01. Nothing was asked."
+            await interaction.response.send_message(text, ephemeral=True)
+            return
+        asked = await self._question(
+            guild, question, await self._readable(guild, member), now=interaction.created_at,
+            after=days.get("after"), before=days.get("before"),
+        )  # fmt: skip
         private = asked.settings.private if private is None else private
         # Retrieval starts at once and runs while the defer travels to Discord (a round trip saved).
         retrieval = asyncio.create_task(self.bot.memory.answers.retrieve(asked))
@@ -75,7 +93,7 @@ class Questions(commands.Cog):
         if not isinstance(member, discord.Member) or guild is None:
             await interaction.response.send_message("Search from a server channel.", ephemeral=True)
             return
-        asked = await self._question(guild, query, await self._readable(guild, member))
+        asked = await self._question(guild, query, await self._readable(guild, member), now=interaction.created_at)
         retrieval = asyncio.create_task(self.bot.memory.answers.retrieve(asked))
         await interaction.response.defer(thinking=True, ephemeral=True)
         context = await retrieval
@@ -115,7 +133,8 @@ class Questions(commands.Cog):
         guild = message.guild
         # A message in a channel is read by everyone there: only channels they can all read may be used.
         channels = audience_safe(guild, message.channel, await self._readable(guild, message.author))
-        asked = await self._question(guild, text, channels, history=await self._history(replied))
+        history = await self._history(replied)
+        asked = await self._question(guild, text, channels, history=history, now=message.created_at)
         context = await self.bot.memory.answers.retrieve(asked)
         async with message.channel.typing():
             await self._deliver(channel_reply(message), asked, context, guild)
@@ -154,17 +173,30 @@ class Questions(commands.Cog):
         return readable_channels(guild, member, await self.bot.memory.channels(str(guild.id)))
 
     async def _question(
-        self, guild: discord.Guild, text: str, channels: list[str], history: list[Exchange] | None = None
+        self,
+        guild: discord.Guild,
+        text: str,
+        channels: list[str],
+        *,
+        now: datetime,
+        history: list[Exchange] | None = None,
+        after: date | None = None,
+        before: date | None = None,
     ) -> Question:
         return await self.bot.memory.question(
-            text, str(guild.id), channels=channels, guild_name=guild.name, history=history or ()
-        )
+            text, str(guild.id), channels=channels, guild_name=guild.name, history=history or (), now=now,
+            after=after, before=before,
+        )  # fmt: skip
 
     async def _deliver(self, target: Reply, question: Question, context: PackedContext, guild: discord.Guild) -> None:
         """Stream the answer into `target` with throttled edits, then the final text with its sources."""
         labels = [_label(guild, hit) for hit in context.hits]
         prompt_labels = [
-            SourceLabel(where=where, who=", ".join(hit.chunk.author_ids), when=(hit.chunk.created_at or "")[:16])
+            SourceLabel(
+                where=where,
+                who=", ".join(hit.chunk.author_ids),
+                when=(hit.chunk.created_at or "")[:16].replace("T", " "),
+            )
             for hit, (_, where) in zip(context.hits, labels, strict=True)
         ]
         allowed_urls = [url for url, _ in labels if url]
@@ -205,6 +237,13 @@ def _label(guild: discord.Guild, hit: Hit) -> tuple[str | None, str]:
     if chunk.kind == "file":
         return chunk.jump_url, f"{chunk.place} in {where}, {when}".rstrip(", ")
     return chunk.jump_url, f"{where}, {when}".rstrip(", ")
+
+
+def _day(text: str) -> date | None:
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        return None
 
 
 def _channels_of(context: PackedContext) -> list[str]:

@@ -173,3 +173,29 @@ def test_second_process_is_refused_quickly(tmp_path):
         assert time.monotonic() - started < 20
     finally:
         lock.release()
+
+
+def test_search_resolves_time_words_against_now_and_takes_after(run, tmp_path):
+    """`--now` sets what "now" means (the statement in force then wins); `--after` leaves older passages out."""
+    items = [
+        dce_message("21", "standup is at 9:30 in the big room", timestamp="2025-01-06T09:00:00+00:00"),
+        dce_message("22", "standup moves to 10:00 from today", timestamp="2025-02-05T09:00:00+00:00"),
+        dce_message("23", "standup is now at 9:45 for the new hires", timestamp="2025-03-20T09:00:00+00:00"),
+    ]
+    path = tmp_path / "team.json"
+    path.write_text(json.dumps(dce_export("900", "902", items)), encoding="utf-8")
+    run("import-chat", str(path))
+    asked = ["search", "what is the standup time now?", "--guild", "900", "--json"]
+    late = one_json(run(*asked, "--now", "2025-03-25T12:00")[1])["results"]
+    between = one_json(run(*asked, "--now", "2025-02-10")[1])["results"]
+    assert late[0]["message_ids"] == ["23"] and between[0]["message_ids"] == ["22"]
+    assert "23" not in {m for r in between for m in r["message_ids"]}  # said after the asking time
+    after = one_json(run("search", "standup", "--guild", "900", "--after", "2025-02-01", "--json")[1])["results"]
+    assert {m for r in after for m in r["message_ids"]} == {"22", "23"}
+
+
+def test_a_bad_time_option_is_a_usage_error(run):
+    """`--now yesterday` is refused by the parser with the format to use, exit status 2."""
+    with pytest.raises(SystemExit) as stopped:
+        run("search", "x", "--now", "yesterday")
+    assert stopped.value.code == 2

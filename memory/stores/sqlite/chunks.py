@@ -127,6 +127,27 @@ class SQLiteChunkStore:
         )
         return [_chunk(row) for row in [*reversed(before), *after]]
 
+    def in_range(
+        self,
+        guild_id: str,
+        after: str | None,
+        before: str | None,
+        *,
+        channels: Sequence[str] | None,
+        newest_first: bool,
+        limit: int,
+    ) -> list[str]:
+        """Ids of a guild's chunks created in [after, before) (ISO UTC; None is open), newest or oldest first."""
+        sql, params = "SELECT chunk_id FROM chunks WHERE guild_id = ? AND created_at IS NOT NULL", [guild_id]
+        if after is not None:
+            sql, params = sql + " AND created_at >= ?", [*params, after]
+        if before is not None:
+            sql, params = sql + " AND created_at < ?", [*params, before]
+        if channels is not None:
+            sql, params = sql + f" AND channel_id IN ({','.join('?' * len(channels))})", [*params, *channels]
+        sql += f" ORDER BY created_at {'DESC' if newest_first else 'ASC'} LIMIT ?"
+        return [str(row[0]) for row in self._db.query(sql, [*params, limit])]
+
     def channels(self, guild_id: str) -> list[str]:
         """Channel ids of a guild that hold chunks."""
         rows = self._db.query("SELECT DISTINCT channel_id FROM chunks WHERE guild_id = ?", (guild_id,))

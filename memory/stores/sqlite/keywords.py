@@ -2,21 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 from memory.stores.sqlite.database import SQLiteDatabase
+from memory.words import STOPWORDS, words
 
-# Words too common to help a keyword search; a query made only of them still searches for them.
-_STOPWORDS = frozenset(
-    [
-        "a", "an", "and", "are", "as", "at", "be", "but", "by", "did", "do", "does", "for", "from", "had", "has",
-        "have", "how", "i", "in", "is", "it", "its", "me", "my", "no", "not", "of", "on", "or", "our", "so", "that",
-        "the", "their", "them", "then", "there", "these", "they", "this", "to", "was", "we", "were", "what", "when",
-        "where", "which", "who", "why", "will", "with", "you", "your", "about", "can", "could", "would", "should",
-        "into", "than",
-    ]
-)  # fmt: skip
 SELECTIVE_SHARE = 20  # a term in more than 1/20 of the index is dropped from the query (see `search`)
 
 
@@ -28,14 +18,22 @@ class SQLiteKeywordIndex:
         self._db = database
 
     def search(
-        self, guild_id: str, query: str, *, channels: Sequence[str] | None, limit: int
+        self,
+        guild_id: str,
+        query: str,
+        *,
+        channels: Sequence[str] | None,
+        limit: int,
+        after: str | None = None,
+        before: str | None = None,
     ) -> list[tuple[str, float]]:
-        """BM25 over the FTS5 index: (chunk id, bm25) best first, for chunks of this guild (and channels).
+        """BM25 over the FTS5 index: (chunk id, bm25) best first, for chunks of this guild (and channels, and
+        created in [after, before) when given, ISO UTC).
 
         Terms found in a large share of the guild's chunks are dropped first: they barely change the
         ranking, and scoring every chunk that holds them made a search at 100k chunks cost ~75 ms.
         """
-        terms = [t for t in _words(query) if t not in _STOPWORDS] or _words(query)
+        terms = [t for t in words(query) if t not in STOPWORDS] or words(query)
         if not terms:
             return []
         scope = f'guild_id:"{_quote(guild_id)}"'
@@ -50,6 +48,10 @@ class SQLiteKeywordIndex:
         if channels is not None:
             sql += f" AND c.channel_id IN ({','.join('?' * len(channels))})"
             params.extend(channels)
+        for bound, value in ((">=", after), ("<", before)):
+            if value is not None:
+                sql += f" AND c.created_at {bound} ?"
+                params.append(value)
         sql += " ORDER BY rank LIMIT ?"
         params.append(limit)
         return [(str(row[0]), float(row[1])) for row in self._db.query(sql, params)]
@@ -71,7 +73,7 @@ class SQLiteKeywordIndex:
     def matching_all(self, guild_id: str, query: str, chunk_ids: Sequence[str]) -> set[str]:
         """Of these chunks of the guild, those that hold every term of the query (stop words aside): an exact
         keyword match, which the relevance floor keeps whatever its similarity."""
-        terms = [t for t in _words(query) if t not in _STOPWORDS][:32]
+        terms = [t for t in words(query) if t not in STOPWORDS][:32]
         if not terms or not chunk_ids:
             return set()
         scope = f'guild_id:"{_quote(guild_id)}"'
@@ -89,7 +91,3 @@ class SQLiteKeywordIndex:
 def _quote(value: str) -> str:
     """A value made safe inside an FTS5 string literal."""
     return value.replace('"', '""')
-
-
-def _words(text: str) -> list[str]:
-    return list(dict.fromkeys(w.lower() for w in re.findall(r"\w+", text)))

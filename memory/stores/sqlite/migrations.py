@@ -91,9 +91,11 @@ MIGRATIONS: dict[int, str] = {
     """,
     # Where in its file a piece is: the PDF page (1-based) or the section's heading trail; NULL for chat windows
     # and for pieces stored before (a file is split anew, with pages, the next time it is ingested).
+    # And an index by time, for questions about a time range ("last week", "in March").
     8: """
     ALTER TABLE chunks ADD COLUMN page INTEGER;
     ALTER TABLE chunks ADD COLUMN section TEXT;
+    CREATE INDEX chunks_by_time ON chunks (guild_id, created_at);
     """,
 }
 SCHEMA_VERSION = max(MIGRATIONS)  # each migration adds its own numbered entry

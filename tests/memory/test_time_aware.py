@@ -1,0 +1,112 @@
+"""Time-aware questions: "now" takes the statement in force at the asking time, ranges keep their passages, and
+a question about a range alone ("what happened yesterday?") finds it; sources keep their dates."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from memory import ChatMessage, Memory, utc_iso
+from memory.extractive import extractive_answer
+from tests.conftest import make_settings
+from tests.fakes import HashEmbeddings
+
+START = datetime(2025, 1, 6, 9, 0, tzinfo=UTC)  # a Monday
+
+
+def said(number: int, day: int, text: str, *, channel: str = "team", hour: int = 9) -> ChatMessage:
+    """A message `day` days after START (one conversation a day: days are further apart than the chat gap)."""
+    moment = START + timedelta(days=day, hours=hour - 9, minutes=number % 50)
+    message_id = str(5_000_000 + number)
+    return ChatMessage(
+        guild_id="g1", channel_id=channel, message_id=message_id, author_id="u1", author_name="dana",
+        content=text, created_at=utc_iso(moment), jump_url=f"https://discord.com/channels/g1/{channel}/{message_id}",
+    )  # fmt: skip
+
+
+@pytest.fixture
+def team(tmp_path):
+    """Standup times said on three dates, weekly chatter, a launch, and unrelated filler in between."""
+    messages = [
+        said(1, 0, "standup is at 9:30 every morning in the big room"),
+        said(2, 30, "heads up: standup moves to 10:00 starting today"),
+        said(3, 75, "from now on the standup time is 9:45, it suits the new hires"),
+        said(4, 20, "the staging server was rebooted after the disk filled up"),
+        said(5, 41, "the staging server was rebooted again, someone left a debug log on"),
+        said(6, 60, "we launch the mobile app on friday, fingers crossed"),
+        said(7, 62, "the mobile app launch went well, thanks all"),
+        said(8, 50, "the release version is 2.3 now"),
+        said(9, 70, "release 2.4 is out"),
+        said(10, 79, "pizza for lunch anyone?", hour=12),
+        said(11, 79, "the printer on floor two is jammed again", hour=15),
+        *[said(20 + i, i * 3 + 1, f"random chatter number {i} about weekend plans and the weather") for i in range(25)],
+    ]
+    memory = Memory.open(make_settings(tmp_path / "data"), embeddings=HashEmbeddings())  # no relevance floor
+    memory.remember_messages(messages)
+    yield memory
+    memory.close()
+
+
+def first_ids(memory: Memory, question: str, now: datetime, **options) -> list[str]:
+    return [m for h in memory.search(question, "g1", now=now, **options).hits for m in h.chunk.message_ids]
+
+
+def test_now_takes_the_latest_statement_before_the_asking_time(team):
+    """Asked after all three, "now" answers 9:45; asked in between, the statement in force then wins."""
+    late = START + timedelta(days=80)
+    assert first_ids(team, "what is the standup time now?", late)[0] == "5000003"
+    between = START + timedelta(days=40)
+    found = first_ids(team, "what is the standup time now?", between)
+    assert found[0] == "5000002" and "5000003" not in found  # said later than the question: not part of it
+
+
+def test_the_first_time_takes_the_earliest_statement(team):
+    """ "When was the staging server first rebooted?" puts the earlier reboot ahead of the later one."""
+    found = first_ids(team, "when was the staging server rebooted for the first time?", START + timedelta(days=80))
+    assert found.index("5000004") < found.index("5000005")
+
+
+def test_a_range_keeps_only_its_passages(team):
+    """ "In February" finds the reboot of February 16 (day 41) and not the one of January."""
+    found = first_ids(team, "was the staging server rebooted in February?", START + timedelta(days=80))
+    assert "5000005" in found and "5000004" not in found
+
+
+def test_a_question_about_a_range_alone_finds_what_was_said_then(team):
+    """ "What happened yesterday?" names no topic: the day's passages come back, even under a strict floor."""
+    asked = START + timedelta(days=80, hours=1)
+    found = first_ids(team, "what happened yesterday?", asked, min_relevance=0.9)
+    assert {"5000010", "5000011"} <= set(found) and all(m in {"5000010", "5000011"} for m in found)
+
+
+def test_an_event_is_found_in_memory_and_bounds_the_range(team):
+    """ "Before the mobile app launch" ends the range at the launch's messages (day 60): release 2.3, not 2.4."""
+    asked = START + timedelta(days=80)
+    scope = team.time_scope("which release version did we have before the mobile app launch?", "g1", now=asked)
+    assert scope.event is None and scope.before is not None and scope.before.date() == date(2025, 3, 7)
+    found = first_ids(team, "which release version did we have before the mobile app launch?", asked)
+    assert "5000008" in found and "5000009" not in found
+
+
+def test_explicit_after_and_before_dates(team):
+    """search after/before (the /ask and command-line options) bound the range by whole days."""
+    found = first_ids(team, "staging server rebooted", START + timedelta(days=80), after=date(2025, 2, 1))
+    assert "5000005" in found and "5000004" not in found
+
+
+def test_without_time_words_nothing_changes(team):
+    """A question with no time words ranks as before: both reboots come back."""
+    found = first_ids(team, "staging server rebooted", START + timedelta(days=80))
+    assert {"5000004", "5000005"} <= set(found)
+
+
+def test_the_model_is_told_when_the_question_is_asked_and_which_source_wins(team):
+    """The system prompt names the asking time and, for "now", that the most recent source is right."""
+    from memory.answering import time_note
+
+    question = team.question("what is the standup time now?", "g1", now=START + timedelta(days=80))
+    note = time_note(question)
+    assert note is not None and "2025-03-27" in note and "most recent one is right" in note
+    context = team.search(question.text, "g1", scope=question.scope, budget=500)
+    assert context.hits[0].chunk.created_at and "9:45" in extractive_answer(question.text, context)
