@@ -25,8 +25,7 @@ os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 
 from langchain_core.embeddings import Embeddings  # noqa: E402
 
-from bot.cogs.questions import PRIVATE_NOTICE  # noqa: E402
-from bot.render import EDIT_INTERVAL_SECONDS  # noqa: E402
+from bot.render import EDIT_INTERVAL_SECONDS, PRIVATE_NOTICE  # noqa: E402
 from memory import Memory  # noqa: E402
 from tests.bot.conftest import final_text, running_bot, seed, settled, world_settings  # noqa: E402
 from tests.fakediscord import FakeDiscord  # noqa: E402

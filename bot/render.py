@@ -9,6 +9,7 @@ from collections.abc import Iterable, Sequence
 MAX_MESSAGE_CHARS = 2000  # Discord refuses longer content with error 50035
 EDIT_INTERVAL_SECONDS = 1.0  # streamed edits at most this often: Discord rate-limits message edits
 CURSOR = " ▌"
+PRIVATE_NOTICE = "🔒 I sent you the answer privately: it draws on channels that not everyone here can read."
 _URL = re.compile(r"<?(https?://[^\s<>()\[\]]+[^\s<>()\[\].,;:!?'\"])>?")
 _FENCE = re.compile(r"^(\s*)(```+)(\S*)", re.MULTILINE)
 

@@ -21,12 +21,14 @@ from memory.extract import clean_text
 from memory.extractive import extractive_answer
 from memory.guild_settings import SETTING_KEYS, GuildSettings, SettingChanges, Visibility
 from memory.prompts import Exchange, SourceLabel
+from memory.recap import Recap, Recapper
 from memory.reports import ChannelStats, ForgetReport, GuildStats, IngestReport, MemoryStats, UserData
 from memory.retrieval import PackedContext, pack
 from memory.service import Memory
 from memory.settings import LimitSettings, MemorySettings, SettingsSection, load_settings, secret_from_env
 from memory.tokens import count_tokens
 from memory.types import BackfillCursor, ChatMessage, Chunk, FileDocument, Hit, utc_iso
+from memory.when import TimeScope, since
 
 __all__ = [
     "SETTING_KEYS",
@@ -59,10 +61,13 @@ __all__ = [
     "MemoryStoreError",
     "PackedContext",
     "Question",
+    "Recap",
+    "Recapper",
     "SettingChanges",
     "SettingsSection",
     "SourceLabel",
     "StoreLockedError",
+    "TimeScope",
     "UserData",
     "Visibility",
     "clean_text",
@@ -72,5 +77,6 @@ __all__ = [
     "pack",
     "read_chat_export",
     "secret_from_env",
+    "since",
     "utc_iso",
 ]

@@ -12,6 +12,7 @@ from memory.answering import Answerer, Question
 from memory.guild_settings import GuildSettings, PerGuildSettings
 from memory.llm import make_chat_model
 from memory.prompts import Exchange
+from memory.recap import Recapper
 from memory.reports import ForgetReport, MemoryStats, UserData
 from memory.service import Memory
 from memory.settings import MemorySettings
@@ -25,13 +26,16 @@ if TYPE_CHECKING:
 
 class AsyncMemory:
     """A `Memory` for asyncio callers. `sync` is the memory itself, for code that already runs in a worker thread
-    (the ingestion queue, backfills); `answers` is the answering pipeline."""
+    (the ingestion queue, backfills); `answers` is the answering pipeline and `recaps` writes recaps, both with
+    the configured language model."""
 
     def __init__(self, memory: Memory, *, chat_model: BaseChatModel | None = None) -> None:
         """Wrap an open memory; `chat_model` replaces the one `llm` configures (None: as configured)."""
         self.sync = memory
         self.settings = memory.settings
-        self.answers = Answerer(memory, chat_model if chat_model is not None else make_chat_model(memory.settings.llm))
+        model = chat_model if chat_model is not None else make_chat_model(memory.settings.llm)
+        self.answers = Answerer(memory, model)
+        self.recaps = Recapper(memory, model)
         self.opt_outs = AsyncOptOuts(memory.opt_outs)
         self.channel_policies = AsyncChannelPolicies(memory.channel_policies)
         self.guild_settings = AsyncGuildSettings(memory.guild_settings)

@@ -155,7 +155,7 @@ class Answerer:
                         yield draft
             except (openai.APIError, httpx.HTTPError, TimeoutError, ValueError) as e:
                 log.warning("language model failed: %s: %s", type(e).__name__, e)
-                raise AnswerError(_explain(e)) from e
+                raise AnswerError(explain_failure(e)) from e
         if not draft.text.strip():
             msg = "The language model returned an empty answer. Please try again."
             raise AnswerError(msg)
@@ -175,7 +175,7 @@ def time_note(question: Question) -> str | None:
     return note
 
 
-def _explain(error: Exception) -> str:
+def explain_failure(error: Exception) -> str:
     """One clear sentence for the member about what went wrong with the model."""
     import httpx  # loaded already: the model failed through them
     import openai

@@ -307,6 +307,13 @@ class Memory:
         moment = found[0].chunk.created_at if found else None
         return scope.relative_to(datetime.fromisoformat(moment)) if moment else replace(scope, event=None)
 
+    def messages_between(
+        self, guild_id: str, after: datetime, before: datetime, *, channels: Sequence[str] | None = None
+    ) -> list[ChatMessage]:
+        """A guild's chat messages said in [after, before), in some channels or all, oldest first (for recaps)."""
+        start, end = (moment.astimezone(UTC).isoformat(timespec="microseconds") for moment in (after, before))
+        return self.stores.records.messages_between(guild_id, start, end, channels=channels)
+
     def channels(self, guild_id: str) -> list[str]:
         """The channels of a guild that hold memory (chunks)."""
         return self.stores.chunks.channels(guild_id)

@@ -128,6 +128,23 @@ def _apply(span: Span, relation: str, now: datetime) -> tuple[datetime | None, d
     return start, end
 
 
+def since(text: str, now: datetime) -> datetime:
+    """The start of a window given as a duration back from `now` ("90m", "24h", "7d", "2w") or a date.
+
+    Raises:
+        ValueError: neither; the message shows what is accepted.
+    """
+    text = text.strip().lower()
+    if match := re.fullmatch(r"(\d+)\s*(m|min|minutes?|h|hours?|d|days?|w|weeks?)", text):
+        unit = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}[match.group(2)[0]]
+        return now - timedelta(**{unit: int(match.group(1))})
+    try:
+        return _day_start(date.fromisoformat(text))
+    except ValueError:
+        msg = f"a duration like 24h, 7d or 2w, or a date like 2025-03-01, not {text!r}"
+        raise ValueError(msg) from None
+
+
 def _day_start(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=UTC)
 

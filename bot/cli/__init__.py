@@ -21,7 +21,7 @@ from memory import Memory, MemoryStoreError
 log = logging.getLogger("memorybot")
 HANDLERS = {
     "ingest": commands.ingest, "import-chat": commands.import_chat, "search": commands.search, "ask": commands.ask,
-    "forget": commands.forget, "stats": commands.stats, "reindex": commands.reindex,
+    "forget": commands.forget, "stats": commands.stats, "reindex": commands.reindex, "recap": commands.recap,
 }  # fmt: skip
 
 

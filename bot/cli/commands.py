@@ -24,6 +24,7 @@ from memory import (
     SourceLabel,
     count_tokens,
     read_chat_export,
+    since,
 )
 
 
@@ -188,6 +189,40 @@ async def _ask(args: argparse.Namespace, memory: Memory) -> int:
         print("\nSources:")
         for number in final.used_sources or range(1, len(context.hits) + 1):
             print(f"[{number}] {where(context.hits[number - 1])}")
+    return 0
+
+
+def recap(args: argparse.Namespace, memory: Memory) -> int:
+    """What was said in a window, through the configured model (else the central message of each conversation)."""
+    return asyncio.run(_recap(args, memory))
+
+
+async def _recap(args: argparse.Namespace, memory: Memory) -> int:
+    end = args.now or datetime.now(UTC)
+    try:
+        start = since(args.since, end)
+    except ValueError as e:
+        print(f"memorybot: error: --since must be {e}", file=sys.stderr)
+        return 2
+    handle = AsyncMemory(memory)
+    try:
+        done = await handle.recaps.recap(args.guild, after=start, before=end, channels=args.channels)
+    finally:
+        await handle.answers.aclose()  # the model both share
+    if args.json:
+        print_json(
+            {
+                "recap": done.text, "sources": result_objects(done.context), "used_sources": list(done.used_sources),
+                "generated": done.generated, "after": done.after.isoformat(), "before": done.before.isoformat(),
+                "messages": done.messages,
+            }
+        )  # fmt: skip
+        return 0
+    print(done.text)
+    if done.context.hits:
+        print("\nSources:")
+        for number in done.used_sources or range(1, len(done.context.hits) + 1):
+            print(f"[{number}] {where(done.context.hits[number - 1])}")
     return 0
 
 

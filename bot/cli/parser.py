@@ -86,6 +86,13 @@ def build_parser(description: str | None = None) -> argparse.ArgumentParser:
     ask.add_argument("--budget", type=positive, default=None, help="tokens of passages (default: retrieval.budget)")
     ask.add_argument("--json", action="store_true", help="one JSON object: answer, sources, token counts")
 
+    recap = commands.add_parser("recap", help="what was said over a time window, cited (the configured LLM, if any)")
+    recap.add_argument("--guild", default=LOCAL)
+    recap.add_argument("--channel", action="append", dest="channels", metavar="C", help="only this channel (repeat)")
+    recap.add_argument("--since", default="24h", help="a duration back from now (90m, 24h, 7d, 2w) or a date")
+    recap.add_argument("--now", type=moment, default=None, metavar="TIME", help="the end of the window (default: now)")
+    recap.add_argument("--json", action="store_true", help="one JSON object: recap, sources, window")
+
     forget = commands.add_parser("forget", help="erase a message, a channel, a user, or a whole guild")
     forget.add_argument("--guild", required=True)
     forget.add_argument("--channel", default=None)

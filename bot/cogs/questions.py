@@ -16,7 +16,15 @@ from discord.ext import commands
 
 from bot.access import audience_safe, readable_channels
 from bot.errors import APOLOGY, user_message
-from bot.render import CURSOR, EDIT_INTERVAL_SECONDS, MAX_MESSAGE_CHARS, safe_links, sources_lines, split_message
+from bot.render import (
+    CURSOR,
+    EDIT_INTERVAL_SECONDS,
+    MAX_MESSAGE_CHARS,
+    PRIVATE_NOTICE,
+    safe_links,
+    sources_lines,
+    split_message,
+)
 from bot.replies import Reply, channel_reply, original_response, private_followup
 from memory import AnswerError, Draft, Exchange, Hit, PackedContext, Question, SourceLabel
 
@@ -25,7 +33,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 MAX_REPLY_CHAIN = 6  # earlier exchanges carried into the prompt from a reply chain
-PRIVATE_NOTICE = "🔒 I sent you the answer privately: it draws on channels that not everyone here can read."
 SEARCH_PREVIEW_CHARS = 300
 
 

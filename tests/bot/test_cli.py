@@ -199,3 +199,13 @@ def test_a_bad_time_option_is_a_usage_error(run):
     with pytest.raises(SystemExit) as stopped:
         run("search", "x", "--now", "yesterday")
     assert stopped.value.code == 2
+
+
+def test_recap_without_a_model_quotes_the_central_message_and_checks_since(run, export):
+    """Without a model the recap quotes each conversation; a bad --since is a one-line usage error."""
+    run("import-chat", str(export))
+    code, out, _ = run("recap", "--guild", "900", "--since", "7d", "--now", "2024-03-03")
+    assert code == 0 and "“We decided on SQLite in WAL mode for the index.”" in out and "[1]" in out
+    assert "Sources:\n[1] chat in channel 901, 2024-03-01 10:00" in out
+    code, _, err = run("recap", "--guild", "900", "--since", "fortnight")
+    assert code == 2 and err.startswith("memorybot: error: --since must be a duration like 24h")

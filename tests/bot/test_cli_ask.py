@@ -111,3 +111,14 @@ def test_a_failing_model_is_one_line_and_exit_code_1(cli, llm, capsys):
     captured = capsys.readouterr()
     assert captured.err.strip() == "memorybot: error: The language model failed (HTTP 500). Please try again later."
     assert "Traceback" not in captured.err and captured.out == ""
+
+
+def test_recap_goes_through_the_model_and_lists_the_conversations_it_cites(cli, llm, capsys):
+    """`memorybot recap --since 2d --now …` asks the model once about the window's one conversation, cited [1]."""
+    llm.reply = "- The team picked SQLite in WAL mode for the index [1]."
+    capsys.readouterr()
+    assert cli("recap", "--guild", "900", "--since", "2d", "--now", "2024-03-02T12:00", "--json") == 0
+    recap = json.loads(capsys.readouterr().out)
+    assert recap["recap"] == llm.reply and recap["generated"] is True and recap["used_sources"] == [1]
+    assert recap["sources"][0]["message_ids"] == ["11", "12"] and recap["messages"] == 2
+    assert recap["after"].startswith("2024-02-29T12:00") and '<conversation id="1">' in llm.last_prompt_text()

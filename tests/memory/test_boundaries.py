@@ -51,10 +51,10 @@ def test_public_api_is_pinned():
             "ChatExportError", "ChatMessage", "Chunk", "ConfigError", "Draft", "EmbeddingError",
             "EmbeddingModelMismatchError", "Exchange", "ExtractionError", "FileDocument", "ForgetReport",
             "GuildSettingError", "GuildSettings", "GuildStats", "Hit", "IngestReport", "LimitSettings", "Memory",
-            "MemorySettings", "MemoryStats", "MemoryStoreError", "PackedContext", "Question", "SettingChanges",
-            "SettingsSection", "SourceLabel", "StoreLockedError", "UserData", "Visibility", "clean_text",
-            "count_tokens", "extractive_answer", "load_settings", "pack", "read_chat_export", "secret_from_env",
-            "utc_iso",
+            "MemorySettings", "MemoryStats", "MemoryStoreError", "PackedContext", "Question", "Recap", "Recapper",
+            "SettingChanges", "SettingsSection", "SourceLabel", "StoreLockedError", "TimeScope", "UserData",
+            "Visibility", "clean_text", "count_tokens", "extractive_answer", "load_settings", "pack",
+            "read_chat_export", "secret_from_env", "since", "utc_iso",
         ]
     )  # fmt: skip
     assert all(hasattr(memory, name) for name in memory.__all__)

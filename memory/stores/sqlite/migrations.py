@@ -96,6 +96,7 @@ MIGRATIONS: dict[int, str] = {
     ALTER TABLE chunks ADD COLUMN page INTEGER;
     ALTER TABLE chunks ADD COLUMN section TEXT;
     CREATE INDEX chunks_by_time ON chunks (guild_id, created_at);
+    CREATE INDEX messages_by_time ON messages (guild_id, created_at);
     """,
 }
 SCHEMA_VERSION = max(MIGRATIONS)  # each migration adds its own numbered entry

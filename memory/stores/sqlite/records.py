@@ -66,6 +66,17 @@ class SQLiteRecordStore:
         )
         return [_message(row) for row in rows]
 
+    def messages_between(
+        self, guild_id: str, after: str, before: str, *, channels: Sequence[str] | None = None
+    ) -> list[ChatMessage]:
+        """A guild's messages created in [after, before) (ISO UTC), in some channels or all, oldest first."""
+        sql = "SELECT * FROM messages WHERE guild_id = ? AND created_at >= ? AND created_at < ?"
+        params: list[object] = [guild_id, after, before]
+        if channels is not None:
+            sql += f" AND channel_id IN ({','.join('?' * len(channels))})"
+            params.extend(channels)
+        return [_message(row) for row in self._db.query(sql + " ORDER BY sort_key", params)]
+
     def delete_messages(self, guild_id: str, message_ids: Sequence[str], anchors: Anchors, *, keep_out: bool) -> int:
         """Delete messages and mark their channels' windows stale from the anchors, in one transaction; with
         `keep_out`, every given id (held or not) is marked erased so that it is never stored again. Return how
