@@ -6,6 +6,7 @@
 from memory.aio import AsyncMemory
 from memory.answering import Answerer, Draft, Question
 from memory.chat_export import ChatExport, read_chat_export
+from memory.erase import QUESTION_DAYS
 from memory.errors import (
     AnswerError,
     ChatExportError,
@@ -22,7 +23,15 @@ from memory.extractive import extractive_answer
 from memory.guild_settings import SETTING_KEYS, GuildSettings, SettingChanges, Visibility
 from memory.prompts import Exchange, SourceLabel
 from memory.recap import Recap, Recapper
-from memory.reports import ChannelStats, ForgetReport, GuildStats, IngestReport, MemoryStats, UserData
+from memory.reports import (
+    AskedQuestion,
+    ChannelStats,
+    ForgetReport,
+    GuildStats,
+    IngestReport,
+    MemoryStats,
+    UserData,
+)
 from memory.retrieval import PackedContext, pack
 from memory.service import Memory
 from memory.settings import LimitSettings, MemorySettings, SettingsSection, load_settings, secret_from_env
@@ -31,9 +40,11 @@ from memory.types import BackfillCursor, ChatMessage, Chunk, FileDocument, Hit, 
 from memory.when import TimeScope, since
 
 __all__ = [
+    "QUESTION_DAYS",
     "SETTING_KEYS",
     "AnswerError",
     "Answerer",
+    "AskedQuestion",
     "AsyncMemory",
     "BackfillCursor",
     "ChannelStats",

@@ -13,7 +13,8 @@ from memory.guild_settings import GuildSettings, PerGuildSettings
 from memory.llm import make_chat_model
 from memory.prompts import Exchange
 from memory.recap import Recapper
-from memory.reports import ForgetReport, MemoryStats, UserData
+from memory.reports import AskedQuestion, ForgetReport, MemoryStats, UserData
+from memory.retrieval import PackedContext
 from memory.service import Memory
 from memory.settings import MemorySettings
 from memory.stores.interfaces import BackfillCursors, ChannelPolicies, OptOuts
@@ -40,6 +41,7 @@ class AsyncMemory:
         self.channel_policies = AsyncChannelPolicies(memory.channel_policies)
         self.guild_settings = AsyncGuildSettings(memory.guild_settings)
         self.backfills = AsyncBackfills(memory.backfills)
+        self.questions = AsyncQuestions(memory)
 
     @classmethod
     async def open(
@@ -213,3 +215,24 @@ class AsyncBackfills:
     async def all(self, guild_id: str | None = None) -> list[BackfillCursor]:
         """A guild's backfill cursors (every guild's if None)."""
         return await asyncio.to_thread(self._store.all, guild_id)
+
+
+class AsyncQuestions:
+    """The question log off the event loop: questions asked, the sources used, members' verdicts."""
+
+    def __init__(self, memory: Memory) -> None:
+        self._memory = memory
+
+    async def log(
+        self, guild_id: str, channel_id: str | None, user_id: str, question: str, context: PackedContext
+    ) -> str | None:
+        """See `Memory.log_question`."""
+        return await asyncio.to_thread(self._memory.log_question, guild_id, channel_id, user_id, question, context)
+
+    async def vote(self, question_id: str, user_id: str, verdict: str) -> AskedQuestion | None:
+        """A member's verdict ("up" or "down") on an answer; None when the question is no longer held."""
+        return await asyncio.to_thread(self._memory.questions.vote, question_id, user_id, verdict)
+
+    async def asked(self, guild_id: str, since: str) -> list[AskedQuestion]:
+        """A guild's questions since an ISO time, newest first, with their verdicts."""
+        return await asyncio.to_thread(self._memory.questions.asked, guild_id, since)

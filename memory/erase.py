@@ -13,6 +13,8 @@ from memory.ingest import Ingestor, Writer, serialised
 from memory.reports import ForgetReport
 from memory.stores.interfaces import Anchors, RecordStores, VectorIndex
 
+QUESTION_DAYS = 30  # how long questions asked and verdicts given are kept (what /memory gaps shows)
+
 
 class Eraser(Writer):
     """Erases through one path whatever the reason, so that every erasure rewindows, unindexes and purges alike."""
@@ -84,6 +86,8 @@ class Eraser(Writer):
         keep_out = message_id is not None or user_id is not None
         if not keep_out and channel_id is not None:
             self._stores.backfills.delete(guild_id, channel_id)
+        if user_id is not None and channel_id is None and message_id is None:  # a member erased: what they asked too
+            self._stores.questions.forget_user(user_id)
         return ForgetReport(files=len(files), chunks=chunks) + self.delete_messages(
             guild_id, message_ids, keep_out=keep_out
         )
@@ -93,6 +97,7 @@ class Eraser(Writer):
         files = len(self._records.file_ids_where(guild_id))
         chunks = self._records.delete_guild(guild_id)
         self._stores.backfills.delete(guild_id)
+        self._stores.questions.forget_guild(guild_id)
         self._vectors.drop_guild(guild_id)
         self._stores.purge_erased()
         return ForgetReport(messages=messages, files=files, chunks=chunks)
@@ -110,10 +115,12 @@ class Eraser(Writer):
         return len(gone)
 
     def forget_user_everywhere(self, user_id: str) -> ForgetReport:
-        """Erase every message and uploaded file of a user, in every guild."""
+        """Erase every message, uploaded file, question asked and verdict given of a user, in every guild."""
         total = ForgetReport()
         for guild_id in self._records.author_guilds(user_id):
             total += self.forget(guild_id, user_id=user_id)
+        if self._stores.questions.forget_user(user_id):
+            self._stores.purge_erased()
         return total
 
     @serialised
@@ -122,6 +129,8 @@ class Eraser(Writer):
         same paths as `forget`, so the erased text is gone from the data directory's files."""
         now = now or datetime.now(UTC)
         total = ForgetReport()
+        if self._stores.questions.expire((now - timedelta(days=QUESTION_DAYS)).isoformat(timespec="seconds")):
+            self._stores.purge_erased()
         for guild_id in self._records.guilds():
             days = self._guild_settings.get(guild_id).retention_days
             if days <= 0:

@@ -155,3 +155,23 @@ class UserData:
             "user_id": self.user_id, "opted_out": self.opted_out, "opted_out_since": self.opted_out_since,
             "messages": self.messages, "files": self.files, "guilds": guilds,
         }  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class AskedQuestion:
+    """A question asked of memory: who asked it where and when, the sources its answer used, and the verdicts."""
+
+    question_id: str
+    guild_id: str
+    channel_id: str | None
+    user_id: str
+    question: str
+    asked_at: str
+    sources: tuple[str, ...]  # chunk ids; empty: nothing in memory cleared the relevance floor
+    up: int = 0
+    down: int = 0
+
+    @property
+    def unanswered(self) -> bool:
+        """Whether memory found nothing for it."""
+        return not self.sources

@@ -22,14 +22,22 @@ from memory.guild_settings import PerGuildSettings
 from memory.ingest import Ingestor, Progress
 from memory.lock import DataDirLock
 from memory.prompts import Exchange
-from memory.reports import ChannelStats, ForgetReport, GuildStats, IngestReport, MemoryStats, UserData
+from memory.reports import (
+    AskedQuestion,
+    ChannelStats,
+    ForgetReport,
+    GuildStats,
+    IngestReport,
+    MemoryStats,
+    UserData,
+)
 from memory.retrieval import PackedContext, Retriever, pack
 from memory.settings import MemorySettings
 from memory.stores.chroma import ChromaVectorIndex, make_chroma_client
 from memory.stores.chroma_health import Damage, damaged_collections
 from memory.stores.interfaces import RecordStores, VectorIndex
 from memory.stores.sqlite import DB_NAME, open_sqlite_stores
-from memory.types import ChatMessage, FileDocument
+from memory.types import ChatMessage, Chunk, FileDocument
 from memory.when import TimeScope
 from memory.when import resolve as resolve_time
 
@@ -67,6 +75,7 @@ class Memory:
         self.opt_outs = stores.opt_outs
         self.channel_policies = stores.channel_policies
         self.backfills = stores.backfills
+        self.questions = stores.questions
         self.guild_settings = PerGuildSettings(stores.guild_settings, settings)
         self._lock = lock
         self._owns_index = owns_index  # close the Chroma client too (it was made here, not passed in)
@@ -313,6 +322,22 @@ class Memory:
         """A guild's chat messages said in [after, before), in some channels or all, oldest first (for recaps)."""
         start, end = (moment.astimezone(UTC).isoformat(timespec="microseconds") for moment in (after, before))
         return self.stores.records.messages_between(guild_id, start, end, channels=channels)
+
+    def log_question(
+        self, guild_id: str, channel_id: str | None, user_id: str, question: str, context: PackedContext
+    ) -> str | None:
+        """Log a question asked and the sources its answer used (none: memory found nothing); return its id, or
+        None when the asker opted out of being remembered (their questions are not kept either)."""
+        if self.opt_outs.since(user_id) is not None:
+            return None
+        asked_at = datetime.now(UTC).isoformat(timespec="seconds")
+        sources = [hit.chunk.chunk_id for hit in context.hits]
+        return self.questions.record(guild_id, channel_id, user_id, question, asked_at, sources)
+
+    def sources_of(self, asked: AskedQuestion) -> list[Chunk]:
+        """The passages a logged question's answer drew on, as far as memory still holds them."""
+        held = self.stores.chunks.chunks(list(asked.sources))
+        return [held[i] for i in asked.sources if i in held]
 
     def channels(self, guild_id: str) -> list[str]:
         """The channels of a guild that hold memory (chunks)."""

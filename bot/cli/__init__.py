@@ -22,6 +22,7 @@ log = logging.getLogger("memorybot")
 HANDLERS = {
     "ingest": commands.ingest, "import-chat": commands.import_chat, "search": commands.search, "ask": commands.ask,
     "forget": commands.forget, "stats": commands.stats, "reindex": commands.reindex, "recap": commands.recap,
+    "eval-export": commands.eval_export,
 }  # fmt: skip
 
 

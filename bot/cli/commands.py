@@ -226,6 +226,32 @@ async def _recap(args: argparse.Namespace, memory: Memory) -> int:
     return 0
 
 
+def eval_export(args: argparse.Namespace, memory: Memory) -> int:
+    """The logged questions of a guild as JSON lines: each with its status, verdicts and the passages used."""
+    try:
+        start = since(args.since, datetime.now(UTC))
+    except ValueError as e:
+        print(f"memorybot: error: --since must be {e}", file=sys.stderr)
+        return 2
+    for asked in memory.questions.asked(args.guild, start.isoformat(timespec="seconds")):
+        status = "unanswered" if asked.unanswered else "down-voted" if asked.down > asked.up else "answered"
+        if not args.all and status == "answered":
+            continue
+        passages = [
+            {"chunk_id": c.chunk_id, "text": c.text, "message_ids": list(c.message_ids), "filename": c.filename,
+             "page": c.page, "section": c.section, "created_at": c.created_at}
+            for c in memory.sources_of(asked)
+        ]  # fmt: skip
+        print_json(
+            {
+                "question": asked.question, "asked_at": asked.asked_at, "guild_id": asked.guild_id,
+                "channel_id": asked.channel_id, "status": status, "up": asked.up, "down": asked.down,
+                "sources": passages,
+            }
+        )  # fmt: skip
+    return 0
+
+
 def forget(args: argparse.Namespace, memory: Memory) -> int:
     """Erase a message, a channel, a user's messages and files, or a whole guild."""
     report = memory.forget(args.guild, channel_id=args.channel, message_id=args.message, user_id=args.user)

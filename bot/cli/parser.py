@@ -93,6 +93,13 @@ def build_parser(description: str | None = None) -> argparse.ArgumentParser:
     recap.add_argument("--now", type=moment, default=None, metavar="TIME", help="the end of the window (default: now)")
     recap.add_argument("--json", action="store_true", help="one JSON object: recap, sources, window")
 
+    export = commands.add_parser(
+        "eval-export", help="questions that found nothing or were voted down, as JSON lines (for an evaluation set)"
+    )
+    export.add_argument("--guild", required=True)
+    export.add_argument("--since", default="30d", help="how far back (the log keeps 30 days)")
+    export.add_argument("--all", action="store_true", help="every question asked, with its verdicts")
+
     forget = commands.add_parser("forget", help="erase a message, a channel, a user, or a whole guild")
     forget.add_argument("--guild", required=True)
     forget.add_argument("--channel", default=None)

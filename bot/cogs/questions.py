@@ -16,6 +16,7 @@ from discord.ext import commands
 
 from bot.access import audience_safe, readable_channels
 from bot.errors import APOLOGY, user_message
+from bot.feedback import VerdictButton, verdict_buttons
 from bot.render import (
     CURSOR,
     EDIT_INTERVAL_SECONDS,
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 MAX_REPLY_CHAIN = 6  # earlier exchanges carried into the prompt from a reply chain
 SEARCH_PREVIEW_CHARS = 300
+Asked = discord.Interaction | discord.Message  # where a question came from
 
 
 class Questions(commands.Cog):
@@ -41,6 +43,13 @@ class Questions(commands.Cog):
 
     def __init__(self, bot: MemoryBot) -> None:
         self.bot = bot
+
+    async def cog_load(self) -> None:
+        """The verdict buttons answer clicks on any answer, sent before a restart or after."""
+        self.bot.add_dynamic_items(VerdictButton)
+
+    async def cog_unload(self) -> None:
+        self.bot.remove_dynamic_items(VerdictButton)
 
     # --- commands -------------------------------------------------------------------------------------
 
@@ -86,7 +95,7 @@ class Questions(commands.Cog):
             if any(hit.chunk.channel_id not in safe for hit in context.hits):
                 await interaction.edit_original_response(content=PRIVATE_NOTICE)
                 target = private_followup(interaction)
-        await self._deliver(target, asked, context, guild)
+        await self._deliver(target, asked, context, guild, interaction)
 
     @app_commands.command(name="search")
     @app_commands.guild_only()
@@ -144,7 +153,7 @@ class Questions(commands.Cog):
         asked = await self._question(guild, text, channels, history=history, now=message.created_at)
         context = await self.bot.memory.answers.retrieve(asked)
         async with message.channel.typing():
-            await self._deliver(channel_reply(message), asked, context, guild)
+            await self._deliver(channel_reply(message), asked, context, guild, message)
 
     async def _replied_message(self, message: discord.Message) -> discord.Message | None:
         reference = message.reference
@@ -195,8 +204,16 @@ class Questions(commands.Cog):
             after=after, before=before,
         )  # fmt: skip
 
-    async def _deliver(self, target: Reply, question: Question, context: PackedContext, guild: discord.Guild) -> None:
-        """Stream the answer into `target` with throttled edits, then the final text with its sources."""
+    async def _deliver(
+        self, target: Reply, question: Question, context: PackedContext, guild: discord.Guild, asked_in: Asked
+    ) -> None:
+        """Stream the answer into `target` with throttled edits, then the final text with its sources and the
+        verdict buttons; `asked_in` is the interaction or message that asked."""
+        if isinstance(asked_in, discord.Interaction):
+            asker_id, channel_id = str(asked_in.user.id), str(asked_in.channel_id)
+        else:
+            asker_id, channel_id = str(asked_in.author.id), str(asked_in.channel.id)
+        guild_id = str(guild.id)
         labels = [_label(guild, hit) for hit in context.hits]
         prompt_labels = [
             SourceLabel(
@@ -229,10 +246,9 @@ class Questions(commands.Cog):
             # Show the sources the answer cites; the extractive answer and an uncited answer show them all.
             shown = final.used_sources or list(range(1, len(labels) + 1))
             text += "\n\n" + sources_lines([(n, *labels[n - 1]) for n in shown])
-        parts = split_message(text)
-        await target.write(parts[0])
-        for part in parts[1:]:
-            await target.add(part)
+        # Logged for /memory gaps (unless the asker opted out); the buttons under the answer name the entry.
+        logged = await self.bot.memory.questions.log(guild_id, channel_id, asker_id, question.text, context)
+        await target.finish(split_message(text), verdict_buttons(logged) if logged else None)
 
 
 def _label(guild: discord.Guild, hit: Hit) -> tuple[str | None, str]:

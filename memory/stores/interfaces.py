@@ -8,7 +8,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from memory.reports import AuthorPlace, ChannelStats
+from memory.reports import AskedQuestion, AuthorPlace, ChannelStats
 from memory.types import BackfillCursor, ChatMessage, Chunk, FileRecord
 
 Anchors = dict[tuple[str, str], str]  # (guild, channel) -> the sort key its windows must be rebuilt from
@@ -161,6 +161,19 @@ class BackfillCursors(Protocol):
     def all(self, guild_id: str | None = None) -> list[BackfillCursor]: ...
 
 
+class QuestionLog(Protocol):
+    """Questions asked of memory, the sources their answers used, and members' verdicts on them."""
+
+    def record(
+        self, guild_id: str, channel_id: str | None, user_id: str, question: str, asked_at: str, sources: list[str]
+    ) -> str: ...
+    def vote(self, question_id: str, user_id: str, verdict: str) -> AskedQuestion | None: ...
+    def asked(self, guild_id: str, since: str) -> list[AskedQuestion]: ...
+    def forget_user(self, user_id: str) -> int: ...
+    def forget_guild(self, guild_id: str) -> None: ...
+    def expire(self, before: str) -> int: ...
+
+
 @dataclass(frozen=True, slots=True)
 class RecordStores:
     """The record side of one memory: everything but the vectors, on one database."""
@@ -173,6 +186,7 @@ class RecordStores:
     channel_policies: ChannelPolicies
     guild_settings: GuildSettingValues
     backfills: BackfillCursors
+    questions: QuestionLog
 
     def purge_erased(self) -> None:
         """Make erasure reach the disk: the keyword index drops the erased terms, then the database its pages."""

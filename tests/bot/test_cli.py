@@ -209,3 +209,29 @@ def test_recap_without_a_model_quotes_the_central_message_and_checks_since(run, 
     assert "Sources:\n[1] chat in channel 901, 2024-03-01 10:00" in out
     code, _, err = run("recap", "--guild", "900", "--since", "fortnight")
     assert code == 2 and err.startswith("memorybot: error: --since must be a duration like 24h")
+
+
+def test_eval_export_writes_unanswered_and_down_voted_questions_as_json_lines(run, export, tmp_path):
+    """eval-export prints one JSON object per failed question with its passages (no member ids); --all adds the rest."""
+    from memory import Memory, PackedContext
+    from memory.settings import MemorySettings
+
+    run("import-chat", str(export))
+    settings = MemorySettings.model_validate({"storage": {"data_dir": str(tmp_path / "data")}})
+    with Memory.open(settings, embeddings=HashEmbeddings()) as memory:
+        found = memory.search("SQLite WAL", "900", budget=300)
+        voted = memory.log_question("900", "901", "u1", "which database did we pick?", found)
+        memory.log_question("900", "901", "u2", "who won the chess cup?", PackedContext([], [], 300))
+        memory.log_question("900", "901", "u3", "is it SQLite?", found)
+        assert voted is not None
+        memory.questions.vote(voted, "u2", "down")
+    code, out, _ = run("eval-export", "--guild", "900")
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert code == 0 and {(q["question"], q["status"]) for q in lines} == {
+        ("which database did we pick?", "down-voted"), ("who won the chess cup?", "unanswered"),
+    }  # fmt: skip
+    voted_line = next(q for q in lines if q["status"] == "down-voted")
+    assert voted_line["down"] == 1 and "SQLite in WAL mode" in voted_line["sources"][0]["text"]
+    assert all("user_id" not in q for q in lines)
+    everything = [json.loads(line) for line in run("eval-export", "--guild", "900", "--all")[1].splitlines()]
+    assert len(everything) == 3

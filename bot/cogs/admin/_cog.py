@@ -9,6 +9,7 @@ import io
 import json
 import logging
 import time
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -21,6 +22,7 @@ from bot.cogs.admin._text import (
     MESSAGE_LINK,
     REFUSAL,
     channels_text,
+    gaps_text,
     name,
     progress_text,
     settings_text,
@@ -30,7 +32,7 @@ from bot.cogs.admin._text import (
     where,
 )
 from bot.render import clip, plural, split_message
-from memory import SETTING_KEYS, BackfillCursor, SettingChanges, Visibility
+from memory import QUESTION_DAYS, SETTING_KEYS, BackfillCursor, SettingChanges, Visibility
 
 if TYPE_CHECKING:
     from bot.client import MemoryBot
@@ -208,6 +210,18 @@ class MemoryAdmin(
             running = backfiller.running(cursor.guild_id, cursor.channel_id)
             lines.append(status_line(current, name(guild, cursor.channel_id), running=running))
         await interaction.response.send_message(clip("\n".join(lines)), ephemeral=True)
+
+    @app_commands.command(name="gaps")
+    async def gaps(self, interaction: discord.Interaction) -> None:
+        """Where memory fell short lately: questions that found nothing, and answers voted down."""
+        guild = _guild(interaction)
+        await interaction.response.defer(thinking=True, ephemeral=True)
+        since = (interaction.created_at - timedelta(days=QUESTION_DAYS)).isoformat(timespec="seconds")
+        asked = await self.bot.memory.questions.asked(str(guild.id), since)
+        parts = split_message(gaps_text(asked, QUESTION_DAYS))
+        await interaction.edit_original_response(content=parts[0])
+        for part in parts[1:]:
+            await interaction.followup.send(part, ephemeral=True)
 
     # --- data -----------------------------------------------------------------------------------------
 

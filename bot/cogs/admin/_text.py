@@ -8,7 +8,7 @@ import time
 import discord
 
 from bot.render import clip, plural
-from memory import SETTING_KEYS, BackfillCursor, GuildSettings, MemoryStats
+from memory import SETTING_KEYS, AskedQuestion, BackfillCursor, GuildSettings, MemoryStats
 
 REFUSAL = "Only members with the Manage Server permission can change or see what memorybot remembers here."
 MESSAGE_LINK = re.compile(r"https://(?:\w+\.)?discord(?:app)?\.com/channels/(\d+)/(\d+)/(\d+)")
@@ -107,3 +107,22 @@ def status_line(cursor: BackfillCursor, label: str, *, running: bool = False) ->
         f"• {label}: {shown}: {cursor.messages:,} messages, {cursor.files:,} files{limit}; "
         f"last update {cursor.updated_at or 'never'}"
     )
+
+
+def gaps_text(asked: list[AskedQuestion], days: int) -> str:
+    """`/memory gaps`: the questions of the last `days` days that found nothing, or got more 👎 than 👍."""
+    failed = [q for q in asked if q.unanswered or q.down > q.up]
+    if not failed:
+        asked_here = plural(len(asked), "question")
+        return f"No question went unanswered or was voted down here in the last {days} days ({asked_here} asked)."
+    empty = sum(q.unanswered for q in failed)
+    lines = [
+        f"**Where memory fell short in the last {days} days** ({plural(len(asked), 'question')} asked: {empty} "
+        f"found nothing, {len(failed) - empty} got more 👎 than 👍):"
+    ]
+    for question in failed:
+        verdict = "nothing found" if question.unanswered else f"👎 {question.down} · 👍 {question.up}"
+        text = question.question if len(question.question) <= 150 else question.question[:149] + "…"
+        lines.append(f"• {question.asked_at[:10]} <@{question.user_id}>: “{text}” — {verdict}")
+    lines.append("Members vote under each answer; `memorybot eval-export` writes these questions as JSON lines.")
+    return "\n".join(lines)

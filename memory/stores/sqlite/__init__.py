@@ -8,6 +8,7 @@ from memory.stores.interfaces import RecordStores
 from memory.stores.sqlite.chunks import SQLiteChunkStore
 from memory.stores.sqlite.database import SQLiteDatabase
 from memory.stores.sqlite.keywords import SQLiteKeywordIndex
+from memory.stores.sqlite.questions import SQLiteQuestionLog
 from memory.stores.sqlite.records import SQLiteRecordStore
 from memory.stores.sqlite.state import (
     SQLiteBackfillCursors,
@@ -31,4 +32,5 @@ def open_sqlite_stores(path: Path) -> RecordStores:
         channel_policies=SQLiteChannelPolicies(database),
         guild_settings=SQLiteGuildSettingValues(database),
         backfills=SQLiteBackfillCursors(database),
+        questions=SQLiteQuestionLog(database),
     )

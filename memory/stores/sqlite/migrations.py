@@ -98,6 +98,21 @@ MIGRATIONS: dict[int, str] = {
     CREATE INDEX chunks_by_time ON chunks (guild_id, created_at);
     CREATE INDEX messages_by_time ON messages (guild_id, created_at);
     """,
+    # Questions asked of memory and the members' verdicts on their answers, to show admins where memory fails
+    # (`/memory gaps`) and to build evaluation sets; kept a few weeks, erased with the member who asked or voted.
+    9: """
+    CREATE TABLE asked_questions (
+        question_id TEXT PRIMARY KEY, guild_id TEXT NOT NULL, channel_id TEXT, user_id TEXT NOT NULL,
+        question TEXT NOT NULL, asked_at TEXT NOT NULL, sources TEXT NOT NULL
+    );
+    CREATE INDEX asked_questions_by_guild ON asked_questions (guild_id, asked_at);
+    CREATE INDEX asked_questions_by_user ON asked_questions (user_id);
+    CREATE TABLE question_verdicts (
+        question_id TEXT NOT NULL, user_id TEXT NOT NULL, verdict TEXT NOT NULL, at TEXT NOT NULL,
+        PRIMARY KEY (question_id, user_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX question_verdicts_by_user ON question_verdicts (user_id);
+    """,
 }
 SCHEMA_VERSION = max(MIGRATIONS)  # each migration adds its own numbered entry
 
