@@ -15,7 +15,15 @@ from memory.errors import AnswerError
 from memory.extractive import NOTHING_FOUND, extractive_answer
 from memory.guild_settings import GuildSettings
 from memory.llm import close_chat_model
-from memory.prompts import Exchange, SourceLabel, build_messages, overhead_tokens, system_prompt, trim_history
+from memory.prompts import (
+    SOURCE_TAG_TOKENS,
+    Exchange,
+    SourceLabel,
+    build_messages,
+    overhead_tokens,
+    system_prompt,
+    trim_history,
+)
 from memory.retrieval import PackedContext
 from memory.settings import LLMSettings
 from memory.tokens import count_tokens
@@ -28,6 +36,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 MAX_CONCURRENT_LLM_CALLS = 4  # bounded, so a burst of questions cannot exhaust the endpoint or memory
+TYPICAL_PASSAGE_TOKENS = 60  # between a message passage (~30) and a window (~190)
 _CITATION = re.compile(r"\[(\d{1,3})\]")
 
 
@@ -89,9 +98,10 @@ class Answerer:
         answer all fit the model's context window."""
         system = system_prompt(question.guild_name, question.settings.extra_instruction, time_note(question))
         room = self._llm.context_window - self._llm.max_answer_tokens
-        sources = question.settings.max_sources
-        room -= overhead_tokens(system, question.text, question.history, self._llm.model, sources)
-        return max(0, min(question.settings.budget, room))
+        room -= overhead_tokens(system, question.text, question.history, self._llm.model, 0)
+        # Room is kept for the tags of as many sources as fit, at the size of a typical passage, up to the cap.
+        sources = min(question.settings.max_sources, max(1, room // (TYPICAL_PASSAGE_TOKENS + SOURCE_TAG_TOKENS)))
+        return max(0, min(question.settings.budget, room - SOURCE_TAG_TOKENS * sources))
 
     async def retrieve(self, question: Question) -> PackedContext:
         """Search the question's channels and pack the hits into its budget (off the event loop)."""
@@ -131,7 +141,8 @@ class Answerer:
             yield Draft(context=context, generated=False, text=NOTHING_FOUND)
             return
         if self._chat is None:
-            yield Draft(context=context, generated=False, text=extractive_answer(question.text, context))
+            text = extractive_answer(question.text, context)
+            yield Draft(context=context, generated=False, text=text, used_sources=_cited(text, context))
             return
         draft = Draft(context=context, generated=True)
         system = system_prompt(question.guild_name, question.settings.extra_instruction, time_note(question))
@@ -159,8 +170,13 @@ class Answerer:
         if not draft.text.strip():
             msg = "The language model returned an empty answer. Please try again."
             raise AnswerError(msg)
-        draft.used_sources = sorted({int(n) for n in _CITATION.findall(draft.text) if 0 < int(n) <= len(context.hits)})
+        draft.used_sources = _cited(draft.text, context)
         yield draft
+
+
+def _cited(text: str, context: PackedContext) -> list[int]:
+    """The source numbers a text cites, in order, within the passages there are."""
+    return sorted({int(n) for n in _CITATION.findall(text) if 0 < int(n) <= len(context.hits)})
 
 
 def time_note(question: Question) -> str | None:

@@ -19,6 +19,7 @@ from memory.types import ChatMessage, Chunk
 # packing re-counts with the answering model's encoding.
 _HEADERS = [("#", "h1"), ("##", "h2"), ("###", "h3")]
 _REPLY_QUOTE_WORDS = 12
+MESSAGE_PASSAGE_WORDS = 5  # a shorter message ("lol", "same here") says too little to be a passage alone
 
 
 def _count(text: str) -> int:
@@ -205,7 +206,34 @@ def chat_windows(
             end += 1
         windows.extend(_window_chunks(messages[start:end], lines[start:end], limit))
         start = end - 1 if carry else end
+    if settings.message_passages:
+        windows.extend(_message_chunks(messages, lines, windows, limit))
     return windows
+
+
+def _message_chunks(
+    messages: Sequence[ChatMessage], lines: Sequence[str], windows: Sequence[Chunk], limit: int
+) -> list[Chunk]:
+    """Each message of a window of several, as a passage of its own: a fact said in passing is found by its own
+    words, where the window it is diluted in ranks low (and it packs in a few tokens)."""
+    shared = {mid for w in windows if len(w.message_ids) > 1 for mid in w.message_ids}
+    out: list[Chunk] = []
+    for message, line in zip(messages, lines, strict=True):
+        if message.message_id not in shared or len(message.content.split()) < MESSAGE_PASSAGE_WORDS:
+            continue
+        tokens = _count(line)
+        if tokens > limit:
+            continue
+        out.append(
+            Chunk(
+                chunk_id=chunk_id(message.guild_id, message.channel_id, "message", message.message_id, line),
+                kind="message", guild_id=message.guild_id, channel_id=message.channel_id,
+                record_id=f"chat:{message.channel_id}", position=0, start_key=sort_key(message), text=line,
+                tokens=tokens, message_ids=(message.message_id,), author_ids=(message.author_id,),
+                created_at=message.created_at, jump_url=message.jump_url,
+            )
+        )  # fmt: skip
+    return out
 
 
 def _window_chunks(messages: Sequence[ChatMessage], lines: Sequence[str], limit: int) -> list[Chunk]:

@@ -7,6 +7,7 @@ import re
 from memory.retrieval import PackedContext
 
 NOTHING_FOUND = "I found nothing in memory about that."
+QUOTED = 8  # passages quoted at most: beyond that a list of quotes is no longer an answer
 EXTRACTIVE_LABEL = "No language model is configured, so here are the most relevant passages from memory:"
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
 _WORD = re.compile(r"\w+")
@@ -38,7 +39,7 @@ def extractive_answer(question: str, context: PackedContext) -> str:
         return NOTHING_FOUND
     words = {w.lower() for w in _WORD.findall(question) if len(w) > 2}
     lines = [EXTRACTIVE_LABEL]
-    for number, hit in enumerate(context.hits, start=1):
+    for number, hit in enumerate(context.hits[:QUOTED], start=1):
         excerpt = _best_sentences(hit.chunk.text, words)
         if excerpt:
             place = f" ({hit.chunk.place})" if hit.chunk.page is not None or hit.chunk.section else ""

@@ -14,7 +14,7 @@ from memory.settings import MemorySettings
 from memory.stores.interfaces import GuildSettingValues
 
 MIN_BUDGET = 100
-MAX_SOURCES = 20
+MAX_SOURCES = 50
 MAX_INSTRUCTION_CHARS = 500
 Visibility = Literal["public", "private"]
 
@@ -31,7 +31,7 @@ class SettingChanges(BaseModel):
         None, description="Answers to /ask are public or private unless the asker says otherwise"
     )
     max_sources: int | None = Field(
-        None, ge=1, le=MAX_SOURCES, description="How many sources an answer may draw on (1-20)"
+        None, ge=1, le=MAX_SOURCES, description="How many sources an answer may draw on at most (1-50)"
     )
     budget: int | None = Field(
         None, ge=MIN_BUDGET, description="Tokens the sources of an answer may use (at least 100)"

@@ -21,6 +21,7 @@ from memory.words import STOPWORDS, words
 RRF_K = 60  # the usual reciprocal-rank-fusion constant: rank 1 scores 1/61
 TIME_WIDENING = 4  # a time range filters the dense leg afterwards, so it fetches this many times more
 TOPICAL_MARGIN = 0.1  # a dense hit this close to the best similarity is on the question's topic
+IN_FORCE_BEFORE = 3  # for a range, hits said before it began that are kept after those inside it
 TIME_BAND = 0.75  # for "now" or "the first time", hits scoring this share of the best one are ordered by time
 # Words a question about a time range ("what happened yesterday?") uses without naming any topic.
 _GENERIC = frozenset(
@@ -123,8 +124,8 @@ class Retriever:
             key=lambda hit: (-hit.score, hit.chunk.chunk_id),
         )
         ranked = [h for h in ranked if scope.said_by_then(h.chunk.created_at)]
-        if scope.bounded:  # a range that holds nothing relevant is a hint, not a wall
-            ranked = [h for h in ranked if scope.holds(h.chunk.created_at)] or ranked
+        if scope.bounded:
+            ranked = _in_range_first(ranked, scope)
         keyword_ids = {chunk_id for chunk_id, _ in lexical}
         if scope.order is not None:
             best = max((s for _, s in dense), default=0.0)
@@ -175,6 +176,19 @@ class Retriever:
         return out
 
 
+def _in_range_first(hits: list[Hit], scope: TimeScope) -> list[Hit]:
+    """The hits said in the range, then the latest few said just before it began (what was in force when the range
+    opened: "the wifi password in June" may have been set in May); none at all in the range: all, as they were.
+    A range given as dates (`after`/`before` options) keeps only what is inside it."""
+    inside = [h for h in hits if scope.holds(h.chunk.created_at)]
+    if scope.strict or not inside:
+        return inside if scope.strict else hits
+    start = _iso(scope.after)
+    earlier = [h for h in hits if start is not None and h.chunk.created_at and h.chunk.created_at < start]
+    earlier.sort(key=lambda h: str(h.chunk.created_at), reverse=True)
+    return inside + earlier[:IN_FORCE_BEFORE]
+
+
 def _iso(moment: datetime | None) -> str | None:
     return None if moment is None else moment.isoformat(timespec="microseconds")
 
@@ -200,12 +214,12 @@ def _in_time_order(hits: list[Hit], topical: set[str], order: str) -> list[Hit]:
 
 
 def _without_overlaps(hits: list[Hit]) -> list[Hit]:
-    """Drop a chat window whose messages are all in better-ranked windows of the same channel."""
+    """Drop a chat window or message whose messages are all in better-ranked passages of the same channel."""
     covered: dict[str, set[str]] = {}
     out = []
     for hit in hits:
         chunk = hit.chunk
-        if chunk.kind == "chat":
+        if chunk.kind != "file":
             seen = covered.setdefault(chunk.channel_id, set())
             if chunk.message_ids and set(chunk.message_ids) <= seen:
                 continue

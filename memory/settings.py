@@ -67,6 +67,8 @@ class ChunkingSettings(SettingsSection):
     file_overlap_tokens: int = Field(default=30, ge=0, le=2000)
     chat_window_tokens: int = Field(default=200, ge=16, le=8000)
     chat_gap_minutes: float = Field(default=30.0, gt=0)
+    # Each message of a window of several is also a passage of its own (found by its own words, packed small).
+    message_passages: bool = True
 
 
 # Names used before the one-name-per-concept cleanup; config files that still use them keep working.
@@ -74,7 +76,8 @@ RETRIEVAL_RENAMES = {"k": "max_sources", "max_context_tokens": "budget", "min_sc
 
 
 class RetrievalSettings(SettingsSection):
-    max_sources: int = Field(default=8, ge=1, le=200)  # passages a search returns or an answer draws on
+    # Passages a search returns or an answer draws on, at most; the budget binds first (many are single messages).
+    max_sources: int = Field(default=30, ge=1, le=200)
     budget: int = Field(default=1500, ge=1)  # tokens the passages of an answer may use, counted with tiktoken
     min_relevance: float = Field(default=0.0, ge=-1.0, le=1.0)  # least cosine similarity of a passage to the query
     dense_weight: float = Field(default=1.0, ge=0.0)

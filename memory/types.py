@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
 
-ChunkKind = Literal["chat", "file"]
+ChunkKind = Literal["chat", "message", "file"]  # a conversation window, one of its messages, a file piece
 
 
 @dataclass(frozen=True, slots=True)

@@ -47,6 +47,7 @@ class TimeScope:
     event: str | None = None
     relation: Literal["before", "after"] | None = None
     asked_at: datetime | None = None  # nothing said after the question was asked is part of its answer
+    strict: bool = False  # dates given as options (after/before) are a wall; time words a strong preference
 
     def said_by_then(self, moment: str | None) -> bool:
         """Whether an ISO time is not after the asking time (with a minute's grace for clock skew)."""
@@ -106,8 +107,9 @@ def resolve(question: str, now: datetime, *, after: date | None = None, before: 
     if before is not None:
         high = min(filter(None, [high, _day_start(before) + timedelta(days=1)]))
     return TimeScope(
-        after=low, before=high, order=order, phrases=tuple(phrases), event=event, relation=relation, asked_at=now
-    )
+        after=low, before=high, order=order, phrases=tuple(phrases), event=event, relation=relation, asked_at=now,
+        strict=after is not None or before is not None,
+    )  # fmt: skip
 
 
 Span = tuple[datetime, datetime]

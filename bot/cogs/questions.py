@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 MAX_REPLY_CHAIN = 6  # earlier exchanges carried into the prompt from a reply chain
 SEARCH_PREVIEW_CHARS = 300
+SEARCH_SHOWN = 10  # passages /search shows
 Asked = discord.Interaction | discord.Message  # where a question came from
 
 
@@ -117,7 +118,7 @@ class Questions(commands.Cog):
             await interaction.edit_original_response(content="Nothing in memory matches that.")
             return
         lines = []
-        for number, hit in enumerate(context.hits, start=1):
+        for number, hit in enumerate(context.hits[:SEARCH_SHOWN], start=1):
             url, where = _label(guild, hit)
             preview = hit.chunk.text
             if len(preview) > SEARCH_PREVIEW_CHARS:

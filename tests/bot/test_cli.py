@@ -76,7 +76,9 @@ def test_import_chat_then_search_json_shape(run, export):
     first = results[0]
     assert set(first) >= RESULT_KEYS
     assert first["rank"] == 1 and first["guild_id"] == "900" and first["channel_id"] == "901"
-    assert first["message_ids"] == ["11", "12"] and first["author_ids"] == ["501", "502"]
+    assert (first["message_ids"], first["author_ids"], first["kind"]) == (["11"], ["501"], "message")
+    window = next(r for r in results if r["kind"] == "chat")  # the conversation the message is in
+    assert window["message_ids"] == ["11", "12"] and window["author_ids"] == ["501", "502"]
     assert first["filename"] is None
     assert first["jump_url"] == "https://discord.com/channels/900/901/11"
     assert first["created_at"].startswith("2024-03-01T10:00:00")

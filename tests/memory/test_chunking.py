@@ -87,7 +87,7 @@ def test_chat_windows_break_at_time_gaps():
 def test_chat_windows_are_token_bounded_and_carry_the_last_message():
     """A full window ends within the bound; the next one repeats its last message so replies keep context."""
     messages = [message(i, f"message number {i} " + "words " * 20) for i in range(12)]
-    windows = chat_windows(messages, ChunkingSettings(chat_window_tokens=90))
+    windows = chat_windows(messages, ChunkingSettings(chat_window_tokens=90, message_passages=False))
     assert len(windows) > 2
     assert all(w.tokens <= 90 for w in windows)
     for earlier, later in itertools.pairwise(windows):
@@ -108,11 +108,16 @@ def test_windows_are_deterministic_and_independent_of_earlier_history():
     """Re-windowing from a window's first message reproduces the same later windows (what edits rely on)."""
     messages = [message(i, f"topic {i % 3} " + "chat " * (5 + i % 7)) for i in range(40)]
     chunking = ChunkingSettings(chat_window_tokens=60)
-    full = chat_windows(messages, chunking)
-    assert [w.chunk_id for w in full] == [w.chunk_id for w in chat_windows(messages, chunking)]
+    chunks = chat_windows(messages, chunking)
+    assert [c.chunk_id for c in chunks] == [c.chunk_id for c in chat_windows(messages, chunking)]
+    full = [w for w in chunks if w.kind == "chat"]
     start = full[3].message_ids[0]
     index = next(i for i, m in enumerate(messages) if m.message_id == start)
-    assert [w.chunk_id for w in chat_windows(messages[index:], chunking)] == [w.chunk_id for w in full[3:]]
+    again = chat_windows(messages[index:], chunking)
+    assert [w.chunk_id for w in again if w.kind == "chat"] == [w.chunk_id for w in full[3:]]
+    # The message passages from there on are the same too (those of a message only the earlier windows held aside).
+    later = {c.chunk_id for c in chunks if c.kind == "message" and c.start_key >= full[3].start_key}
+    assert later <= {c.chunk_id for c in again if c.kind == "message"}
 
 
 def test_reply_quotes_the_message_it_answers():
@@ -128,3 +133,40 @@ def test_attachments_are_named_in_the_window():
     """A message's files are listed in its line."""
     windows = chat_windows([message(0, "see attached", attachments=("plan.pdf",))], ChunkingSettings())
     assert "[attached: plan.pdf]" in windows[0].text
+
+
+def test_each_message_of_a_window_of_several_is_also_a_passage_of_its_own():
+    """A message of five words or more in a window of several is a passage too; short ones and lone ones are not."""
+    messages = [
+        message(0, "the boiler is serviced every june by acme"),
+        message(1, "ok"),
+        message(2, "thanks for sorting the boiler out"),
+        message(200, "a lone message later on", minutes=200),
+    ]
+    chunks = chat_windows(messages, ChunkingSettings(chat_gap_minutes=30))
+    passages = [c for c in chunks if c.kind == "message"]
+    assert [c.message_ids for c in passages] == [("1000000",), ("1000002",)]
+    assert passages[0].text.endswith("user-u1: the boiler is serviced every june by acme")
+    assert [c.message_ids for c in chunks if c.kind == "chat"] == [("1000000", "1000001", "1000002"), ("1000200",)]
+    assert not any(c.kind == "message" for c in chat_windows(messages, ChunkingSettings(message_passages=False)))
+
+
+def test_a_store_made_before_message_passages_gains_them_at_the_next_catch_up(tmp_path):
+    """Schema 10 re-windows every channel once: windows keep their ids and vectors, the messages become passages."""
+    from memory import Memory
+    from tests.conftest import downgrade_store, make_settings
+    from tests.fakes import HashEmbeddings
+
+    data = tmp_path / "data"
+    old = make_settings(data, chunking={"message_passages": False})
+    with Memory.open(old, embeddings=HashEmbeddings()) as memory:
+        memory.remember_messages([message(i, f"message number {i} about the harbour lights") for i in range(6)])
+        windows = set(memory.stores.chunks.guild_chunk_ids("g1"))
+    downgrade_store(data / "memory.sqlite3", 9)
+    embedder = HashEmbeddings()
+    with Memory.open(make_settings(data), embeddings=embedder) as memory:
+        assert memory.stores.chunks.stale_windows() == [("g1", "c1", "")]
+        memory.catch_up()
+        held = memory.stores.chunks.chunks(memory.stores.chunks.guild_chunk_ids("g1"))
+        assert windows <= set(held) and sum(c.kind == "message" for c in held.values()) == 6
+        assert embedder.texts_embedded == 6  # only the new passages

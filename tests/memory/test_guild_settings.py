@@ -20,8 +20,8 @@ def held_text(memory: Memory, guild: str = "g1") -> str:
     ("key", "value", "says"),
     [
         ("visibility", "secret", "public or private"),
-        ("max_sources", 0, "from 1 to 20"),
-        ("max_sources", 21, "from 1 to 20"),
+        ("max_sources", 0, "from 1 to 50"),
+        ("max_sources", 51, "from 1 to 50"),
         ("max_sources", "three", "whole number"),
         ("budget", 99, "from 100 to"),
         ("budget", 10**9, "from 100 to"),

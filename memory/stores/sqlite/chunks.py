@@ -28,12 +28,14 @@ class SQLiteChunkStore:
         """Where re-windowing must start after the given messages changed: the earliest window that holds
         one of them, or the last window starting at or before `first_key`; '' means the channel's start."""
         record = f"chat:{channel_id}"
+        # Windows only: a window is a function of its first message, so re-windowing must start at one.
         sql = """SELECT min(c.start_key) FROM chunk_messages m JOIN chunks c ON c.chunk_id = m.chunk_id
-                 WHERE m.guild_id = ? AND c.record_id = ? AND m.message_id IN ({ids})"""
+                 WHERE m.guild_id = ? AND c.record_id = ? AND c.kind = 'chat' AND m.message_id IN ({ids})"""
         rows = self._db.query_in(sql, message_ids, before=(guild_id, record))
         candidates = [str(row[0]) for row in rows if row[0] is not None]
         rows = self._db.query(
-            "SELECT max(start_key) FROM chunks WHERE guild_id = ? AND record_id = ? AND start_key <= ?",
+            "SELECT max(start_key) FROM chunks "
+            "WHERE guild_id = ? AND record_id = ? AND kind = 'chat' AND start_key <= ?",
             (guild_id, record, first_key),
         )
         if rows and rows[0][0] is not None:
@@ -117,12 +119,13 @@ class SQLiteChunkStore:
     def neighbours(self, chunk: Chunk, count: int) -> list[Chunk]:
         """Up to `count` windows before and after a chat window in the same channel."""
         before = self._db.query(
-            """SELECT * FROM chunks WHERE guild_id = ? AND record_id = ? AND start_key < ?
+            """SELECT * FROM chunks WHERE guild_id = ? AND record_id = ? AND kind = 'chat' AND start_key < ?
                ORDER BY start_key DESC LIMIT ?""",
             (chunk.guild_id, chunk.record_id, chunk.start_key, count),
         )
         after = self._db.query(
-            "SELECT * FROM chunks WHERE guild_id = ? AND record_id = ? AND start_key > ? ORDER BY start_key LIMIT ?",
+            "SELECT * FROM chunks WHERE guild_id = ? AND record_id = ? AND kind = 'chat' AND start_key > ? "
+            "ORDER BY start_key LIMIT ?",
             (chunk.guild_id, chunk.record_id, chunk.start_key, count),
         )
         return [_chunk(row) for row in [*reversed(before), *after]]
@@ -162,7 +165,7 @@ class SQLiteChunkStore:
         """(guild, channel) -> its chunk counts (messages and files left at 0), for one guild or all."""
         where, params = ("WHERE guild_id = ?", (guild_id,)) if guild_id else ("", ())
         rows = self._db.query(
-            f"""SELECT guild_id, channel_id, count(*), sum(tokens), sum(kind = 'chat'), sum(kind = 'file'),
+            f"""SELECT guild_id, channel_id, count(*), sum(tokens), sum(kind != 'file'), sum(kind = 'file'),
                        sum(embedded = 0)
                 FROM chunks {where} GROUP BY guild_id, channel_id""",
             params,

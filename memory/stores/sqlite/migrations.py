@@ -113,6 +113,11 @@ MIGRATIONS: dict[int, str] = {
     ) WITHOUT ROWID;
     CREATE INDEX question_verdicts_by_user ON question_verdicts (user_id);
     """,
+    # Each message of a conversation window is now also a passage of its own: every channel is re-windowed once,
+    # at the next catch-up; unchanged windows keep their ids (and vectors), only the new passages are embedded.
+    10: """
+    INSERT OR REPLACE INTO stale_windows SELECT guild_id, channel_id, '' FROM messages GROUP BY guild_id, channel_id;
+    """,
 }
 SCHEMA_VERSION = max(MIGRATIONS)  # each migration adds its own numbered entry
 
