@@ -25,6 +25,7 @@ from memory.prompts import (
     trim_history,
 )
 from memory.retrieval import PackedContext
+from memory.rewrite import fuse_rounds, needs_second_round, rewritten_queries
 from memory.settings import LLMSettings
 from memory.tokens import count_tokens
 from memory.when import TimeScope
@@ -104,17 +105,27 @@ class Answerer:
         return max(0, min(question.settings.budget, room - SOURCE_TAG_TOKENS * sources))
 
     async def retrieve(self, question: Question) -> PackedContext:
-        """Search the question's channels and pack the hits into its budget (off the event loop)."""
-        return await asyncio.to_thread(
-            self._memory.search,
-            question.query,
-            question.guild_id,
-            channels=question.channels,
-            max_sources=question.settings.max_sources,
-            budget=self.budget(question),
-            min_relevance=question.settings.min_relevance,
-            scope=question.scope,
-        )
+        """Search the question's channels and pack the hits into its budget (off the event loop). With a model,
+        a question that found too little, or needs several facts, gets a second round (`memory.rewrite`)."""
+        budget = self.budget(question)
+        first = await asyncio.to_thread(self._search, question.query, question, budget)
+        if self._chat is None or not self._llm.rewrite_queries or not needs_second_round(question.text, first):
+            return first
+        try:
+            async with self._llm_slots:
+                queries = await rewritten_queries(self._chat, question.text)
+        except Exception as e:  # a rewrite that fails costs the second round, never the answer
+            log.warning("query rewriting failed (%s: %s); answering from the first round", type(e).__name__, e)
+            return first
+        rounds = [(await asyncio.to_thread(self._search, query, question, None)).hits for query in queries]
+        model, cap = self._memory.settings.llm.model, question.settings.max_sources
+        return fuse_rounds(first, rounds, budget=budget, model=model, max_sources=cap) if rounds else first
+
+    def _search(self, query: str, question: Question, budget: int | None) -> PackedContext:
+        return self._memory.search(
+            query, question.guild_id, channels=question.channels, max_sources=question.settings.max_sources,
+            budget=budget, min_relevance=question.settings.min_relevance, scope=question.scope,
+        )  # fmt: skip
 
     def prompt_tokens(self, question: Question, context: PackedContext, labels: Sequence[SourceLabel]) -> int:
         """What the whole prompt costs in tokens (for checks, tests and `memorybot ask --json`)."""

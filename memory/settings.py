@@ -103,6 +103,8 @@ class LLMSettings(SettingsSection):
     max_answer_tokens: int = Field(default=800, ge=16)
     # Models a server admin may pick with `/memory settings`; empty means only `model`.
     allowed_models: list[str] = Field(default_factory=list)
+    # A question that found too little, or needs several facts, is rewritten by the model for a second search round.
+    rewrite_queries: bool = True
 
 
 class LimitSettings(SettingsSection):

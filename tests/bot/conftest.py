@@ -59,6 +59,11 @@ class World:
         return all_text(interaction)
 
 
+def answer_requests(llm) -> list[dict]:
+    """The requests that asked the model for an answer (not those that rewrote a question into search queries)."""
+    return [r for r in llm.requests if "<sources>" in str(r["messages"][0]["content"])]
+
+
 def remembered(world: World, guild: str = "guild") -> str:
     """All chunk text the memory holds for a guild."""
     ids = world.memory.stores.chunks.guild_chunk_ids(world[guild])

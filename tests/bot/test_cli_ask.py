@@ -11,6 +11,7 @@ import threading
 import pytest
 
 from bot.cli import main
+from tests.bot.conftest import answer_requests
 from tests.fakeopenai import FakeOpenAI
 from tests.fakes import HashEmbeddings, dce_export, dce_message
 
@@ -97,11 +98,10 @@ def test_ask_json_gives_the_generated_answer_sources_and_token_counts(cli, llm, 
     assert cli("ask", QUESTION, "--guild", "900", "--budget", "300", "--json") == 0
     answer = json.loads(capsys.readouterr().out)
     assert answer["answer"] == REPLY and answer["generated"] is True and answer["used_sources"] == [1]
-    assert answer["sources"][0]["message_ids"] == ["11"]  # the message that says it, then its conversation
-    assert ["11", "12"] in [s["message_ids"] for s in answer["sources"]]
+    assert ["11", "12"] in [s["message_ids"] for s in answer["sources"]]  # the conversation that says it
     assert answer["budget"] == 300 and 0 < answer["context_tokens"] <= 300
     assert answer["prompt_tokens"] > answer["context_tokens"] and answer["answer_tokens"] > 5
-    assert len(llm.requests) == 1
+    assert len(answer_requests(llm)) == 1 and len(llm.requests) <= 2  # at most one rewrite before the answer
 
 
 def test_a_failing_model_is_one_line_and_exit_code_1(cli, llm, capsys):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from tests.bot.conftest import final_text, remembered, wait_until
+from tests.bot.conftest import answer_requests, final_text, remembered, wait_until
 
 
 def mentions_are_off(body: dict) -> bool:
@@ -115,18 +115,23 @@ async def test_prompt_holds_the_right_chunks_within_the_budget(world):
     assert sum(count_tokens(s, "gpt-4o-mini") for s in sources) <= world.settings.retrieval.budget
 
 
+def reached_the_model(world, text: str) -> bool:
+    """Whether any request to the model (an answer or a query rewrite) held this text."""
+    return any(text in str(m.get("content")) for r in world.llm.requests for m in r["messages"])
+
+
 async def test_hidden_channel_text_never_reaches_a_member_who_cannot_read_it(world):
     """Bob cannot get #staff text by /ask, /search or a mention; alice (staff) can."""
     await world.discord.user_sends_message(world["staff"], world["alice"], "staff only: layoffs planned for q3 zebra")
     await world.settle()
     await world.ask("bob", "what is planned for q3 zebra?", private=True)
-    assert "layoffs" not in world.llm.last_prompt_text()
+    assert world.llm.requests and not reached_the_model(world, "staff only")  # neither an answer nor a rewrite
     assert "layoffs" not in await world.search("bob", "layoffs q3 zebra")
     await world.discord.user_sends_message(world["general"], world["bob"], f"<@{world.bot.user.id}> layoffs q3 zebra?",
                                            mentions=[str(world.bot.user.id)])  # fmt: skip
     await wait_until(lambda: any("layoffs" not in m.get("content", "") and m["author"]["id"] == str(world.bot.user.id)
                                  for m in world.discord.channel_messages(world["general"])))  # fmt: skip
-    assert "layoffs" not in world.llm.last_prompt_text()
+    assert not reached_the_model(world, "staff only")
     assert "layoffs" in await world.search("alice", "layoffs q3 zebra")
 
 
@@ -158,7 +163,9 @@ async def test_guilds_never_share_memory(world):
     shown = await world.search("carol", "walrus protocol", channel="other_general", guild="other_guild")
     assert "walrus" not in shown
     await world.ask("carol", "is the walrus protocol enabled?", channel="other_general", guild="other_guild")
-    assert world.llm.requests == [] or "walrus" not in world.llm.last_prompt_text()
+    assert world.llm.requests and not reached_the_model(world, "walrus protocol is enabled")
+    shown_first = await world.search("alice", "walrus protocol")  # the first guild does hold it
+    assert "walrus protocol is enabled" in shown_first
 
 
 async def test_pings_in_answers_ping_nobody(world):
@@ -217,10 +224,10 @@ async def test_mention_and_reply_chain_carry_the_conversation(world):
     assert answer["message_reference"]["message_id"] == question["id"]
     world.llm.reply = "Postgres later, if needed [1]."
     await world.discord.user_sends_message(world["general"], world["bob"], "and later on?", reply_to=answer["id"])
-    await wait_until(lambda: len(world.llm.requests) == 2)
-    roles = [m["role"] for m in world.llm.requests[-1]["messages"]]
-    assert roles == ["system", "user", "assistant", "user"]
-    assert world.llm.requests[-1]["messages"][1]["content"] == "which database?"
+    await wait_until(lambda: len(answer_requests(world.llm)) == 2)
+    follow_up = answer_requests(world.llm)[-1]["messages"]
+    assert [m["role"] for m in follow_up] == ["system", "user", "assistant", "user"]
+    assert follow_up[1]["content"] == "which database?" and follow_up[-1]["content"] == "and later on?"
 
 
 async def test_slash_commands_are_synced_to_each_guild(world):

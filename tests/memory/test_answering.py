@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from memory import Answerer, AnswerError, Exchange, Memory, Question, SourceLabel, count_tokens
@@ -148,10 +150,55 @@ async def test_without_llm_the_answer_is_extractive(memory, answerer_for):
 
 
 async def test_nothing_relevant_says_so_without_calling_the_model(memory, fake_llm, monkeypatch, answerer_for):
-    """With no passage, the answer is "nothing found" and the model is not asked."""
+    """With no passage, even after a second round, the answer is "nothing found" and no answer is asked for."""
     monkeypatch.setenv("OPENAI_API_KEY", "sk-fake")
+    fake_llm.reply = "something else entirely"
     _, drafts = await collect(answerer_for(memory, fake_llm), ask(memory, "anything"))
-    assert drafts == [NOTHING_FOUND] and fake_llm.requests == []
+    assert drafts == [NOTHING_FOUND]
+    assert [r["messages"][0]["content"].startswith("You turn a member's question") for r in fake_llm.requests] == [True]
+
+
+async def test_a_question_needing_two_facts_gets_a_second_round_from_the_model(tmp_path, fake_llm, monkeypatch,
+                                                                               answerer_for, embeddings):  # fmt: skip
+    """The model rewrites a two-hop question into one query per fact; the second fact, which shares no word with
+    the question, is found by its query and reaches the prompt; one rewrite, one answer."""
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-fake")
+    settings = make_settings(tmp_path / "d", retrieval={"min_relevance": 0.3})
+    memory = Memory.open(settings, embeddings=embeddings)
+    try:
+        memory.remember_messages([
+            message(0, "Felix moved to Lisbon last month, new flat near the river"),
+            message(90, "Felix walks Rex every single morning", minutes=90),
+            message(200, "pizza on friday anyone", minutes=200),
+        ])  # fmt: skip
+
+        def reply(messages: list[dict]) -> str:
+            if messages[0]["content"].startswith("You turn a member's question"):
+                return "1. who moved to Lisbon\n- Felix walks every morning"
+            return "Rex [2]."
+
+        fake_llm.reply = reply
+        answerer = answerer_for(memory, fake_llm)
+        question = ask(memory, "What is the name of the dog of the person who moved to Lisbon?", channels=None)
+        first = await asyncio.to_thread(memory.search, question.query, "g1", budget=answerer.budget(question),
+                                        min_relevance=0.3)  # fmt: skip
+        assert all("Rex" not in h.chunk.text for h in first.hits)  # the first round alone misses the second fact
+        context, drafts = await collect(answerer, question)
+        assert any("Rex" in h.chunk.text for h in context.hits) and any("Lisbon" in h.chunk.text for h in context.hits)
+        assert "walks Rex" in fake_llm.last_prompt_text() and drafts[-1] == "Rex [2]."
+        rewrite = fake_llm.requests[0]["messages"]
+        assert len(fake_llm.requests) == 2 and rewrite[1]["content"].startswith("What is the name of the dog")
+    finally:
+        memory.close()
+
+
+async def test_a_question_the_first_round_answers_well_gets_no_second_round(memory, fake_llm, monkeypatch,
+                                                                            answerer_for):  # fmt: skip
+    """Enough close passages and no second fact to find: the model is asked for the answer only."""
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-fake")
+    memory.remember_messages([message(i, f"deploy key rotation note {i}") for i in range(5)])
+    await collect(answerer_for(memory, fake_llm), ask(memory, "deploy key rotation note"))
+    assert len(fake_llm.requests) == 1 and "<sources>" in fake_llm.requests[0]["messages"][0]["content"]
 
 
 def test_prompt_counts_with_the_models_encoding():
