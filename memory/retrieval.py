@@ -11,6 +11,7 @@ from datetime import datetime
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
+from memory.rerank import PairScorer, rerank
 from memory.settings import RetrievalSettings
 from memory.stores.interfaces import ChunkStore, KeywordIndex, VectorIndex
 from memory.tokens import encoding_for
@@ -57,12 +58,15 @@ class Retriever:
         vectors: VectorIndex,
         embeddings: Embeddings,
         settings: RetrievalSettings,
+        *,
+        reranker: PairScorer | None = None,
     ) -> None:
         self._chunks = chunks
         self._keywords = keywords
         self._vectors = vectors
         self._embeddings = embeddings
         self._settings = settings
+        self._reranker = reranker
 
     def search(
         self,
@@ -139,6 +143,8 @@ class Retriever:
         if timed and not _topic_words(words):
             kept |= set(timed)
         ranked = [h for h in ranked if h.similarity is None or h.similarity >= floor or h.chunk.chunk_id in kept]
+        if self._reranker is not None:  # after the floor, before overlaps: the passage it prefers stays
+            ranked = rerank(self._reranker, query, ranked)
         ranked = _without_overlaps(ranked)
         if max_sources is not None:
             ranked = ranked[:max_sources]

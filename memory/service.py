@@ -15,12 +15,12 @@ from langchain_core.embeddings import Embeddings
 
 from memory.answering import Question
 from memory.chat_export import export_document
-from memory.embeddings import close_embeddings, make_embeddings, model_identity
+from memory.embeddings import close_embeddings
 from memory.erase import Eraser
-from memory.errors import EmbeddingModelMismatchError
 from memory.guild_settings import PerGuildSettings
 from memory.ingest import Ingestor, Progress
 from memory.lock import DataDirLock
+from memory.opening import open_parts
 from memory.prompts import Exchange
 from memory.reports import (
     AskedQuestion,
@@ -31,12 +31,11 @@ from memory.reports import (
     MemoryStats,
     UserData,
 )
+from memory.rerank import PairScorer
 from memory.retrieval import PackedContext, Retriever, pack
 from memory.settings import MemorySettings
-from memory.stores.chroma import ChromaVectorIndex, make_chroma_client
-from memory.stores.chroma_health import Damage, damaged_collections
+from memory.stores.chroma_health import Damage
 from memory.stores.interfaces import RecordStores, VectorIndex
-from memory.stores.sqlite import DB_NAME, open_sqlite_stores
 from memory.types import ChatMessage, Chunk, FileDocument
 from memory.when import TimeScope
 from memory.when import resolve as resolve_time
@@ -66,6 +65,7 @@ class Memory:
         lock: DataDirLock | None = None,
         owns_index: bool = False,
         owns_embeddings: bool = False,
+        reranker: PairScorer | None = None,
     ) -> None:
         self.settings = settings
         self.identity = identity  # the embedding model's name, stored with the index
@@ -83,7 +83,9 @@ class Memory:
         write_lock = threading.RLock()
         self._ingestor = Ingestor(stores, vectors, embeddings, settings, identity=identity, write_lock=write_lock)
         self._eraser = Eraser(stores, vectors, self._ingestor, self.guild_settings, write_lock=write_lock)
-        self._retriever = Retriever(stores.chunks, stores.keywords, vectors, embeddings, settings.retrieval)
+        self._retriever = Retriever(
+            stores.chunks, stores.keywords, vectors, embeddings, settings.retrieval, reranker=reranker
+        )
         self.repaired: list[str] = []  # guilds whose damaged vector index was dropped at open, to re-embed
 
     @classmethod
@@ -95,6 +97,7 @@ class Memory:
         chroma_client: Any = None,  # noqa: ANN401
         allow_model_change: bool = False,
         check_index: bool = False,
+        reranker: PairScorer | None = None,
     ) -> Memory:
         """Lock the data directory, open SQLite and Chroma, and check the embedding model.
 
@@ -103,6 +106,7 @@ class Memory:
             embeddings: an embedder to use instead of the configured one (tests, benchmarks).
             chroma_client: a Chroma client to use instead of the configured one.
             allow_model_change: let `reindex` open a store built with another embedding model.
+            reranker: a cross-encoder to use instead of the one `retrieval.reranker` names (tests).
             check_index: first check the embedded vector index in a child process (`memory.stores.chroma_health`);
                 a damaged guild collection is dropped and its chunks marked for embedding again (`repaired`),
                 so that `embed_pending` rebuilds it from SQLite while the other guilds carry on.
@@ -111,40 +115,21 @@ class Memory:
             StoreLockedError: another process owns the data directory.
             EmbeddingModelMismatchError: the index was built with another model (run `memorybot reindex`).
         """
-        data_dir = Path(settings.storage.data_dir)
-        lock = DataDirLock(data_dir)
-        lock.acquire()
-        stores = None
+        parts = open_parts(
+            settings, embeddings=embeddings, chroma_client=chroma_client, allow_model_change=allow_model_change,
+            check_index=check_index, reranker=reranker,
+        )  # fmt: skip
         try:
-            stores = open_sqlite_stores(data_dir / DB_NAME)
-            identity = model_identity(settings.embeddings) if embeddings is None else _identity_of(embeddings)
-            stored = stores.database.get_meta("embedding_model")
-            if stored is not None and stored != identity and not allow_model_change:
-                msg = (
-                    f"this memory was indexed with the embedding model {stored!r}, but the configuration asks for "
-                    f"{identity!r}; run `memorybot reindex` to rebuild the index with the new model"
-                )
-                raise EmbeddingModelMismatchError(msg)
-            embedded = chroma_client is None and settings.storage.chroma.mode == "embedded"
-            # Before this process opens Chroma: reading a damaged segment here could kill it.
-            damaged = (
-                damaged_collections(data_dir / "chroma", stores.chunks.embedded_counts())
-                if check_index and embedded
-                else []
-            )
-            embedder = embeddings or make_embeddings(settings.embeddings)
-            client = chroma_client if chroma_client is not None else make_chroma_client(settings.storage)
             memory = cls(
-                settings, stores=stores, vectors=ChromaVectorIndex(client, embedder, identity), embeddings=embedder,
-                identity=identity, lock=lock, owns_index=embedded, owns_embeddings=embeddings is None,
+                settings, stores=parts.stores, vectors=parts.vectors, embeddings=parts.embeddings,
+                identity=parts.identity, lock=parts.lock, owns_index=parts.owns_index,
+                owns_embeddings=parts.owns_embeddings, reranker=parts.reranker,
             )  # fmt: skip
-            memory._repair(damaged)
-            return memory
+            memory._repair(parts.damaged)
         except BaseException:
-            if stores is not None:
-                stores.database.close()
-            lock.release()
+            parts.release()
             raise
+        return memory
 
     def _repair(self, damaged: Sequence[Damage]) -> None:
         """Drop damaged collections and mark their guilds' chunks for embedding again."""
@@ -381,7 +366,3 @@ class Memory:
         records = self.stores.records
         messages = records.messages(guild_id, records.message_ids_where(guild_id))
         return export_document(messages, guild_id, guild_name=guild_name, channel_names=channel_names)
-
-
-def _identity_of(embeddings: Embeddings) -> str:
-    return str(getattr(embeddings, "identity", None) or f"custom:{type(embeddings).__name__}")

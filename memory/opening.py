@@ -1,0 +1,96 @@
+"""Opening a data directory: its lock, the record stores, the embedding model's identity check, the check of the
+embedded vector index (in a child process, before this one reads it), the vector index and the reranker."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from langchain_core.embeddings import Embeddings
+
+from memory.embeddings import make_embeddings, model_identity
+from memory.errors import EmbeddingModelMismatchError
+from memory.lock import DataDirLock
+from memory.rerank import PairScorer, load_reranker
+from memory.settings import MemorySettings
+from memory.stores.chroma import ChromaVectorIndex, make_chroma_client
+from memory.stores.chroma_health import Damage, damaged_collections
+from memory.stores.interfaces import RecordStores, VectorIndex
+from memory.stores.sqlite import DB_NAME, open_sqlite_stores
+
+
+@dataclass
+class OpenedParts:
+    """What `Memory` is built from, and what opening found damaged."""
+
+    stores: RecordStores
+    vectors: VectorIndex
+    embeddings: Embeddings
+    identity: str
+    lock: DataDirLock
+    owns_index: bool
+    owns_embeddings: bool
+    reranker: PairScorer | None
+    damaged: list[Damage]
+
+    def release(self) -> None:
+        """Undo the opening (for a failure after it)."""
+        self.stores.database.close()
+        self.lock.release()
+
+
+def open_parts(
+    settings: MemorySettings,
+    *,
+    embeddings: Embeddings | None,
+    chroma_client: Any,  # noqa: ANN401  (chromadb's client type is untyped)
+    allow_model_change: bool,
+    check_index: bool,
+    reranker: PairScorer | None,
+) -> OpenedParts:
+    """Lock the data directory and open its parts (see `Memory.open` for the arguments).
+
+    Raises:
+        StoreLockedError: another process owns the data directory.
+        EmbeddingModelMismatchError: the index was built with another model (run `memorybot reindex`).
+        ConfigError: `retrieval.reranker` names no loadable model.
+    """
+    data_dir = Path(settings.storage.data_dir)
+    lock = DataDirLock(data_dir)
+    lock.acquire()
+    stores = None
+    try:
+        stores = open_sqlite_stores(data_dir / DB_NAME)
+        identity = model_identity(settings.embeddings) if embeddings is None else _identity_of(embeddings)
+        stored = stores.database.get_meta("embedding_model")
+        if stored is not None and stored != identity and not allow_model_change:
+            msg = (
+                f"this memory was indexed with the embedding model {stored!r}, but the configuration asks for "
+                f"{identity!r}; run `memorybot reindex` to rebuild the index with the new model"
+            )
+            raise EmbeddingModelMismatchError(msg)
+        embedded = chroma_client is None and settings.storage.chroma.mode == "embedded"
+        # Before this process opens Chroma: reading a damaged segment here could kill it.
+        damaged = (
+            damaged_collections(data_dir / "chroma", stores.chunks.embedded_counts())
+            if check_index and embedded
+            else []
+        )
+        embedder = embeddings or make_embeddings(settings.embeddings)
+        client = chroma_client if chroma_client is not None else make_chroma_client(settings.storage)
+        scorer = reranker or (load_reranker(settings.retrieval.reranker) if settings.retrieval.reranker else None)
+        return OpenedParts(
+            stores=stores, vectors=ChromaVectorIndex(client, embedder, identity), embeddings=embedder,
+            identity=identity, lock=lock, owns_index=embedded, owns_embeddings=embeddings is None, reranker=scorer,
+            damaged=damaged,
+        )  # fmt: skip
+    except BaseException:
+        if stores is not None:
+            stores.database.close()
+        lock.release()
+        raise
+
+
+def _identity_of(embeddings: Embeddings) -> str:
+    return str(getattr(embeddings, "identity", None) or f"custom:{type(embeddings).__name__}")
