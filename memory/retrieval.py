@@ -125,7 +125,9 @@ class Retriever:
         chunks = self._chunks.chunks(list(fused))  # vectors without a record (an interrupted delete) drop out
         ranked = sorted(
             (Hit(chunks[i], round(score, 6), similarity.get(i)) for i, score in fused.items() if i in chunks),
-            key=lambda hit: (-hit.score, hit.chunk.chunk_id),
+            # Equal fused scores are common (ranks 2 and 5 in one leg, 5 and 2 in the other); the closer passage wins,
+            # so the order never depends on the chunk ids.
+            key=lambda hit: (-hit.score, -(hit.similarity or 0.0), hit.chunk.chunk_id),
         )
         ranked = [h for h in ranked if scope.said_by_then(h.chunk.created_at)]
         if scope.bounded:

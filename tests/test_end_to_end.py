@@ -71,6 +71,25 @@ def test_small_budgets_are_respected_with_real_text(sample_dir, real_embeddings,
     assert sum(s["tokens"] for s in answer["sources"]) == answer["context_tokens"]
 
 
+def test_a_figure_on_page_two_is_cited_with_its_page(sample_dir, real_embeddings, capsys):
+    """The tiering option's price is on page 2 of the cost analysis PDF; its source names that page."""
+    answer = ask(sample_dir, "How much does the cold tier cost per month under option C?", real_embeddings, capsys)
+    pdf = [s for s in answer["sources"][:3] if s["filename"] == "storage-costs.pdf"]
+    assert pdf and pdf[0]["page"] == 2 and "101 TB x $4.00" in pdf[0]["text"]
+
+
+def test_a_question_asked_back_then_gets_the_answer_of_back_then(sample_dir, real_embeddings, capsys):
+    """Asked on 19 March at 14:00, the migration stood at 71 TB: that message comes first, and the
+    "finished: 101 TB" message of the 20th, said after the asking time, is not a source at all."""
+    question = "How much has the cold tier migration moved so far?"
+    answer = ask(sample_dir, question, real_embeddings, capsys, "--now", "2024-03-19T14:00:00+00:00")
+    chat = [s for s in answer["sources"] if s["filename"] is None]
+    assert "71 TB moved" in chat[0]["text"]
+    assert not any("migration finished" in s["text"] for s in answer["sources"])
+    later = ask(sample_dir, question, real_embeddings, capsys, "--now", "2024-03-25T09:00:00+00:00")
+    assert "migration finished" in next(s for s in later["sources"] if s["filename"] is None)["text"]
+
+
 def test_hnsw_agrees_with_exact_search_on_real_embeddings(sample_dir, real_embeddings):
     """Chroma's cosine HNSW returns the exact top 5 for sample questions (recall 1.0 at this size)."""
     memory = Memory.open(make_settings(sample_dir), embeddings=real_embeddings)
