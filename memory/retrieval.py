@@ -11,11 +11,12 @@ from datetime import datetime
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
+from memory.links import linked
 from memory.rerank import PairScorer, rerank
 from memory.settings import RetrievalSettings
 from memory.stores.interfaces import ChunkStore, KeywordIndex, VectorIndex
 from memory.tokens import encoding_for
-from memory.types import Hit
+from memory.types import Chunk, Hit
 from memory.when import TimeScope
 from memory.words import STOPWORDS, words
 
@@ -23,6 +24,7 @@ RRF_K = 60  # the usual reciprocal-rank-fusion constant: rank 1 scores 1/61
 TIME_WIDENING = 4  # a time range filters the dense leg afterwards, so it fetches this many times more
 TOPICAL_MARGIN = 0.1  # a dense hit this close to the best similarity is on the question's topic
 IN_FORCE_BEFORE = 3  # for a range, hits said before it began that are kept after those inside it
+LOOKUP_LIMIT = 5  # keyword hits read to find the page a linked title names
 TIME_BAND = 0.75  # for "now" or "the first time", hits scoring this share of the best one are ordered by time
 # Words a question about a time range ("what happened yesterday?") uses without naming any topic.
 _GENERIC = frozenset(
@@ -116,12 +118,7 @@ class Retriever:
             for rank, chunk_id in enumerate(ids):
                 fused[chunk_id] = fused.get(chunk_id, 0.0) + weight / (RRF_K + rank + 1)
         similarity = dict(dense)
-        missing = [chunk_id for chunk_id in fused if chunk_id not in similarity]
-        stored = self._vectors.vectors(guild_id, missing)
-        if stored:
-            ids = list(stored)
-            scores = np.asarray([stored[i] for i in ids]) @ np.asarray(query_vector)
-            similarity.update(zip(ids, scores.tolist(), strict=True))
+        similarity.update(self._similarities(guild_id, [i for i in fused if i not in similarity], query_vector))
         chunks = self._chunks.chunks(list(fused))  # vectors without a record (an interrupted delete) drop out
         ranked = sorted(
             (Hit(chunks[i], round(score, 6), similarity.get(i)) for i, score in fused.items() if i in chunks),
@@ -148,11 +145,36 @@ class Retriever:
         if self._reranker is not None:  # after the floor, before overlaps: the passage it prefers stays
             ranked = rerank(self._reranker, query, ranked)
         ranked = _without_overlaps(ranked)
+        if settings.linked_documents:
+            ranked = linked(
+                ranked,
+                words,
+                lambda name: self._lookup(guild_id, name, allowed, scope),
+                lambda ids: self._similarities(guild_id, ids, query_vector),
+                floor,
+            )
         if max_sources is not None:
             ranked = ranked[:max_sources]
         if settings.neighbours:
             ranked = self._with_neighbours(ranked, allowed)
         return ranked
+
+    def _similarities(self, guild_id: str, chunk_ids: list[str], query_vector: Sequence[float]) -> dict[str, float]:
+        """Cosine similarity to the query of chunks the dense leg did not return, from their stored vectors."""
+        stored = self._vectors.vectors(guild_id, chunk_ids) if chunk_ids else {}
+        if not stored:
+            return {}
+        ids = list(stored)
+        scores = np.asarray([stored[i] for i in ids]) @ np.asarray(query_vector)
+        return dict(zip(ids, scores.tolist(), strict=True))
+
+    def _lookup(self, guild_id: str, name: str, allowed: list[str] | None, scope: TimeScope) -> list[Chunk]:
+        """The passages a keyword search finds for a name, best first (a linked document's candidates), within
+        what the question may see: its channels, what was said by its asking time, and a range given as dates."""
+        found = [i for i, _ in self._keywords.search(guild_id, name, channels=allowed, limit=LOOKUP_LIMIT)]
+        chunks = self._chunks.chunks(found)
+        seen = [chunks[i] for i in found if i in chunks and scope.said_by_then(chunks[i].created_at)]
+        return [c for c in seen if scope.holds(c.created_at)] if scope.strict else seen
 
     def _dense(
         self, guild_id: str, vector: Sequence[float], allowed: list[str] | None, widening: int = 1
