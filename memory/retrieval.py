@@ -23,7 +23,8 @@ from memory.words import STOPWORDS, words
 RRF_K = 60  # the usual reciprocal-rank-fusion constant: rank 1 scores 1/61
 TIME_WIDENING = 4  # a time range filters the dense leg afterwards, so it fetches this many times more
 TOPICAL_MARGIN = 0.1  # a dense hit this close to the best similarity is on the question's topic
-IN_FORCE_BEFORE = 3  # for a range, hits said before it began that are kept after those inside it
+IN_FORCE_BEFORE = 3  # for a range, the latest hits said before it began that are kept after those inside it
+IN_FORCE_CLOSEST = 2  # and those closest to the question, when it names a topic
 LOOKUP_LIMIT = 5  # keyword hits read to find the page a linked title names
 TIME_BAND = 0.75  # for "now" or "the first time", hits scoring this share of the best one are ordered by time
 # Words a question about a time range ("what happened yesterday?") uses without naming any topic.
@@ -31,7 +32,8 @@ _GENERIC = frozenset(
     [
         "happen", "happened", "happening", "change", "changed", "changes", "new", "news", "discuss", "discussed",
         "talk", "talked", "say", "said", "decide", "decided", "going", "on", "up", "update", "updates", "anything",
-        "something", "everything", "there", "any", "else", "all", "been", "get", "got",
+        "something", "everything", "there", "any", "else", "all", "been", "get", "got", "catch", "missed", "miss",
+        "different", "away", "recap", "summary", "summarise", "summarize", "overview",
     ]
 )  # fmt: skip
 
@@ -101,7 +103,7 @@ class Retriever:
         after, before = _iso(scope.after), _iso(scope.before)
         words = _without(query, scope.phrases)  # "now" or "last week" would match every message saying it
         query_vector = self._embeddings.embed_query(query)
-        dense = self._dense(guild_id, query_vector, allowed, TIME_WIDENING if scope.bounded else 1)
+        dense = self._dense(guild_id, query_vector, allowed, TIME_WIDENING if scope.bounded or scope.order else 1)
         lexical = self._keywords.search(
             guild_id, words, channels=allowed, limit=settings.candidates, after=after, before=before
         )
@@ -127,13 +129,18 @@ class Retriever:
             key=lambda hit: (-hit.score, -(hit.similarity or 0.0), hit.chunk.chunk_id),
         )
         ranked = [h for h in ranked if scope.said_by_then(h.chunk.created_at)]
-        if scope.bounded:
-            ranked = _in_range_first(ranked, scope)
         keyword_ids = {chunk_id for chunk_id, _ in lexical}
+        best = max((s for _, s in dense), default=0.0)
+        topical = keyword_ids | {i for i, s in dense if s >= best - TOPICAL_MARGIN}
+        if scope.bounded:
+            on_topic: set[str] = set()
+            if _topic_words(words):  # what the range's passages are about may have been said before it began
+                everywhere = self._keywords.search(guild_id, words, channels=allowed, limit=settings.candidates)
+                on_topic = topical | {i for i, _ in everywhere}
+            ranked = _in_range_first(ranked, scope, on_topic)
         if scope.order is not None:
-            best = max((s for _, s in dense), default=0.0)
-            topical = keyword_ids | {i for i, s in dense if s >= best - TOPICAL_MARGIN}
-            ranked = _in_time_order(ranked, topical, scope.order)
+            near = {i for i, s in dense if s >= best - TOPICAL_MARGIN}
+            ranked = _in_time_order(ranked, near, topical, scope.order)
         # The floor is on similarity, but a passage holding every word of the query (an unusual name, a code) is
         # an exact keyword match however the embedder rates it, so it stays; so do the passages of a range a
         # question asks about without naming a topic ("what happened yesterday?").
@@ -142,6 +149,8 @@ class Retriever:
         if timed and not _topic_words(words):
             kept |= set(timed)
         ranked = [h for h in ranked if h.similarity is None or h.similarity >= floor or h.chunk.chunk_id in kept]
+        if scope.landmark is not None:  # "before the Lisbon offsite": the message that says when it was
+            ranked = self._with_landmark(ranked, guild_id, scope.landmark, query_vector)
         if self._reranker is not None:  # after the floor, before overlaps: the passage it prefers stays
             ranked = rerank(self._reranker, query, ranked)
         ranked = _without_overlaps(ranked)
@@ -167,6 +176,16 @@ class Retriever:
         ids = list(stored)
         scores = np.asarray([stored[i] for i in ids]) @ np.asarray(query_vector)
         return dict(zip(ids, scores.tolist(), strict=True))
+
+    def _with_landmark(self, hits: list[Hit], guild_id: str, chunk_id: str, query_vector: Sequence[float]) -> list[Hit]:
+        """The hits with the passage that dated the question's event second, after the best one."""
+        landmark = self._chunks.chunks([chunk_id]).get(chunk_id)
+        if landmark is None:
+            return hits
+        similarity = self._similarities(guild_id, [chunk_id], query_vector).get(chunk_id)
+        rest = [h for h in hits if h.chunk.chunk_id != chunk_id]
+        anchor = Hit(landmark, rest[0].score if rest else 0.0, similarity)
+        return [*rest[:1], anchor, *rest[1:]]
 
     def _lookup(self, guild_id: str, name: str, allowed: list[str] | None, scope: TimeScope) -> list[Chunk]:
         """The passages a keyword search finds for a name, best first (a linked document's candidates), within
@@ -206,17 +225,30 @@ class Retriever:
         return out
 
 
-def _in_range_first(hits: list[Hit], scope: TimeScope) -> list[Hit]:
+def _in_range_first(hits: list[Hit], scope: TimeScope, topical: set[str]) -> list[Hit]:
     """The hits said in the range, then the latest few said just before it began (what was in force when the range
     opened: "the wifi password in June" may have been set in May); none at all in the range: all, as they were.
-    A range given as dates (`after`/`before` options) keeps only what is inside it."""
+    When the question names a topic, the range's statements on it come first, then the latest few statements on
+    it said before and the closest few (for "the standup time during May", the April message that set it), then
+    the range's lone questions on it ("best pizza near the office?" states nothing), then the range's rest. A
+    range given as dates (`after`/`before` options) keeps only what is inside it."""
     inside = [h for h in hits if scope.holds(h.chunk.created_at)]
     if scope.strict or not inside:
         return inside if scope.strict else hits
     start = _iso(scope.after)
     earlier = [h for h in hits if start is not None and h.chunk.created_at and h.chunk.created_at < start]
     earlier.sort(key=lambda h: str(h.chunk.created_at), reverse=True)
-    return inside + earlier[:IN_FORCE_BEFORE]
+    if not topical:
+        return inside + earlier[:IN_FORCE_BEFORE]
+    on_topic = [h for h in inside if h.chunk.chunk_id in topical]
+    # The latest statements on the topic said before the range, and the closest (a lone question states nothing).
+    stated = [h for h in earlier if h.chunk.chunk_id in topical and not _asks_only(h)]
+    closest = sorted(stated, key=lambda h: -(h.similarity or 0.0))[:IN_FORCE_CLOSEST]
+    chosen = {h.chunk.chunk_id for h in [*stated[:IN_FORCE_BEFORE], *closest]}
+    in_force = [h for h in stated if h.chunk.chunk_id in chosen]
+    statements = [h for h in on_topic if not _asks_only(h)]
+    questions = [h for h in on_topic if _asks_only(h)]
+    return [*statements, *in_force, *questions, *(h for h in inside if h.chunk.chunk_id not in topical)]
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -233,14 +265,26 @@ def _topic_words(query: str) -> list[str]:
     return [w for w in words(query) if w not in STOPWORDS and w not in _GENERIC]
 
 
-def _in_time_order(hits: list[Hit], topical: set[str], order: str) -> list[Hit]:
-    """The hits on the question's topic whose fused score is close to the best one's go first, the latest (or
-    the earliest) of them first: of several statements about one thing, the one in force wins."""
+def _in_time_order(hits: list[Hit], close_by_meaning: set[str], topical: set[str], order: str) -> list[Hit]:
+    """The hits on the question's topic whose fused score is close to the best one's, or whose similarity is close
+    to the best similarity, go first, the latest (or the earliest) of them first: of several statements about one
+    thing, the one in force wins. A lone question ("who's on call right now?") states nothing, so it goes after
+    the statements."""
     best = hits[0].score if hits else 0.0
-    close = [h for h in hits if h.chunk.chunk_id in topical and h.chunk.created_at and h.score >= best * TIME_BAND]
+    close = [
+        h for h in hits if h.chunk.created_at and
+        ((h.chunk.chunk_id in topical and h.score >= best * TIME_BAND) or h.chunk.chunk_id in close_by_meaning)
+    ]  # fmt: skip
     close.sort(key=lambda h: str(h.chunk.created_at), reverse=order == "latest")
+    close.sort(key=_asks_only)  # stable: statements first, each group in time order
     first = {h.chunk.chunk_id for h in close}
     return [*close, *(h for h in hits if h.chunk.chunk_id not in first)]
+
+
+def _asks_only(hit: Hit) -> bool:
+    """Whether a passage is one message that only asks something."""
+    chunk = hit.chunk
+    return chunk.kind != "file" and len(chunk.message_ids) == 1 and chunk.text.rstrip().endswith("?")
 
 
 def _without_overlaps(hits: list[Hit]) -> list[Hit]:

@@ -297,9 +297,14 @@ class Memory:
         scope = resolve_time(text, (now or datetime.now(UTC)), after=after, before=before)
         if scope.event is None:
             return scope
-        found = self._retriever.search(scope.event, guild_id, channels=channels, max_sources=1, min_relevance=0.0)
+        said = TimeScope(asked_at=scope.asked_at)  # an event mentioned only after the question was asked is unknown
+        found = self._retriever.search(
+            scope.event, guild_id, channels=channels, max_sources=1, min_relevance=0.0, scope=said
+        )
         moment = found[0].chunk.created_at if found else None
-        return scope.relative_to(datetime.fromisoformat(moment)) if moment else replace(scope, event=None)
+        if moment is None:
+            return replace(scope, event=None)
+        return scope.relative_to(datetime.fromisoformat(moment), found[0].chunk.chunk_id)
 
     def messages_between(
         self, guild_id: str, after: datetime, before: datetime, *, channels: Sequence[str] | None = None

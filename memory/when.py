@@ -47,17 +47,18 @@ class TimeScope:
     event: str | None = None
     relation: Literal["before", "after"] | None = None
     asked_at: datetime | None = None  # nothing said after the question was asked is part of its answer
+    landmark: str | None = None  # the passage that dated the event (a chunk id): a source of the answer too
     strict: bool = False  # dates given as options (after/before) are a wall; time words a strong preference
 
     def said_by_then(self, moment: str | None) -> bool:
         """Whether an ISO time is not after the asking time (with a minute's grace for clock skew)."""
         return self.asked_at is None or moment is None or datetime.fromisoformat(moment) <= self.asked_at + _GRACE
 
-    def relative_to(self, moment: datetime) -> TimeScope:
-        """This scope with its event found at `moment`: before it, or from it on."""
+    def relative_to(self, moment: datetime, landmark: str | None = None) -> TimeScope:
+        """This scope with its event found at `moment` (said in the passage `landmark`): before it, or from it on."""
         if self.relation == "before":
-            return replace(self, before=min(filter(None, [self.before, moment])), event=None)
-        return replace(self, after=max(filter(None, [self.after, moment])), event=None)
+            return replace(self, before=min(filter(None, [self.before, moment])), event=None, landmark=landmark)
+        return replace(self, after=max(filter(None, [self.after, moment])), event=None, landmark=landmark)
 
     @property
     def bounded(self) -> bool:

@@ -74,6 +74,23 @@ def test_a_range_keeps_only_its_passages(team):
     assert found[0] == "5000005" and found.index("5000005") < found.index("5000004")
 
 
+def test_what_was_in_force_in_a_range_comes_before_the_questions_asked_in_it(tmp_path):
+    """ "What was the wifi password in February?": the January message that set it is in force all February; it
+    comes after February's statements on the wifi but before February's lone questions about it, which state
+    nothing."""
+    messages = [
+        said(1, 0, "the office wifi password is BlueHeron42"),
+        *[said(2 + i, 30 + i, "what's the wifi password again?") for i in range(3)],
+        said(6, 40, "the wifi in the kitchen is slow today"),
+        *[said(20 + i, 55 + i, f"random chatter number {i} about weekend plans and the weather") for i in range(25)],
+    ]
+    with Memory.open(make_settings(tmp_path / "data"), embeddings=HashEmbeddings()) as memory:
+        memory.remember_messages(messages)
+        found = first_ids(memory, "what was the wifi password in February?", START + timedelta(days=80))
+    questions = [found.index(str(5_000_002 + i)) for i in range(3)]
+    assert found[0] == "5000006" and found.index("5000001") < min(questions)
+
+
 def test_a_question_about_a_range_alone_finds_what_was_said_then(team):
     """ "What happened yesterday?" names no topic: the day's passages come back, even under a strict floor."""
     asked = START + timedelta(days=80, hours=1)
@@ -88,6 +105,15 @@ def test_an_event_is_found_in_memory_and_bounds_the_range(team):
     assert scope.event is None and scope.before is not None and scope.before.date() == date(2025, 3, 7)
     found = first_ids(team, "which release version did we have before the mobile app launch?", asked)
     assert "5000008" in found and "5000009" not in found
+    assert found.index("5000006") == 1  # the message that dated the launch is a source, after the best one
+
+
+def test_an_event_first_mentioned_after_the_asking_time_is_not_dated_by_it(team):
+    """Asked on day 55, "before the mobile app launch" names an event memory first hears of on day 60: the launch
+    messages do not date it (whatever the search finds instead was said by then)."""
+    asked = START + timedelta(days=55)
+    scope = team.time_scope("which release version did we have before the mobile app launch?", "g1", now=asked)
+    assert scope.event is None and (scope.before is None or scope.before <= asked)
 
 
 def test_explicit_after_and_before_dates(team):
