@@ -268,15 +268,16 @@ def _topic_words(query: str) -> list[str]:
 def _in_time_order(hits: list[Hit], close_by_meaning: set[str], topical: set[str], order: str) -> list[Hit]:
     """The hits on the question's topic whose fused score is close to the best one's, or whose similarity is close
     to the best similarity, go first, the latest (or the earliest) of them first: of several statements about one
-    thing, the one in force wins. A lone question ("who's on call right now?") states nothing, so it goes after
-    the statements."""
+    thing, the one in force wins. For the latest, a lone question ("who's on call right now?") states nothing, so
+    it goes after the statements; for the first mention, a question counts like any message."""
     best = hits[0].score if hits else 0.0
     close = [
         h for h in hits if h.chunk.created_at and
         ((h.chunk.chunk_id in topical and h.score >= best * TIME_BAND) or h.chunk.chunk_id in close_by_meaning)
     ]  # fmt: skip
     close.sort(key=lambda h: str(h.chunk.created_at), reverse=order == "latest")
-    close.sort(key=_asks_only)  # stable: statements first, each group in time order
+    if order == "latest":  # what is in force is stated; the first mention of something may well be a question
+        close.sort(key=_asks_only)  # stable: statements first, each group in time order
     first = {h.chunk.chunk_id for h in close}
     return [*close, *(h for h in hits if h.chunk.chunk_id not in first)]
 

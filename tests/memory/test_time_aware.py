@@ -137,3 +137,22 @@ def test_the_model_is_told_when_the_question_is_asked_and_which_source_wins(team
     assert note is not None and "2025-03-27" in note and "most recent one is right" in note
     context = team.search(question.text, "g1", scope=question.scope, budget=500)
     assert context.hits[0].chunk.created_at and "9:45" in extractive_answer(question.text, context)
+
+
+def test_the_first_mention_may_be_a_question(tmp_path):
+    """ "When did we first talk about a monorepo?": the first mention was a question, and it comes first; asked
+    "what is the plan for the repos now?", the later statement comes before the questions."""
+    messages = [
+        said(1, 0, "what about a monorepo?"),
+        said(2, 10, "the monorepo doc is ready"),
+        said(3, 20, "decided: we move to a monorepo"),
+        said(4, 30, "are we doing the monorepo?"),
+        *[said(20 + i, 40 + i, f"random chatter number {i} about weekend plans and the weather") for i in range(25)],
+    ]
+    with Memory.open(make_settings(tmp_path / "data"), embeddings=HashEmbeddings()) as memory:
+        memory.remember_messages(messages)
+        asked = START + timedelta(days=80)
+        first = first_ids(memory, "when did we first talk about a monorepo?", asked)
+        now = first_ids(memory, "what is the monorepo plan now?", asked)
+    assert first[0] == "5000001"
+    assert now.index("5000003") < now.index("5000004")
