@@ -53,6 +53,11 @@ async def run_bot(settings: Settings, *, embeddings: Embeddings | None = None) -
     point_at_discord(settings)
     # The index is checked first (in a child process): a damaged guild collection is rebuilt, not fatal.
     memory = await AsyncMemory.open(settings, embeddings=embeddings, check_index=True)
+    try:
+        await memory.load_embedder()  # a missing model or API key stops the bot here, not at the first message
+    except BaseException:
+        await memory.close()
+        raise
     for guild_id in memory.repaired:
         log.warning("guild %s: its damaged vector index is being rebuilt from SQLite in the background", guild_id)
     bot = build_bot(settings, memory=memory)

@@ -51,6 +51,10 @@ class AsyncMemory:
         memory = await asyncio.to_thread(Memory.open, settings, embeddings=embeddings, check_index=check_index)
         return cls(memory)
 
+    async def load_embedder(self) -> None:
+        """`Memory.load_embedder` in a worker thread."""
+        await asyncio.to_thread(self.sync.load_embedder)
+
     async def close(self) -> None:
         """Release the language model's connections and close the memory (see `Memory.close`)."""
         await self.answers.aclose()

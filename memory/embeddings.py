@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -104,8 +105,50 @@ class LocalEmbeddings(Embeddings):
         return self.embed_documents([text])[0]
 
 
-def make_embeddings(settings: EmbeddingSettings) -> Embeddings:
-    """Build the configured embedder.
+class LazyEmbeddings(Embeddings):
+    """The configured embedder, built on its first use: a command that embeds nothing (`stats`, `forget`,
+    `export`) never imports torch or loads the model, and never needs the OpenAI key. `identity` is known
+    without building it (the vector index's model check needs only the name)."""
+
+    def __init__(self, settings: EmbeddingSettings) -> None:
+        self.identity = model_identity(settings)
+        self._settings = settings
+        self._built: Embeddings | None = None
+        self._lock = threading.Lock()  # the bot embeds from worker threads: the model is loaded once
+
+    @property
+    def built(self) -> Embeddings | None:
+        """The embedder, once something has been embedded (None before)."""
+        return self._built
+
+    def load(self) -> Embeddings:
+        """Build the embedder now, if it is not built yet (the bot does at start, to fail early).
+
+        Raises:
+            EmbeddingError: the model cannot be loaded.
+            ConfigError: the OpenAI provider's API key variable is unset.
+        """
+        with self._lock:
+            if self._built is None:
+                self._built = build_embeddings(self._settings)
+            return self._built
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        """Embed texts (building the embedder first, once)."""
+        return self.load().embed_documents(texts)
+
+    def embed_query(self, text: str) -> list[float]:
+        """Embed one query (building the embedder first, once)."""
+        return self.load().embed_query(text)
+
+
+def make_embeddings(settings: EmbeddingSettings) -> LazyEmbeddings:
+    """The configured embedder, built when it first embeds (see `LazyEmbeddings`)."""
+    return LazyEmbeddings(settings)
+
+
+def build_embeddings(settings: EmbeddingSettings) -> Embeddings:
+    """Build the configured embedder now.
 
     Raises:
         EmbeddingError: the model cannot be loaded.
@@ -133,6 +176,10 @@ def make_embeddings(settings: EmbeddingSettings) -> Embeddings:
 
 def close_embeddings(embeddings: Embeddings) -> None:
     """Release what an embedder holds open (the OpenAI provider's HTTP connections)."""
+    if isinstance(embeddings, LazyEmbeddings):
+        if embeddings.built is not None:
+            close_embeddings(embeddings.built)
+        return
     client = getattr(embeddings, "http_client", None)
     close = getattr(client, "close", None)
     if callable(close):

@@ -15,7 +15,7 @@ from langchain_core.embeddings import Embeddings
 
 from memory.answering import Question
 from memory.chat_export import export_document
-from memory.embeddings import close_embeddings
+from memory.embeddings import LazyEmbeddings, close_embeddings
 from memory.erase import Eraser
 from memory.guild_settings import PerGuildSettings
 from memory.ingest import Ingestor, Progress
@@ -142,6 +142,17 @@ class Memory:
             if damage.guild_id is not None:
                 self.stores.chunks.mark_guild_unembedded(damage.guild_id)
                 self.repaired.append(damage.guild_id)
+
+    def load_embedder(self) -> None:
+        """Load the embedding model now rather than at the first embedding (the bot does at start: a missing model
+        or API key stops it there, and the first answer does not wait for the load).
+
+        Raises:
+            EmbeddingError: the model cannot be loaded.
+            ConfigError: the OpenAI provider's API key variable is unset.
+        """
+        if isinstance(self.embeddings, LazyEmbeddings):
+            self.embeddings.load()
 
     def close(self) -> None:
         """Stop the parser worker, close the stores, release the data directory."""
