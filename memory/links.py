@@ -18,7 +18,7 @@ LINKED_AFTER = 2  # they go after this many of the best hits: the first hop and 
 _NAME = re.compile(r"\b[A-Z][\w'’-]*(?:\s+(?:(?:of|the|de|da|del|van|von|and|on|upon)\s+)*[A-Z][\w'’-]*)*")
 
 _SENTENCE_END = re.compile(r"[.!?](?:\s+|$)|\n\n")
-Lookup = Callable[[str], list[Chunk]]  # a title → the passages a keyword search finds for it, best first
+Lookup = Callable[[list[str]], list[Chunk]]  # titles → the passages holding any of them, best first
 Similarity = Callable[[list[str]], dict[str, float]]  # chunk ids → their cosine similarity to the question
 
 
@@ -90,8 +90,12 @@ def linked(hits: Sequence[Hit], question: str, lookup: Lookup, similarity: Simil
             named.setdefault(name, sentence)
     candidates: dict[str, Chunk] = {}
     overlap: dict[str, int] = {}
-    for name, sentence in [(n, s) for n, s in named.items() if n not in present_titles][:MAX_MENTIONS]:
-        found = (c for c in lookup(name) if _key(title_of(c) or "") == name)
+    followed = [(n, s) for n, s in named.items() if n not in present_titles][:MAX_MENTIONS]
+    titled: dict[str, list[Chunk]] = {}
+    for chunk in lookup([name for name, _ in followed]) if followed else []:
+        titled.setdefault(_key(title_of(chunk) or ""), []).append(chunk)
+    for name, sentence in followed:
+        found = titled.get(name, [])
         page = next((c for c in found if c.chunk_id not in present and c.chunk_id not in candidates), None)
         if page is not None:
             candidates[page.chunk_id] = page

@@ -25,7 +25,7 @@ TIME_WIDENING = 4  # a time range filters the dense leg afterwards, so it fetche
 TOPICAL_MARGIN = 0.1  # a dense hit this close to the best similarity is on the question's topic
 IN_FORCE_BEFORE = 3  # for a range, the latest hits said before it began that are kept after those inside it
 IN_FORCE_CLOSEST = 2  # and those closest to the question, when it names a topic
-LOOKUP_LIMIT = 5  # keyword hits read to find the page a linked title names
+LOOKUP_LIMIT = 5  # keyword hits read per linked title, to find the page it names
 TIME_BAND = 0.75  # for "now" or "the first time", hits scoring this share of the best one are ordered by time
 # Words a question about a time range ("what happened yesterday?") uses without naming any topic.
 _GENERIC = frozenset(
@@ -158,7 +158,7 @@ class Retriever:
             ranked = linked(
                 ranked,
                 words,
-                lambda name: self._lookup(guild_id, name, allowed, scope),
+                lambda names: self._lookup(guild_id, names, allowed, scope),
                 lambda ids: self._similarities(guild_id, ids, query_vector),
                 floor,
             )
@@ -187,10 +187,11 @@ class Retriever:
         anchor = Hit(landmark, rest[0].score if rest else 0.0, similarity)
         return [*rest[:1], anchor, *rest[1:]]
 
-    def _lookup(self, guild_id: str, name: str, allowed: list[str] | None, scope: TimeScope) -> list[Chunk]:
-        """The passages a keyword search finds for a name, best first (a linked document's candidates), within
-        what the question may see: its channels, what was said by its asking time, and a range given as dates."""
-        found = [i for i, _ in self._keywords.search(guild_id, name, channels=allowed, limit=LOOKUP_LIMIT)]
+    def _lookup(self, guild_id: str, names: list[str], allowed: list[str] | None, scope: TimeScope) -> list[Chunk]:
+        """The passages holding any of these names, best first (linked documents' candidates), within what the
+        question may see: its channels, what was said by its asking time, and a range given as dates."""
+        limit = LOOKUP_LIMIT * len(names)
+        found = self._keywords.with_phrases(guild_id, names, channels=allowed, limit=limit)
         chunks = self._chunks.chunks(found)
         seen = [chunks[i] for i in found if i in chunks and scope.said_by_then(chunks[i].created_at)]
         return [c for c in seen if scope.holds(c.created_at)] if scope.strict else seen

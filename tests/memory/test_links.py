@@ -9,7 +9,7 @@ from memory.links import linked, mentions, title_of
 from memory.tokens import count_tokens
 from memory.types import Chunk, Hit
 from tests.conftest import make_settings
-from tests.fakes import HashEmbeddings
+from tests.fakes import HashEmbeddings, message
 
 PAGES = {
     "harrow-shipworks.md": "# Harrow Shipworks\n\nHarrow Shipworks is a maker of steam ships founded in 1850 by "
@@ -44,7 +44,7 @@ def test_a_chat_passage_has_no_title_and_links_nothing():
     hits = [Hit(chunk("m1", "[2024-03-18 14:41] Ines: I work at Harrow Shipworks now", kind="chat"), 1.0)]
     page = chunk("Harrow Shipworks", "Harrow Shipworks is a maker of ships.")
     assert title_of(hits[0].chunk) is None
-    assert linked(hits, "Where does Ines work?", lambda name: [page], lambda ids: dict.fromkeys(ids, 0.9), 0.0) == hits
+    assert linked(hits, "Where does Ines work?", lambda names: [page], lambda ids: dict.fromkeys(ids, 0.9), 0.0) == hits
 
 
 def test_the_linked_page_most_like_the_question_goes_after_the_best_two():
@@ -54,10 +54,10 @@ def test_the_linked_page_most_like_the_question_goes_after_the_best_two():
     pages = {"maren holt": chunk("Maren Holt", "Maren Holt was born..."), "kettleby": chunk("Kettleby", "a town")}
     hits = [Hit(first, 0.03), Hit(second, 0.02), Hit(third, 0.01)]
     similarity = {"Maren Holt": 0.5, "Kettleby": 0.3}
-    found = linked(hits, "Where was the founder of Harrow Shipworks born?", lambda n: [pages[n]],
+    found = linked(hits, "Where was the founder of Harrow Shipworks born?", lambda names: [pages[n] for n in names],
                    lambda ids: {i: similarity[i] for i in ids}, 0.0)  # fmt: skip
     assert [h.chunk.chunk_id for h in found] == ["Harrow Shipworks", "Notes", "Maren Holt", "Kettleby", "More"]
-    floored = linked(hits, "Where was the founder of Harrow Shipworks born?", lambda n: [pages[n]],
+    floored = linked(hits, "Where was the founder of Harrow Shipworks born?", lambda names: [pages[n] for n in names],
                      lambda ids: {i: similarity[i] for i in ids}, 0.4)  # fmt: skip
     assert [h.chunk.chunk_id for h in floored] == ["Harrow Shipworks", "Notes", "Maren Holt", "More"]
 
@@ -67,7 +67,9 @@ def test_a_lookup_that_finds_only_mentions_adds_nothing():
     first = chunk("Harrow Shipworks", "Harrow Shipworks was founded by Maren Holt.")
     hits = [Hit(first, 0.03), Hit(chunk("Notes", "notes"), 0.02)]
     other = chunk("Letters", "Letters from Maren Holt survive.")
-    assert linked(hits, "Who founded Harrow Shipworks?", lambda n: [other], lambda ids: {"Letters": 0.9}, 0.0) == hits
+    assert (
+        linked(hits, "Who founded Harrow Shipworks?", lambda names: [other], lambda ids: {"Letters": 0.9}, 0.0) == hits
+    )
 
 
 def _remember(tmp_path, linked_documents: bool, uploaded: dict[str, str] | None = None) -> Memory:
@@ -100,7 +102,7 @@ def test_a_page_named_in_the_questions_words_goes_before_a_closer_one():
     pages = {"dunmore": chunk("Dunmore", "a town"), "brookmere": chunk("Brookmere", "a town")}
     hits = [Hit(person, 0.03), Hit(chunk("Notes", "notes"), 0.02)]
     similarity = {"Dunmore": 0.3, "Brookmere": 0.6}
-    found = linked(hits, "In which province was Maren Holt born?", lambda n: [pages[n]],
+    found = linked(hits, "In which province was Maren Holt born?", lambda names: [pages[n] for n in names],
                    lambda ids: {i: similarity[i] for i in ids}, 0.0)  # fmt: skip
     assert [h.chunk.chunk_id for h in found] == ["Maren Holt", "Notes", "Dunmore", "Brookmere"]
 
@@ -110,8 +112,8 @@ def test_a_question_naming_both_best_pages_follows_no_link():
     hits = [Hit(chunk("Kettleby", "Kettleby is on the River Aldwater."), 0.03), Hit(chunk("Dunmore", "Dunmore"), 0.02)]
     river = chunk("River Aldwater", "a river")
     similar = lambda ids: dict.fromkeys(ids, 0.9)  # noqa: E731
-    assert linked(hits, "Which is older, Kettleby or Dunmore?", lambda n: [river], similar, -1.0) == hits
-    assert len(linked(hits, "Where does Kettleby stand?", lambda n: [river], similar, -1.0)) == 3
+    assert linked(hits, "Which is older, Kettleby or Dunmore?", lambda names: [river], similar, -1.0) == hits
+    assert len(linked(hits, "Where does Kettleby stand?", lambda names: [river], similar, -1.0)) == 3
 
 
 def test_two_pieces_of_the_one_page_the_question_names_still_follow_its_links():
@@ -121,7 +123,7 @@ def test_two_pieces_of_the_one_page_the_question_names_still_follow_its_links():
     founder = chunk("Maren Holt", "Maren Holt was born in Dunmore.")
     hits = [Hit(company, 0.03), Hit(more, 0.02)]
     similar = lambda ids: dict.fromkeys(ids, 0.9)  # noqa: E731
-    found = linked(hits, "Where was the founder of Harrow Shipworks born?", lambda n: [founder], similar, -1.0)
+    found = linked(hits, "Where was the founder of Harrow Shipworks born?", lambda names: [founder], similar, -1.0)
     assert [h.chunk.chunk_id for h in found] == ["Harrow Shipworks", "piece 2", "Maren Holt"]
 
 
@@ -136,3 +138,19 @@ def test_a_page_uploaded_after_the_asking_time_is_not_linked(tmp_path):
         later = [h.chunk.filename for h in memory.search(question, "g1", now=datetime(2024, 7, 1, tzinfo=UTC)).hits]
     assert then[0] == later[0] == "harrow-shipworks.md"
     assert "maren-holt.md" not in then and "maren-holt.md" in later[:4]
+
+
+def test_a_name_is_looked_up_as_a_phrase(tmp_path):
+    """The keyword lookup for "river aldwater" finds the passages with those words in that order, best first,
+    and not one that has both words apart; several names are one query."""
+    with _remember(tmp_path, True) as memory:
+        memory.remember_messages([
+            message(0, "the aldwater mill stands by the river"),
+            message(600, "we walked along the River Aldwater all day", minutes=600),
+        ])  # fmt: skip
+        found = memory.stores.keywords.with_phrases("g1", ["river aldwater"], channels=None, limit=10)
+        texts = [c.text for c in memory.stores.chunks.chunks(found).values()]
+        both = memory.stores.keywords.with_phrases("g1", ["river aldwater", "maren holt"], channels=None, limit=10)
+        names = {c.filename for c in memory.stores.chunks.chunks(both).values()}
+    assert any("River Aldwater all day" in t for t in texts) and not any("aldwater mill" in t for t in texts)
+    assert {"kettleby.md", "maren-holt.md"} <= names

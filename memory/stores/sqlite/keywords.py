@@ -82,6 +82,26 @@ class SQLiteKeywordIndex:
                  WHERE chunks_fts MATCH ? AND c.chunk_id IN ({ids})"""
         return {str(row[0]) for row in self._db.query_in(sql, chunk_ids, before=(match,))}
 
+    def with_phrases(
+        self, guild_id: str, phrases: Sequence[str], *, channels: Sequence[str] | None, limit: int
+    ) -> list[str]:
+        """Chunks of the guild holding any of these phrases (each word in order), best first by BM25: one query
+        for all the names a question's passages mention (`memory.links`)."""
+        quoted = [f'"{_quote(" ".join(words(phrase)))}"' for phrase in phrases if words(phrase)]
+        if not quoted:
+            return []
+        alternatives = " OR ".join(quoted)  # a quoted string is an FTS5 phrase: its words, in order
+        match = f'guild_id:"{_quote(guild_id)}" AND ({alternatives})'
+        sql = """SELECT c.chunk_id FROM chunks_fts JOIN chunks c ON c.rowid = chunks_fts.rowid
+                 WHERE chunks_fts MATCH ? AND c.guild_id = ?"""
+        params: list[object] = [match, guild_id]
+        if channels is not None:
+            sql += f" AND c.channel_id IN ({','.join('?' * len(channels))})"
+            params.extend(channels)
+        sql += " ORDER BY bm25(chunks_fts, 1.0, 0.5, 0.0) LIMIT ?"
+        params.append(limit)
+        return [str(row[0]) for row in self._db.query(sql, params)]
+
     def purge_erased(self) -> None:
         """Rebuild the FTS segments without the terms of deleted chunks (a delete only marks them in FTS5)."""
         with self._db.transaction() as db:
