@@ -13,10 +13,13 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
 _WORD = re.compile(r"\w+")
 
 
-def _best_sentences(text: str, question_words: set[str], limit: int = 2) -> str:
+def _best_sentences(text: str, question_words: set[str], quoted: set[str], limit: int = 2) -> str:
+    """The passage's sentences that share most words with the question, not already `quoted` (which grows)."""
     sentences = [s.strip() for s in _SENTENCE_END.split(text) if s and s.strip()]
     # Heading trails ("Guide > Deploys") and stray labels repeat the question's words but say nothing.
     sentences = [s for s in sentences if len(s.split()) >= 4 and " > " not in s] or sentences
+    # A message is often packed alone and within its conversation too: the answer quotes it once.
+    sentences = [s for s in sentences if s not in quoted]
     if not sentences:
         return ""
     scored = sorted(
@@ -24,12 +27,13 @@ def _best_sentences(text: str, question_words: set[str], limit: int = 2) -> str:
         key=lambda item: (-len(question_words & {w.lower() for w in _WORD.findall(item[1])}), item[0]),
     )
     chosen = sorted(index for index, _ in scored[:limit])
+    quoted.update(sentences[i] for i in chosen)
     excerpt = " … ".join(sentences[i] for i in chosen)
     return excerpt if len(excerpt) <= 400 else excerpt[:399] + "…"
 
 
 def extractive_answer(question: str, context: PackedContext) -> str:
-    """Quote the sentences of each packed passage that share most words with the question.
+    """Quote the sentences of each packed passage that share most words with the question, each sentence once.
 
     Returns:
         A labelled answer with `[n]` markers that match the order of `context.hits`, or a plain
@@ -39,8 +43,9 @@ def extractive_answer(question: str, context: PackedContext) -> str:
         return NOTHING_FOUND
     words = {w.lower() for w in _WORD.findall(question) if len(w) > 2}
     lines = [EXTRACTIVE_LABEL]
+    quoted: set[str] = set()
     for number, hit in enumerate(context.hits[:QUOTED], start=1):
-        excerpt = _best_sentences(hit.chunk.text, words)
+        excerpt = _best_sentences(hit.chunk.text, words, quoted)
         if excerpt:
             place = f" ({hit.chunk.place})" if hit.chunk.page is not None or hit.chunk.section else ""
             lines.append(f"> {excerpt}{place} [{number}]")
