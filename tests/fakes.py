@@ -1,4 +1,4 @@
-"""Small deterministic stand-ins for the slow parts: a hashing embedder and chat message builders."""
+"""Small deterministic stand-ins for the slow parts: a hashing embedder, chat message builders, hand-made passages."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from datetime import UTC, datetime, timedelta
 
 from langchain_core.embeddings import Embeddings
 
-from memory import ChatMessage, utc_iso
+from memory import ChatMessage, Chunk, utc_iso
+from memory.tokens import count_tokens
 
 
 class HashEmbeddings(Embeddings):
@@ -70,6 +71,26 @@ def message(
         reply_to=None if reply_to is None else str(1_000_000 + reply_to),
         attachment_names=attachments,
     )
+
+
+def passage(
+    chunk_id: str,
+    text: str,
+    *,
+    kind: str = "chat",
+    channel: str = "c",
+    message_ids: tuple[str, ...] = (),
+    section: str | None = None,
+) -> Chunk:
+    """A chunk made by hand, for ranking, packing and quoting tests: tokens counted, no time or link; a file
+    piece is named `<chunk_id>.md`."""
+    in_file = kind == "file"
+    return Chunk(
+        chunk_id=chunk_id, kind=kind, guild_id="g", channel_id=channel,  # type: ignore[arg-type]
+        record_id=chunk_id if in_file else f"chat:{channel}", position=0, start_key=chunk_id, text=text,
+        tokens=count_tokens(text), message_ids=message_ids, author_ids=(), created_at=None, jump_url=None,
+        filename=f"{chunk_id}.md" if in_file else None, section=section,
+    )  # fmt: skip
 
 
 def dce_export(guild: str, channel: str, messages: list[dict[str, object]], *, channel_name: str = "general") -> dict:

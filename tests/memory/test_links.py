@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from memory import FileDocument, Memory
 from memory.links import linked, mentions, title_of
-from memory.tokens import count_tokens
 from memory.types import Chunk, Hit
 from tests.conftest import make_settings
-from tests.fakes import HashEmbeddings, message
+from tests.fakes import HashEmbeddings, message, passage
 
 PAGES = {
     "harrow-shipworks.md": "# Harrow Shipworks\n\nHarrow Shipworks is a maker of steam ships founded in 1850 by "
@@ -25,9 +25,8 @@ DISTRACTORS = {
 
 
 def chunk(title: str, text: str, kind: str = "file") -> Chunk:
-    return Chunk(chunk_id=title, kind=kind, guild_id="g", channel_id="c", record_id=title, position=0,  # type: ignore[arg-type]
-                 start_key="0", text=text, tokens=count_tokens(text), message_ids=(), author_ids=(), created_at=None,
-                 jump_url=None, filename=f"{title}.md", section=title if kind == "file" else None)  # fmt: skip
+    """A page titled `title` (its top heading), or with kind="chat" a chat passage."""
+    return passage(title, text, kind=kind, section=title if kind == "file" else None)
 
 
 def test_mentions_are_the_names_the_question_does_not_hold():
@@ -119,7 +118,7 @@ def test_a_question_naming_both_best_pages_follows_no_link():
 def test_two_pieces_of_the_one_page_the_question_names_still_follow_its_links():
     """The best two hits are both pieces of Harrow Shipworks' page: the founder it names is still followed."""
     company = chunk("Harrow Shipworks", "Harrow Shipworks was founded by Maren Holt.")
-    more = Chunk(**{**{f: getattr(company, f) for f in company.__slots__}, "chunk_id": "piece 2", "text": "Ships."})
+    more = replace(company, chunk_id="piece 2", text="Ships.")
     founder = chunk("Maren Holt", "Maren Holt was born in Dunmore.")
     hits = [Hit(company, 0.03), Hit(more, 0.02)]
     similar = lambda ids: dict.fromkeys(ids, 0.9)  # noqa: E731

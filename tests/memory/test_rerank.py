@@ -40,9 +40,9 @@ def test_the_reranker_puts_the_passage_it_prefers_first(tmp_path):
 def test_only_the_best_passages_are_reread():
     """The cross-encoder reads at most RERANKED passages; the rest keep their order after them."""
     from memory import Hit
-    from tests.memory.test_retrieval import chunk
+    from tests.fakes import passage
 
-    hits = [Hit(chunk(str(i), f"passage {i}"), score=1.0 / (i + 1)) for i in range(RERANKED + 5)]
+    hits = [Hit(passage(str(i), f"passage {i}"), score=1.0 / (i + 1)) for i in range(RERANKED + 5)]
     scorer = FavoursAWord("passage 3")
     reordered = rerank(scorer, "q", hits)
     assert len(scorer.read) == RERANKED and reordered[0].chunk.chunk_id == "3"

@@ -8,15 +8,8 @@ from hypothesis import strategies as st
 from memory import Hit, Memory, pack
 from memory.retrieval import _without_overlaps
 from memory.tokens import count_tokens
-from memory.types import Chunk
 from tests.conftest import make_settings
-from tests.fakes import HashEmbeddings, message
-
-
-def chunk(chunk_id: str, text: str, *, channel: str = "c", message_ids: tuple[str, ...] = ()) -> Chunk:
-    return Chunk(chunk_id=chunk_id, kind="chat", guild_id="g", channel_id=channel, record_id=f"chat:{channel}",
-                 position=0, start_key=chunk_id, text=text, tokens=count_tokens(text), message_ids=message_ids,
-                 author_ids=(), created_at=None, jump_url=None)  # fmt: skip
+from tests.fakes import HashEmbeddings, message, passage
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -27,7 +20,7 @@ def chunk(chunk_id: str, text: str, *, channel: str = "c", message_ids: tuple[st
 )
 def test_packing_never_exceeds_the_budget(texts, budget, model):
     """Whatever the hits, the packed passages' tokens (counted again independently) fit the budget."""
-    hits = [Hit(chunk(str(i), t), score=1.0 / (i + 1)) for i, t in enumerate(texts)]
+    hits = [Hit(passage(str(i), t), score=1.0 / (i + 1)) for i, t in enumerate(texts)]
     packed = pack(hits, budget, model=model)
     recount = [count_tokens(h.chunk.text, model) for h in packed.hits]
     assert recount == packed.tokens
@@ -36,8 +29,8 @@ def test_packing_never_exceeds_the_budget(texts, budget, model):
 
 def test_a_hit_that_does_not_fit_is_skipped_whole_not_cut():
     """A big hit is left out entirely and a smaller, lower-ranked one still gets in."""
-    big = Hit(chunk("big", "word " * 500), score=0.9)
-    small = Hit(chunk("small", "short answer"), score=0.5)
+    big = Hit(passage("big", "word " * 500), score=0.9)
+    small = Hit(passage("small", "short answer"), score=0.5)
     packed = pack([big, small], budget=50)
     assert [h.chunk.chunk_id for h in packed.hits] == ["small"]
     assert packed.hits[0].chunk.text == "short answer"
@@ -45,17 +38,17 @@ def test_a_hit_that_does_not_fit_is_skipped_whole_not_cut():
 
 def test_max_sources_caps_the_count():
     """max_sources stops packing after that many passages."""
-    hits = [Hit(chunk(str(i), f"text {i}"), score=1.0) for i in range(10)]
+    hits = [Hit(passage(str(i), f"text {i}"), score=1.0) for i in range(10)]
     assert len(pack(hits, budget=10_000, max_sources=3).hits) == 3
 
 
 def test_windows_fully_covered_by_better_hits_are_dropped():
     """A chat window whose messages all appear in better-ranked windows is a duplicate."""
     hits = [
-        Hit(chunk("a", "x", message_ids=("1", "2", "3")), 0.9),
-        Hit(chunk("b", "y", message_ids=("2", "3")), 0.8),
-        Hit(chunk("c", "z", message_ids=("3", "4")), 0.7),
-        Hit(chunk("d", "w", channel="other", message_ids=("2", "3")), 0.6),
+        Hit(passage("a", "x", message_ids=("1", "2", "3")), 0.9),
+        Hit(passage("b", "y", message_ids=("2", "3")), 0.8),
+        Hit(passage("c", "z", message_ids=("3", "4")), 0.7),
+        Hit(passage("d", "w", channel="other", message_ids=("2", "3")), 0.6),
     ]
     assert [h.chunk.chunk_id for h in _without_overlaps(hits)] == ["a", "c", "d"]
 
