@@ -10,7 +10,7 @@ from memory.types import Chunk, Hit
 from memory.words import STOPWORDS
 
 LINK_FROM = 2  # the best file passages whose mentions are followed
-MAX_MENTIONS = 8  # titles looked up per question (each is one keyword search)
+MAX_MENTIONS = 8  # titles looked up per question (in one keyword query)
 MAX_LINKED = 2  # linked documents added per question
 STEM = 5  # letters of a word compared when matching a mention's sentence with the question
 LINKED_AFTER = 2  # they go after this many of the best hits: the first hop and a runner-up keep their places
@@ -108,6 +108,7 @@ def linked(hits: Sequence[Hit], question: str, lookup: Lookup, similarity: Simil
     if not best:
         return list(hits)
     anchor = hits[min(LINKED_AFTER, len(hits)) - 1].score
-    added = [Hit(candidates[i], anchor, round(scores[i], 6), neighbour_of=None) for i in best]
-    rest = [h for h in hits[LINKED_AFTER:] if h.chunk.chunk_id not in set(best)]
+    added = [Hit(candidates[i], anchor, round(scores[i], 6)) for i in best]
+    chosen = set(best)
+    rest = [h for h in hits[LINKED_AFTER:] if h.chunk.chunk_id not in chosen]
     return [*hits[:LINKED_AFTER], *added, *rest]

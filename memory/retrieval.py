@@ -16,7 +16,7 @@ from memory.rerank import PairScorer, rerank
 from memory.settings import RetrievalSettings
 from memory.stores.interfaces import ChunkStore, KeywordIndex, VectorIndex
 from memory.tokens import encoding_for
-from memory.types import Chunk, Hit
+from memory.types import Chunk, Hit, utc_iso
 from memory.when import TimeScope
 from memory.words import STOPWORDS, words
 
@@ -131,22 +131,23 @@ class Retriever:
         ranked = [h for h in ranked if scope.said_by_then(h.chunk.created_at)]
         keyword_ids = {chunk_id for chunk_id, _ in lexical}
         best = max((s for _, s in dense), default=0.0)
-        topical = keyword_ids | {i for i, s in dense if s >= best - TOPICAL_MARGIN}
+        near = {i for i, s in dense if s >= best - TOPICAL_MARGIN}
+        topical = keyword_ids | near
+        names_a_topic = bool(_topic_words(words))
         if scope.bounded:
             on_topic: set[str] = set()
-            if _topic_words(words):  # what the range's passages are about may have been said before it began
+            if names_a_topic:  # what the range's passages are about may have been said before it began
                 everywhere = self._keywords.search(guild_id, words, channels=allowed, limit=settings.candidates)
                 on_topic = topical | {i for i, _ in everywhere}
             ranked = _in_range_first(ranked, scope, on_topic)
         if scope.order is not None:
-            near = {i for i, s in dense if s >= best - TOPICAL_MARGIN}
             ranked = _in_time_order(ranked, near, topical, scope.order)
         # The floor is on similarity, but a passage holding every word of the query (an unusual name, a code) is
         # an exact keyword match however the embedder rates it, so it stays; so do the passages of a range a
         # question asks about without naming a topic ("what happened yesterday?").
         below = [h.chunk.chunk_id for h in ranked if h.similarity is not None and h.similarity < floor]
         kept = self._keywords.matching_all(guild_id, words, [i for i in below if i in keyword_ids])
-        if timed and not _topic_words(words):
+        if timed and not names_a_topic:
             kept |= set(timed)
         ranked = [h for h in ranked if h.similarity is None or h.similarity >= floor or h.chunk.chunk_id in kept]
         if scope.landmark is not None:  # "before the Lisbon offsite": the message that says when it was
@@ -253,7 +254,7 @@ def _in_range_first(hits: list[Hit], scope: TimeScope, topical: set[str]) -> lis
 
 
 def _iso(moment: datetime | None) -> str | None:
-    return None if moment is None else moment.isoformat(timespec="microseconds")
+    return None if moment is None else utc_iso(moment)
 
 
 def _without(query: str, phrases: Sequence[str]) -> str:

@@ -36,7 +36,7 @@ from memory.retrieval import PackedContext, Retriever, pack
 from memory.settings import MemorySettings
 from memory.stores.chroma_health import Damage
 from memory.stores.interfaces import RecordStores, VectorIndex
-from memory.types import ChatMessage, Chunk, FileDocument
+from memory.types import ChatMessage, Chunk, FileDocument, utc_iso
 from memory.when import TimeScope
 from memory.when import resolve as resolve_time
 
@@ -321,7 +321,7 @@ class Memory:
         self, guild_id: str, after: datetime, before: datetime, *, channels: Sequence[str] | None = None
     ) -> list[ChatMessage]:
         """A guild's chat messages said in [after, before), in some channels or all, oldest first (for recaps)."""
-        start, end = (moment.astimezone(UTC).isoformat(timespec="microseconds") for moment in (after, before))
+        start, end = utc_iso(after), utc_iso(before)
         return self.stores.records.messages_between(guild_id, start, end, channels=channels)
 
     def log_question(

@@ -36,10 +36,21 @@ class SQLiteKeywordIndex:
         terms = [t for t in words(query) if t not in STOPWORDS] or words(query)
         if not terms:
             return []
-        scope = f'guild_id:"{_quote(guild_id)}"'
+        scope = _scope(guild_id)
         terms = self._selective(scope, terms[:32])
         alternatives = " OR ".join(f'"{t}"' for t in terms)
-        match = f"{scope} AND ({alternatives})"
+        return self._ranked(f"{scope} AND ({alternatives})", guild_id, channels, limit, after, before)
+
+    def _ranked(
+        self,
+        match: str,
+        guild_id: str,
+        channels: Sequence[str] | None,
+        limit: int,
+        after: str | None = None,
+        before: str | None = None,
+    ) -> list[tuple[str, float]]:
+        """(chunk id, bm25) of the chunks an FTS5 query matches, best first, within the guild, channels and times."""
         # Column weights: text 1, file name 0.5, guild id 0 (it is in every match).
         sql = """SELECT c.chunk_id, bm25(chunks_fts, 1.0, 0.5, 0.0) AS rank
                  FROM chunks_fts JOIN chunks c ON c.rowid = chunks_fts.rowid
@@ -76,8 +87,7 @@ class SQLiteKeywordIndex:
         terms = [t for t in words(query) if t not in STOPWORDS][:32]
         if not terms or not chunk_ids:
             return set()
-        scope = f'guild_id:"{_quote(guild_id)}"'
-        match = " AND ".join([scope, *(f'"{t}"' for t in terms)])
+        match = " AND ".join([_scope(guild_id), *(f'"{t}"' for t in terms)])
         sql = """SELECT c.chunk_id FROM chunks_fts JOIN chunks c ON c.rowid = chunks_fts.rowid
                  WHERE chunks_fts MATCH ? AND c.chunk_id IN ({ids})"""
         return {str(row[0]) for row in self._db.query_in(sql, chunk_ids, before=(match,))}
@@ -87,25 +97,22 @@ class SQLiteKeywordIndex:
     ) -> list[str]:
         """Chunks of the guild holding any of these phrases (each word in order), best first by BM25: one query
         for all the names a question's passages mention (`memory.links`)."""
-        quoted = [f'"{_quote(" ".join(words(phrase)))}"' for phrase in phrases if words(phrase)]
+        # A quoted string is an FTS5 phrase: the tokenizer splits it into words that must come in that order.
+        quoted = [f'"{_quote(phrase)}"' for phrase in phrases if words(phrase)]
         if not quoted:
             return []
-        alternatives = " OR ".join(quoted)  # a quoted string is an FTS5 phrase: its words, in order
-        match = f'guild_id:"{_quote(guild_id)}" AND ({alternatives})'
-        sql = """SELECT c.chunk_id FROM chunks_fts JOIN chunks c ON c.rowid = chunks_fts.rowid
-                 WHERE chunks_fts MATCH ? AND c.guild_id = ?"""
-        params: list[object] = [match, guild_id]
-        if channels is not None:
-            sql += f" AND c.channel_id IN ({','.join('?' * len(channels))})"
-            params.extend(channels)
-        sql += " ORDER BY bm25(chunks_fts, 1.0, 0.5, 0.0) LIMIT ?"
-        params.append(limit)
-        return [str(row[0]) for row in self._db.query(sql, params)]
+        match = f"{_scope(guild_id)} AND ({' OR '.join(quoted)})"
+        return [chunk_id for chunk_id, _ in self._ranked(match, guild_id, channels, limit)]
 
     def purge_erased(self) -> None:
         """Rebuild the FTS segments without the terms of deleted chunks (a delete only marks them in FTS5)."""
         with self._db.transaction() as db:
             db.execute("INSERT INTO chunks_fts (chunks_fts) VALUES ('optimize')")
+
+
+def _scope(guild_id: str) -> str:
+    """The FTS5 condition confining a query to one guild (the guild id is an indexed column)."""
+    return f'guild_id:"{_quote(guild_id)}"'
 
 
 def _quote(value: str) -> str:
