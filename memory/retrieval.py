@@ -8,7 +8,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from memory.links import linked
@@ -21,6 +20,7 @@ from memory.when import TimeScope
 from memory.words import STOPWORDS, words
 
 RRF_K = 60  # the usual reciprocal-rank-fusion constant: rank 1 scores 1/61
+RANGE_SCAN = 2000  # a range's newest passages that are ranked by meaning when its question names a topic
 TIME_WIDENING = 4  # a time range filters the dense leg afterwards, so it fetches this many times more
 TOPICAL_MARGIN = 0.1  # a dense hit this close to the best similarity is on the question's topic
 IN_FORCE_BEFORE = 3  # for a range, the latest hits said before it began that are kept after those inside it
@@ -91,8 +91,9 @@ class Retriever:
             max_sources: at most this many hits before neighbours are added (default: all candidates).
             min_relevance: the least cosine similarity a hit needs (default from settings).
             scope: the question's time words, resolved (`memory.when`): a range keeps the hits inside it (when it
-                holds any) and adds a leg of the range's own passages; "now" or "the first time" puts the latest
-                or the earliest of the hits on the topic ahead.
+                holds any) and adds a leg of the range's own passages (ranked by meaning when the question names a
+                topic, newest first when it does not); "now" or "the first time" puts the latest or the earliest of
+                the hits on the topic ahead.
         """
         settings = self._settings
         scope = scope or TimeScope()
@@ -108,18 +109,26 @@ class Retriever:
             guild_id, words, channels=allowed, limit=settings.candidates, after=after, before=before
         )
         legs = [([i for i, _ in dense], settings.dense_weight), ([i for i, _ in lexical], settings.lexical_weight)]
+        names_a_topic = bool(_topic_words(words))
         timed: list[str] = []
+        in_range_near: set[str] = set()
+        range_similarity: dict[str, float] = {}
         if scope.bounded:
             newest = scope.order != "earliest"
-            timed = self._chunks.in_range(
-                guild_id, after, before, channels=allowed, newest_first=newest, limit=settings.candidates
-            )
+            scan = RANGE_SCAN if names_a_topic else settings.candidates
+            timed = self._chunks.in_range(guild_id, after, before, channels=allowed, newest_first=newest, limit=scan)
+            if names_a_topic:  # the range's own passages by meaning: its few on the topic among its many
+                by_meaning = sorted(self._similarities(guild_id, timed, query_vector).items(), key=lambda p: -p[1])
+                timed = [i for i, _ in by_meaning[: settings.candidates]]
+                top = by_meaning[0][1] if by_meaning else 0.0
+                in_range_near = {i for i, s in by_meaning if s >= top - TOPICAL_MARGIN}
+                range_similarity = dict(by_meaning)
             legs.append((timed, settings.time_weight))
         fused: dict[str, float] = {}
         for ids, weight in legs:
             for rank, chunk_id in enumerate(ids):
                 fused[chunk_id] = fused.get(chunk_id, 0.0) + weight / (RRF_K + rank + 1)
-        similarity = dict(dense)
+        similarity = range_similarity | dict(dense)
         similarity.update(self._similarities(guild_id, [i for i in fused if i not in similarity], query_vector))
         chunks = self._chunks.chunks(list(fused))  # vectors without a record (an interrupted delete) drop out
         ranked = sorted(
@@ -132,8 +141,7 @@ class Retriever:
         keyword_ids = {chunk_id for chunk_id, _ in lexical}
         best = max((s for _, s in dense), default=0.0)
         near = {i for i, s in dense if s >= best - TOPICAL_MARGIN}
-        topical = keyword_ids | near
-        names_a_topic = bool(_topic_words(words))
+        topical = keyword_ids | near | in_range_near
         if scope.bounded:
             on_topic: set[str] = set()
             if names_a_topic:  # what the range's passages are about may have been said before it began
@@ -171,12 +179,7 @@ class Retriever:
 
     def _similarities(self, guild_id: str, chunk_ids: list[str], query_vector: Sequence[float]) -> dict[str, float]:
         """Cosine similarity to the query of chunks the dense leg did not return, from their stored vectors."""
-        stored = self._vectors.vectors(guild_id, chunk_ids) if chunk_ids else {}
-        if not stored:
-            return {}
-        ids = list(stored)
-        scores = np.asarray([stored[i] for i in ids]) @ np.asarray(query_vector)
-        return dict(zip(ids, scores.tolist(), strict=True))
+        return self._vectors.similarities(guild_id, chunk_ids, query_vector)
 
     def _with_landmark(self, hits: list[Hit], guild_id: str, chunk_id: str, query_vector: Sequence[float]) -> list[Hit]:
         """The hits with the passage that dated the question's event second, after the best one."""

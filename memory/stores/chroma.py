@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from memory.settings import StorageSettings
@@ -154,3 +155,14 @@ class ChromaVectorIndex:
             return {}
         got = self._collection(guild_id).get(ids=list(chunk_ids), include=["embeddings"])
         return {str(i): [float(x) for x in v] for i, v in zip(got["ids"], got["embeddings"], strict=True)}
+
+    def similarities(self, guild_id: str, chunk_ids: Sequence[str], vector: Sequence[float]) -> dict[str, float]:
+        """Cosine similarity to `vector` of stored chunks by id (the vectors are normalised), computed in one
+        matrix product rather than converted to lists first."""
+        if not chunk_ids:
+            return {}
+        got = self._collection(guild_id).get(ids=list(chunk_ids), include=["embeddings"])
+        if not got["ids"]:
+            return {}
+        scores = np.asarray(got["embeddings"], dtype=np.float32) @ np.asarray(vector, dtype=np.float32)
+        return dict(zip(map(str, got["ids"]), scores.tolist(), strict=True))

@@ -156,3 +156,27 @@ def test_the_first_mention_may_be_a_question(tmp_path):
         now = first_ids(memory, "what is the monorepo plan now?", asked)
     assert first[0] == "5000001"
     assert now.index("5000003") < now.index("5000004")
+
+
+class SynonymEmbeddings(HashEmbeddings):
+    """Hashed words (in many dimensions: few collisions), with "shipped" embedded as "launch": a fake embedder that
+    knows two words mean one thing (what the real model does for paraphrases), so a passage can be close in meaning
+    without sharing a keyword."""
+
+    def _vector(self, text: str) -> list[float]:
+        return super()._vector(text.lower().replace("shipped", "launch"))
+
+
+def test_a_range_is_searched_by_meaning_not_only_by_its_newest_passages(tmp_path):
+    """ "What did we launch in March?": March holds far more passages than a leg's candidates, and the one on the
+    topic says "shipped", not "launch", early in the month; February's launch talk crowds the dense leg. The range's
+    own passages ranked by meaning find it first."""
+    messages = [
+        said(1, 54, "the billing export shipped to customers"),  # March 1
+        *[said(100 + i, 24 + i % 28, f"what did we launch at the launch party {i}?", hour=10) for i in range(200)],
+        *[said(400 + i, 55 + i % 28, "chatter about the weekend and the weather", hour=10 + i % 5) for i in range(150)],
+    ]
+    with Memory.open(make_settings(tmp_path / "data"), embeddings=SynonymEmbeddings(4096)) as memory:
+        memory.remember_messages(messages)
+        found = first_ids(memory, "what did we launch in March?", START + timedelta(days=94))
+    assert found[0] == "5000001"
