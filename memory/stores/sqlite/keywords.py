@@ -8,6 +8,9 @@ from memory.stores.sqlite.database import SQLiteDatabase
 from memory.words import STOPWORDS, words
 
 SELECTIVE_SHARE = 20  # a term in more than 1/20 of the index is dropped from the query (see `search`)
+POSTINGS_BUDGET = 3000  # the index entries a query's kept terms may hold together: BM25 scores every one of them
+MOSTLY_ONE_GUILD = 0.5  # a guild holding more than this share of the index is not confined inside FTS5 (see `_where`)
+STALE_GROWTH = 1.05  # counts kept in memory are counted again once the index has grown by 5%
 
 
 class SQLiteKeywordIndex:
@@ -16,6 +19,10 @@ class SQLiteKeywordIndex:
 
     def __init__(self, database: SQLiteDatabase) -> None:
         self._db = database
+        # Estimates that change slowly (how many chunks hold a term, how many a guild has), kept until the index
+        # grows: the common terms cost the most to count, and they are the ones that recur across questions.
+        self._counts: dict[tuple[str, str], int] = {}
+        self._counted_at = 0
 
     def search(
         self,
@@ -30,16 +37,16 @@ class SQLiteKeywordIndex:
         """BM25 over the FTS5 index: (chunk id, bm25) best first, for chunks of this guild (and channels, and
         created in [after, before) when given, ISO UTC).
 
-        Terms found in a large share of the guild's chunks are dropped first: they barely change the
-        ranking, and scoring every chunk that holds them made a search at 100k chunks cost ~75 ms.
+        Only the rarest terms are searched for: those in a large share of the guild's chunks barely change the
+        ranking, and BM25 scores every chunk a kept term is in (at 100k chunks, all of a question's terms cost
+        ~75 ms). Terms are kept rarest first while the chunks they are in stay within `POSTINGS_BUDGET`.
         """
         terms = [t for t in words(query) if t not in STOPWORDS] or words(query)
         if not terms:
             return []
-        scope = _scope(guild_id)
-        terms = self._selective(scope, terms[:32])
-        alternatives = " OR ".join(f'"{t}"' for t in terms)
-        return self._ranked(f"{scope} AND ({alternatives})", guild_id, channels, limit, after, before)
+        where = self._where(guild_id)
+        alternatives = " OR ".join(f'"{t}"' for t in self._selective(where, terms[:32]))
+        return self._ranked(f"{where}({alternatives})", guild_id, channels, limit, after, before)
 
     def _ranked(
         self,
@@ -67,19 +74,52 @@ class SQLiteKeywordIndex:
         params.append(limit)
         return [(str(row[0]), float(row[1])) for row in self._db.query(sql, params)]
 
-    def _selective(self, scope: str, terms: list[str]) -> list[str]:
-        """The terms that occur in at most ~5% of the index (counting stops early), or all if none does."""
-        rows = self._db.query("SELECT max(rowid) FROM chunks")
-        ceiling = max(200, int(rows[0][0] or 0) // SELECTIVE_SHARE)
-        kept = []
-        for term in terms:
+    def _selective(self, where: str, terms: list[str]) -> list[str]:
+        """The rarest terms, while the chunks they are in stay within the budget, leaving out those in more than
+        ~5% of the index; always the rarest one."""
+        ceiling = max(200, self._index_size() // SELECTIVE_SHARE)
+        counted = sorted((self._count(where, term, ceiling), position, term) for position, term in enumerate(terms))
+        kept: list[str] = []
+        total = 0
+        for count, _, term in counted:
+            if kept and (count > ceiling or total + count > POSTINGS_BUDGET):
+                break
+            kept.append(term)
+            total += count
+        return kept
+
+    def _where(self, guild_id: str) -> str:
+        """The FTS5 condition that confines a query to the guild, or none when the guild holds most of the index:
+        then the guild's id is in nearly every entry, and matching it costs more than the rows it rules out (the
+        SQL join confines the query to the guild in both cases)."""
+        key = ("", guild_id)
+        if key not in self._counts:
+            rows = self._db.query("SELECT count(*) FROM chunks WHERE guild_id = ?", (guild_id,))
+            self._counts[key] = int(rows[0][0])
+        most = self._counts[key] > MOSTLY_ONE_GUILD * self._index_size()
+        return "" if most else f"{_scope(guild_id)} AND "
+
+    def _count(self, where: str, term: str, ceiling: int) -> int:
+        """How many of the guild's chunks hold a term, counted up to just above the ceiling (a stop that keeps
+        counting a very common term cheap)."""
+        key = (where, term)
+        if key not in self._counts:
             found = self._db.query(
                 "SELECT count(*) FROM (SELECT rowid FROM chunks_fts WHERE chunks_fts MATCH ? LIMIT ?)",
-                (f'{scope} AND "{term}"', ceiling + 1),
+                (f'{where}"{term}"', ceiling + 1),
             )
-            if int(found[0][0]) <= ceiling:
-                kept.append(term)
-        return kept or terms
+            self._counts[key] = int(found[0][0])
+        return self._counts[key]
+
+    def _index_size(self) -> int:
+        """The chunks table's largest rowid (about its size, read in one step), forgetting kept counts once the
+        index has grown past them."""
+        rows = self._db.query("SELECT max(rowid) FROM chunks")
+        size = int(rows[0][0] or 0)
+        if size > self._counted_at * STALE_GROWTH or size < self._counted_at:
+            self._counts.clear()
+            self._counted_at = size
+        return size
 
     def matching_all(self, guild_id: str, query: str, chunk_ids: Sequence[str]) -> set[str]:
         """Of these chunks of the guild, those that hold every term of the query (stop words aside): an exact
