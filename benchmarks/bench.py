@@ -1,4 +1,5 @@
-"""Benchmarks memorybot: ingestion throughput, search latency at scale, HNSW recall, LongMemEval evidence recall."""
+"""Benchmarks memorybot: ingestion throughput, search latency at scale, HNSW recall, LongMemEval evidence recall;
+with `--commands`, only the start-up of whole command-line processes (benchmarks/startup.py)."""
 
 from __future__ import annotations
 
@@ -679,6 +680,18 @@ def report(results: dict[str, Any]) -> Iterator[str]:
     )
 
 
+def commands_table(results: dict[str, Any]) -> str:
+    """`--commands`: each process's median, spread and ratio to `import torch` measured in the same rounds."""
+    load = results["load_average_1m"]
+    return table(
+        f"Command start-up, whole processes, median of {results['runs']} rounds, {results['cpus']} cores, 1-min load "
+        f"average {load['before']} before, {load['after']} after (checkout {results['repo']})",
+        ["process", "median s", "min s", "max s", "x import torch"],
+        [[name, p["median_s"], p["min_s"], p["max_s"], p["vs_import_torch"]]
+         for name, p in results["processes"].items()],
+    )  # fmt: skip
+
+
 def latency_row(label: str, timings: dict[str, Any], open_ms: float | None, first_ms: float | None) -> list[object]:
     """One row of the latency table."""
     keys = ("search_p50_ms", "search_p95_ms", "embed_query_p50_ms", "chroma_k40_p50_ms", "fts_k40_p50_ms")
@@ -703,10 +716,30 @@ def main(argv: Sequence[str] | None = None) -> None:
         "--quick", action="store_true", help="smaller run (about 70 s): no full haystack, no 100k store"
     )
     parser.add_argument("--out", type=Path, help="also write the figures as JSON to this file")
+    parser.add_argument(
+        "--commands", action="store_true",
+        help="only time whole `memorybot` processes (--help, stats, a cold search) against reference processes "
+        "(benchmarks/startup.py; about 3 minutes)",
+    )  # fmt: skip
+    parser.add_argument("--runs", type=int, default=5, help="with --commands: rounds of every process (default 5)")
+    parser.add_argument(
+        "--commands-repo", type=Path, default=Path(__file__).resolve().parent.parent, metavar="DIR",
+        help="with --commands: the checkout whose `python -m bot` is timed (default: this one; e.g. an older commit's "
+        "`git archive` for a before/after table)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     # Nothing may reach the network: no model hub, no Chroma telemetry.
     os.environ["HF_HUB_OFFLINE"] = os.environ["TRANSFORMERS_OFFLINE"] = "1"
     os.environ["ANONYMIZED_TELEMETRY"] = "False"
+    if args.commands:
+        sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from anywhere, like eval.py
+        from benchmarks.startup import bench_commands
+
+        startup = bench_commands(args.commands_repo.resolve(), args.runs)
+        print(commands_table(startup))
+        if args.out:
+            args.out.write_text(json.dumps({"commands": startup}, indent=2) + "\n", encoding="utf-8")
+        return
     mode = QUICK if args.quick else FULL
     # Another busy process skews every figure here (torch's two threads wait on each other): record the load.
     load_before = os.getloadavg()[0]

@@ -9,8 +9,6 @@ messages are written to be shown. Anything else is a bug: logged with its traceb
 
 from __future__ import annotations
 
-from discord import app_commands
-
 from memory import MemoryStoreError
 
 APOLOGY = "Something went wrong on my side. Please try again later."
@@ -26,6 +24,9 @@ class StartupError(BotError):
 
 def user_message(error: BaseException) -> str | None:
     """What to tell the member about an error, or None when it is a bug (log it and apologise)."""
+    # Imported here: the command line catches `BotError` and must not pay for discord's import (~0.5 s).
+    from discord import app_commands
+
     if isinstance(error, app_commands.CommandInvokeError):
         error = error.original
     if isinstance(error, app_commands.CheckFailure):  # a refusal, not a fault

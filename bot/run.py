@@ -55,6 +55,7 @@ async def run_bot(settings: Settings, *, embeddings: Embeddings | None = None) -
     memory = await AsyncMemory.open(settings, embeddings=embeddings, check_index=True)
     try:
         await memory.load_embedder()  # a missing model or API key stops the bot here, not at the first message
+        await memory.open_index()  # likewise an unreachable Chroma server
     except BaseException:
         await memory.close()
         raise

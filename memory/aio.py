@@ -55,6 +55,10 @@ class AsyncMemory:
         """`Memory.load_embedder` in a worker thread."""
         await asyncio.to_thread(self.sync.load_embedder)
 
+    async def open_index(self) -> None:
+        """`Memory.open_index` in a worker thread."""
+        await asyncio.to_thread(self.sync.open_index)
+
     async def close(self) -> None:
         """Release the language model's connections and close the memory (see `Memory.close`)."""
         await self.answers.aclose()

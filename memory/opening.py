@@ -1,8 +1,10 @@
 """Opening a data directory: its lock, the record stores, the embedding model's identity check, the check of the
-embedded vector index (in a child process, before this one reads it), the vector index and the reranker."""
+embedded vector index (in a child process, before this one reads it), the vector index (connected on first use)
+and the reranker."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -78,10 +80,15 @@ def open_parts(
             else []
         )
         embedder = embeddings or make_embeddings(settings.embeddings)
-        client = chroma_client if chroma_client is not None else make_chroma_client(settings.storage)
+        # The configured client is made when a vector is first needed: chromadb's import and the opening of its
+        # files are most of what `stats` would otherwise wait for.
+        vectors = ChromaVectorIndex(
+            chroma_client, embedder, identity,
+            connect=None if chroma_client is not None else functools.partial(make_chroma_client, settings.storage),
+        )  # fmt: skip
         scorer = reranker or (load_reranker(settings.retrieval.reranker) if settings.retrieval.reranker else None)
         return OpenedParts(
-            stores=stores, vectors=ChromaVectorIndex(client, embedder, identity), embeddings=embedder,
+            stores=stores, vectors=vectors, embeddings=embedder,
             identity=identity, lock=lock, owns_index=embedded, owns_embeddings=embeddings is None, reranker=scorer,
             damaged=damaged,
         )  # fmt: skip

@@ -56,7 +56,7 @@ class ChannelStats:
 
 @dataclass(frozen=True, slots=True)
 class GuildStats:
-    """What memory holds for one guild: per channel, and the vectors of its collection."""
+    """What memory holds for one guild: per channel, and the vectors written to its collection (as SQLite records)."""
 
     channels: dict[str, ChannelStats]
     vectors: int = 0

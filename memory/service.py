@@ -154,6 +154,11 @@ class Memory:
         if isinstance(self.embeddings, LazyEmbeddings):
             self.embeddings.load()
 
+    def open_index(self) -> None:
+        """Open the vector index now rather than at its first use (the bot does at start: an unreachable Chroma
+        server stops it there, and the first answer does not wait for the opening)."""
+        self.vectors.connect()
+
     def close(self) -> None:
         """Stop the parser worker, close the stores, release the data directory."""
         self._ingestor.close()
@@ -353,7 +358,8 @@ class Memory:
         return self.stores.records.channel_message_ids(guild_id, channel_id, since)
 
     def stats(self, guild_id: str | None = None) -> MemoryStats:
-        """Counts per guild and channel, vectors held, disk use, the embedding model, the last ingest."""
+        """Counts per guild and channel, vectors written, disk use, the embedding model, the last ingest (all read
+        from SQLite: the vector index is not opened)."""
         channels: dict[str, dict[str, ChannelStats]] = defaultdict(dict)
         records = self.stores.records.record_counts(guild_id)
         chunks = self.stores.chunks.chunk_counts(guild_id)
@@ -361,7 +367,10 @@ class Memory:
             messages, files = records.get((guild, channel), (0, 0))
             counted = chunks.get((guild, channel), ChannelStats())
             channels[guild][channel] = replace(counted, messages=messages, files=files)
-        guilds = {guild: GuildStats(held, vectors=self.vectors.count(guild)) for guild, held in channels.items()}
+        # Vectors as SQLite records them written, not as Chroma counts them: stats never waits for the vector index
+        # to open (at bot start `check_index` compares the two and rebuilds a guild's index that lost vectors).
+        written = self.stores.chunks.embedded_counts()
+        guilds = {guild: GuildStats(held, vectors=written.get(guild, 0)) for guild, held in channels.items()}
         data_dir = Path(self.settings.storage.data_dir)
         return MemoryStats(
             guilds=guilds,

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -48,13 +49,52 @@ class ChromaVectorIndex:
     """Chunk vectors per guild. Chroma keeps only ids, vectors and channel ids: the text stays in SQLite,
     so that erasing it there erases it everywhere (a Chroma delete leaves documents in its write log)."""
 
-    def __init__(self, client: Any, embeddings: Embeddings, model: str) -> None:  # noqa: ANN401
-        self._client = client
+    def __init__(
+        self,
+        client: Any,  # noqa: ANN401
+        embeddings: Embeddings,
+        model: str,
+        *,
+        connect: Callable[[], Any] | None = None,
+    ) -> None:
+        """Give a client, or `connect` to make one on first use.
+
+        Args:
+            client: a Chroma client, or None with `connect`.
+            embeddings: the embedder langchain-chroma is given (vectors are always passed in).
+            model: the embedding model's identity, stored in each collection's metadata.
+            connect: makes the client when a vector is first read or written (`make_chroma_client`), so that a
+                command that touches none (`stats`, `eval-export`) never imports chromadb nor opens its files.
+        """
+        if (client is None) == (connect is None):
+            msg = "give a Chroma client or a way to connect, not both"
+            raise ValueError(msg)
+        self._given = client
+        self._connect = connect
+        self._connecting = threading.Lock()  # the bot reaches the index from several worker threads
         self._embeddings = embeddings
         self._model = model
         self._stores: dict[str, Any] = {}
         self._collections: dict[str, Any] = {}  # looked up once: in http mode each lookup is a round trip
         self._padded: set[str] = set()  # guilds whose collection is known to hold a vector or its padding
+
+    @property
+    def connected(self) -> bool:
+        """Whether the client exists (it always does when one was given)."""
+        return self._given is not None
+
+    def connect(self) -> None:
+        """Make the client now if it was deferred (the bot does at start: an unreachable server stops it there,
+        and the first answer does not wait for chromadb's import)."""
+        self._client  # noqa: B018  (the property connects)
+
+    @property
+    def _client(self) -> Any:  # noqa: ANN401
+        if self._given is None:
+            with self._connecting:
+                if self._given is None and self._connect is not None:
+                    self._given = self._connect()
+        return self._given
 
     def _store(self, guild_id: str) -> Any:  # noqa: ANN401
         """The langchain-chroma store of a guild, created with cosine space and always our embedder
@@ -95,7 +135,9 @@ class ChromaVectorIndex:
         self._stores.clear()
         self._collections.clear()
         self._padded.clear()
-        close = getattr(self._client, "close", None)
+        if self._given is None:  # never connected: nothing to release
+            return
+        close = getattr(self._given, "close", None)
         if callable(close):
             close()
 

@@ -1,30 +1,38 @@
-"""The embedder is built on its first use: commands that embed nothing never import torch or need an API key,
-the model is built once however many threads ask, and the bot builds it at start to fail early."""
+"""The embedder is built on its first use: commands that embed nothing never import torch or need an API key (nor
+chromadb or discord when they read no vector), the model is built once however many threads ask, and the bot builds
+it at start to fail early."""
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import threading
+from pathlib import Path
 
 import pytest
 
-from memory import ConfigError, Memory
+from memory import ConfigError, FileDocument, Memory
 from memory.embeddings import LazyEmbeddings, close_embeddings
 from memory.settings import EmbeddingSettings, MemorySettings
 from tests.conftest import REPO
 from tests.fakeopenai import FakeOpenAI
+from tests.fakes import HashEmbeddings, message
 from tests.memory.test_openai_embeddings import server  # noqa: F401  (the fake OpenAI server fixture)
 
-# Runs a command in a fresh interpreter and reports whether the heavy modules were imported.
-PROBE = """
+# Runs a command in a fresh interpreter and reports which of the heavy modules were imported.
+HEAVY = ("torch", "sentence_transformers", "transformers", "chromadb", "langchain_chroma", "discord")
+PROBE = f"""
 import json, sys
 from bot.cli import main
-code = main(sys.argv[1:])
-print(json.dumps({"code": code, "torch": "torch" in sys.modules,
-                  "sentence_transformers": "sentence_transformers" in sys.modules}))
+try:
+    code = main(sys.argv[1:])
+except SystemExit as e:  # --help
+    code = e.code
+print(json.dumps({{"code": code, "imported": [m for m in {HEAVY!r} if m in sys.modules]}}))
 """
+LOCAL = "local:all-MiniLM-L6-v2"
 
 
 def run_cli(*argv: str, env: dict[str, str] | None = None) -> dict[str, object]:
@@ -35,13 +43,50 @@ def run_cli(*argv: str, env: dict[str, str] | None = None) -> dict[str, object]:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def test_stats_and_forget_load_no_model(tmp_path):
-    """`stats` and `forget` on the shipped configuration import neither torch nor sentence-transformers."""
+def small_store(data_dir: Path, identity: str, dimensions: int) -> None:
+    """A guild with chat and a file, embedded by a hashing stand-in that carries the configured model's name (so
+    the command under test opens it as its own, and embeds nothing)."""
+    embedder = HashEmbeddings(dimensions)
+    embedder.identity = identity  # type: ignore[misc]
+    settings = MemorySettings.model_validate({"storage": {"data_dir": str(data_dir)}})
+    with Memory.open(settings, embeddings=embedder) as memory:
+        memory.remember_messages([message(i, f"the deploy key rotates on day {i}", guild="1") for i in range(3)])
+        runbook = FileDocument(guild_id="1", channel_id="docs", source="/r.txt", filename="r.txt", data=b"Fridays.")
+        memory.ingest_files([runbook])
+        held = memory.stats().guilds["1"]
+        assert held.messages == 3 and held.files == 1 and held.vectors == held.chunks
+
+
+def test_stats_help_and_export_import_no_model_no_chroma_no_discord(tmp_path):
+    """`stats`, `--help` and `eval-export` on a small store import neither torch, the model's libraries, chromadb
+    nor discord: what they show is in SQLite."""
+    small_store(tmp_path / "data", LOCAL, 384)
     base = ["--config", str(REPO / "config.yaml"), "--data-dir", str(tmp_path / "data")]
     stats = run_cli(*base, "stats", "--json")
-    assert stats == {"code": 0, "torch": False, "sentence_transformers": False}
-    forget = run_cli(*base, "forget", "--guild", "1", "--channel", "2")
-    assert forget["code"] == 0 and forget["torch"] is False
+    assert stats == {"code": 0, "imported": []}
+    assert run_cli(*base, "--help") == {"code": 0, "imported": []}
+    assert run_cli(*base, "eval-export", "--guild", "1") == {"code": 0, "imported": []}
+
+
+def test_search_embeds_its_query_without_torch(tmp_path):
+    """A one-shot `search` reads the vector index (chromadb) but embeds its query without torch."""
+    small_store(tmp_path / "data", LOCAL, 384)
+    base = ["--config", str(REPO / "config.yaml"), "--data-dir", str(tmp_path / "data")]
+    result = run_cli(*base, "search", "--guild", "1", "deploy key")
+    assert result["code"] == 0
+    assert set(result["imported"]) == {"chromadb", "langchain_chroma"}
+
+
+def test_forget_erases_vectors_without_loading_the_model(tmp_path):
+    """`forget` of a channel opens the vector index to delete its vectors, and loads no model."""
+    small_store(tmp_path / "data", LOCAL, 384)
+    base = ["--config", str(REPO / "config.yaml"), "--data-dir", str(tmp_path / "data")]
+    forget = run_cli(*base, "forget", "--guild", "1", "--channel", "c1")
+    assert forget["code"] == 0
+    assert "torch" not in forget["imported"] and "sentence_transformers" not in forget["imported"]
+    settings = MemorySettings.model_validate({"storage": {"data_dir": str(tmp_path / "data")}})
+    with Memory.open(settings) as memory:
+        assert memory.vectors.count("1") == 1  # the file's vector; the channel's chat passages are gone
 
 
 def test_stats_with_the_openai_provider_needs_no_key(tmp_path):
@@ -51,9 +96,10 @@ def test_stats_with_the_openai_provider_needs_no_key(tmp_path):
         "embeddings:\n  provider: openai\n  model: text-embedding-3-small\n  api_key_env: MB_UNSET_KEY\n",
         encoding="utf-8",
     )
-    env = {k: v for k, v in __import__("os").environ.items() if k != "MB_UNSET_KEY"}
+    small_store(tmp_path / "data", "openai:text-embedding-3-small", 1536)
+    env = {k: v for k, v in os.environ.items() if k != "MB_UNSET_KEY"}
     result = run_cli("--config", str(config), "--data-dir", str(tmp_path / "data"), "stats", "--json", env=env)
-    assert result["code"] == 0
+    assert result == {"code": 0, "imported": []}
 
 
 def test_the_first_embedding_names_a_missing_key(tmp_path, monkeypatch):
