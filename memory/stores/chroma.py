@@ -113,8 +113,14 @@ class ChromaVectorIndex:
 
     def _collection(self, guild_id: str) -> Any:  # noqa: ANN401
         if guild_id not in self._collections:
-            self._store(guild_id)
-            self._collections[guild_id] = self._client.get_collection(collection_name(guild_id))
+            from chromadb.errors import NotFoundError
+
+            try:  # an existing collection needs no langchain-chroma store (its import is 0.6 s of a cold search)
+                found = self._client.get_collection(collection_name(guild_id))
+            except NotFoundError:
+                self._store(guild_id)  # creates it, with cosine space and our embedder
+                found = self._client.get_collection(collection_name(guild_id))
+            self._collections[guild_id] = found
         return self._collections[guild_id]
 
     def _pad(self, guild_id: str, dimensions: int) -> None:

@@ -69,12 +69,13 @@ def test_stats_help_and_export_import_no_model_no_chroma_no_discord(tmp_path):
 
 
 def test_search_embeds_its_query_without_torch(tmp_path):
-    """A one-shot `search` reads the vector index (chromadb) but embeds its query without torch."""
+    """A one-shot `search` reads the vector index (chromadb, straight from the existing collection: no
+    langchain-chroma store) but embeds its query without torch."""
     small_store(tmp_path / "data", LOCAL, 384)
     base = ["--config", str(REPO / "config.yaml"), "--data-dir", str(tmp_path / "data")]
     result = run_cli(*base, "search", "--guild", "1", "deploy key")
     assert result["code"] == 0
-    assert set(result["imported"]) == {"chromadb", "langchain_chroma"}
+    assert set(result["imported"]) == {"chromadb"}
 
 
 def test_forget_erases_vectors_without_loading_the_model(tmp_path):
