@@ -61,6 +61,7 @@ class Mode:
 
 FULL = Mode("full", 800, 3, lambda _: True, (10_000, 100_000), 200, 200)
 # Quick: only the questions whose shipped haystack is their gold session alone (index 6 on), no 100k store.
+PARTS = ("ingestion", "longmemeval", "scale")
 QUICK = Mode("quick", 150, 2, lambda i: i >= 6, (10_000,), 100, 60)
 
 
@@ -563,8 +564,10 @@ def bench_scale(
         small = time_searches(memory, SMALL_GUILD, texts[1:], query_vectors)
         ids = [chunk_id(guild, str(i)) for i in range(size)]
         recall, gap = hnsw_recall(memory.vectors, guild, ids, vectors, query_vectors)
+        resident = _resident_mb()
     finally:
         memory.close()
+    disk = sum(f.stat().st_size for f in data_dir.rglob("*") if f.is_file()) / 2**20
     return {
         "chunks": size,
         "distinct_real_vectors": len(real),
@@ -576,7 +579,15 @@ def bench_scale(
         "small_guild_beside": {"chunks": SMALL_SIZE, **small},
         "recall_at_10": recall,
         "similarity_gap": gap,
+        "disk_mb": round(disk, 1),  # both guilds' SQLite and Chroma files
+        "resident_mb": resident,  # the whole benchmark process, the model included, after the searches
     }
+
+
+def _resident_mb() -> float:
+    """This process's resident memory now (VmRSS), in MiB."""
+    status = Path("/proc/self/status").read_text(encoding="ascii")
+    return round(int(re.search(r"VmRSS:\s+(\d+)", status).group(1)) / 1024, 1)  # type: ignore[union-attr]
 
 
 def time_searches(memory: Memory, guild: str, texts: Sequence[str], query_vectors: np.ndarray) -> dict[str, Any]:
@@ -599,6 +610,9 @@ def time_searches(memory: Memory, guild: str, texts: Sequence[str], query_vector
         "embed_query_p50_ms": round(statistics.median(embed), 1),
         "chroma_k40_p50_ms": round(statistics.median(dense), 1),
         "fts_k40_p50_ms": round(statistics.median(lexical), 1),
+        # Issue 10's search overhead: one search against its irreducible part, the query's embedding and one
+        # Chroma query of 40, measured on the same store in the same run.
+        "overhead": round(statistics.median(search) / (statistics.median(embed) + statistics.median(dense)), 2),
     }
 
 
@@ -628,7 +642,17 @@ def report(results: dict[str, Any]) -> Iterator[str]:
         f"{load['after']} after)\n"
     )
     ingestion = results["ingestion"]
-    yield table(
+    if ingestion:
+        yield _ingestion_table(ingestion, run)
+    scales = results["scale"]
+    if scales:
+        yield from _scale_tables(scales, results["hnsw_real"])
+    if "longmemeval" in results:
+        yield from _longmemeval_tables(results["longmemeval"])
+
+
+def _ingestion_table(ingestion: list[dict[str, Any]], run: dict[str, Any]) -> str:
+    return table(
         f"1. Ingestion throughput, real model, fastest of {len(ingestion[0]['raw_seconds'])} rounds "
         f"(batch {ingestion[0]['batch_size']}, bf16 autocast: {run['bf16']})",
         ["pipeline", "chunks", "mean tokens", "pipeline chunks/s", "raw embed chunks/s", "ratio pipeline/raw",
@@ -636,7 +660,9 @@ def report(results: dict[str, Any]) -> Iterator[str]:
         [[i["path"], i["chunks"], i["mean_chunk_tokens"], i["pipeline_chunks_per_s"], i["raw_chunks_per_s"],
           i["ratio"], "/".join(map(str, i["other_cores_during_best"]))] for i in ingestion],
     )  # fmt: skip
-    scales = results["scale"]
+
+
+def _scale_tables(scales: list[dict[str, Any]], real: dict[str, Any]) -> Iterator[str]:
     rows = []
     for scale in scales:
         small = scale["small_guild_beside"]
@@ -646,10 +672,14 @@ def report(results: dict[str, Any]) -> Iterator[str]:
         f"2. Search latency (ms), memory.search(max_sources={SEARCH_K}, budget={SEARCH_BUDGET}) in one guild, "
         "warm OS cache",
         ["guild chunks", "open", "first query", "p50", "p95", "embed query p50", "chroma k=40 p50", "fts k=40 p50",
-         "others' cores"],
+         "p50 / (embed + chroma)", "others' cores"],
         rows,
     )  # fmt: skip
-    real = results["hnsw_real"]
+    yield table(
+        "   Size of each store (both guilds), and the benchmark process's resident memory after its searches",
+        ["guild chunks", "disk MiB", "resident MiB"],
+        [[s["chunks"], s["disk_mb"], s["resident_mb"]] for s in scales],
+    )  # fmt: skip
     yield table(
         f"3. HNSW recall@10, Chroma top 10 vs exact cosine top 10, {real['queries']} queries (nearest real neighbour "
         f"cosine {real['nearest_neighbour_similarity']})",
@@ -657,7 +687,9 @@ def report(results: dict[str, Any]) -> Iterator[str]:
         [[real["vectors"], "real embeddings only", real["recall_at_10"], real["similarity_gap"]],
          *[[s["chunks"], store_kind(s), s["recall_at_10"], s["similarity_gap"]] for s in scales]],
     )  # fmt: skip
-    lme = results["longmemeval"]
+
+
+def _longmemeval_tables(lme: dict[str, Any]) -> Iterator[str]:
     columns = [f"memorybot k={RETRIEVE_K}", f"memorybot k={ASK_K}", "baseline"]
     for key, label in (
         ("session_recall_full_haystack", f"gold-session recall, {lme['full_haystack_questions']} full haystacks"),
@@ -694,7 +726,7 @@ def commands_table(results: dict[str, Any]) -> str:
 
 def latency_row(label: str, timings: dict[str, Any], open_ms: float | None, first_ms: float | None) -> list[object]:
     """One row of the latency table."""
-    keys = ("search_p50_ms", "search_p95_ms", "embed_query_p50_ms", "chroma_k40_p50_ms", "fts_k40_p50_ms")
+    keys = ("search_p50_ms", "search_p95_ms", "embed_query_p50_ms", "chroma_k40_p50_ms", "fts_k40_p50_ms", "overhead")
     return [label, open_ms, first_ms, *(timings[k] for k in keys), timings["other_cores"]]
 
 
@@ -716,6 +748,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         "--quick", action="store_true", help="smaller run (about 70 s): no full haystack, no 100k store"
     )
     parser.add_argument("--out", type=Path, help="also write the figures as JSON to this file")
+    parser.add_argument(
+        "--parts", default=",".join(PARTS), metavar="PART,…",
+        help=f"only these parts, of {', '.join(PARTS)} (scale stores are made of the vectors the LongMemEval part "
+        "embeds, so scale runs it too)",
+    )  # fmt: skip
     parser.add_argument(
         "--commands", action="store_true",
         help="only time whole `memorybot` processes (--help, stats, a cold search) against reference processes "
@@ -740,6 +777,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         if args.out:
             args.out.write_text(json.dumps({"commands": startup}, indent=2) + "\n", encoding="utf-8")
         return
+    parts = set(args.parts.split(","))
+    if unknown := parts - set(PARTS):
+        parser.error(f"unknown part {sorted(unknown)[0]!r}: use one or more of {', '.join(PARTS)}")
     mode = QUICK if args.quick else FULL
     # Another busy process skews every figure here (torch's two threads wait on each other): record the load.
     load_before = os.getloadavg()[0]
@@ -756,11 +796,17 @@ def main(argv: Sequence[str] | None = None) -> None:
         embedder.embed_documents([t for s in sessions[:8] for _, t in s.turns][:64])  # warm the kernels up first
         results["ingestion"] = []
         for kind, counter in (("files", file_chunk_estimate), ("chat", chat_chunk_count)):
+            if "ingestion" not in parts:
+                break
             step(f"ingestion ({kind})")
             chosen = take_sessions(sessions, mode.ingest_chunks, counter)
             results["ingestion"].append(
                 bench_ingestion(embedder, kind, chosen, base / f"ingest-{kind}", mode.ingest_rounds)
             )
+        if not parts & {"longmemeval", "scale"}:
+            results["scale"] = []
+            _finish(results, args, mode, embedder, model_load_s, started, load_before)
+            return
         step("LongMemEval")
         results["longmemeval"] = bench_longmemeval(embedder, questions, mode, base / "lme", pool)
         texts = query_texts(questions, mode.recall_queries)
@@ -768,10 +814,22 @@ def main(argv: Sequence[str] | None = None) -> None:
         step("HNSW recall on real embeddings")
         results["hnsw_real"] = real_recall(pool, embedder, query_vectors)
         results["scale"] = []
-        for size in mode.scales:
+        for size in mode.scales if "scale" in parts else ():
             step(f"store of {size} chunks")
             queries = query_vectors[: mode.latency_queries]
             results["scale"].append(bench_scale(size, pool, embedder, texts, queries, base / f"scale-{size}"))
+    _finish(results, args, mode, embedder, model_load_s, started, load_before)
+
+
+def _finish(
+    results: dict[str, Any],
+    args: argparse.Namespace,
+    mode: Mode,
+    embedder: LocalEmbeddings,
+    model_load_s: float,
+    started: float,
+    load_before: float,
+) -> None:
     results["run"] = run_info(mode, embedder, model_load_s, time.perf_counter() - started)
     results["run"]["load_average_1m"] = {"before": round(load_before, 2), "after": round(os.getloadavg()[0], 2)}
     for block in report(results):
