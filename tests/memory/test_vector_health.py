@@ -61,7 +61,7 @@ def found(memory: Memory, guild: str, number: int) -> bool:
     return any(f"topic{number} " in hit.chunk.text or hit.chunk.text.endswith(f"topic{number}") for hit in context.hits)
 
 
-def test_damaged_collections_are_dropped_and_rebuilt_and_healthy_ones_left_alone(tmp_path):
+def test_damaged_collections_are_dropped_and_rebuilt_and_healthy_ones_left_alone(tmp_path, caplog):
     data_dir = tmp_path / "data"
     settings = make_settings(data_dir)
     with Memory.open(settings, embeddings=HashEmbeddings()) as memory:
@@ -80,8 +80,9 @@ def test_damaged_collections_are_dropped_and_rebuilt_and_healthy_ones_left_alone
             assert found(memory, guild, 123), guild
     assert (segment_dir(data_dir, "healthy") / "data_level0.bin").read_bytes() == healthy_before
 
+    caplog.clear()
     with Memory.open(settings, embeddings=HashEmbeddings(), check_index=True) as memory:
-        assert memory.repaired == []  # the rebuilt index is healthy
+        assert memory.repaired == [], caplog.text  # the rebuilt index is healthy (the log says what was found)
 
 
 def test_find_damaged_names_a_crashing_collection_and_checks_the_rest(tmp_path):
