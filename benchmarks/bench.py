@@ -754,6 +754,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         "embeds, so scale runs it too)",
     )  # fmt: skip
     parser.add_argument(
+        "--scales", metavar="N,…", help="with the scale part: these store sizes instead of 10000,100000 (e.g. "
+        "10000,100000,1000000; a million chunks take about 15 minutes to write and 2 GiB of disk)",
+    )  # fmt: skip
+    parser.add_argument(
         "--commands", action="store_true",
         help="only time whole `memorybot` processes (--help, stats, a cold search) against reference processes "
         "(benchmarks/startup.py; about 3 minutes)",
@@ -814,7 +818,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         step("HNSW recall on real embeddings")
         results["hnsw_real"] = real_recall(pool, embedder, query_vectors)
         results["scale"] = []
-        for size in mode.scales if "scale" in parts else ():
+        sizes = tuple(int(n) for n in args.scales.split(",")) if args.scales else mode.scales
+        for size in sizes if "scale" in parts else ():
             step(f"store of {size} chunks")
             queries = query_vectors[: mode.latency_queries]
             results["scale"].append(bench_scale(size, pool, embedder, texts, queries, base / f"scale-{size}"))
