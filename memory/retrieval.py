@@ -178,7 +178,8 @@ class Retriever:
         return ranked
 
     def _similarities(self, guild_id: str, chunk_ids: list[str], query_vector: Sequence[float]) -> dict[str, float]:
-        """Cosine similarity to the query of chunks the dense leg did not return, from their stored vectors."""
+        """Cosine similarity to the query of chunks the dense leg did not return (or a range's passages), from their
+        stored vectors."""
         return self._vectors.similarities(guild_id, chunk_ids, query_vector)
 
     def _with_landmark(self, hits: list[Hit], guild_id: str, chunk_id: str, query_vector: Sequence[float]) -> list[Hit]:

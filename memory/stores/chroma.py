@@ -201,17 +201,20 @@ class ChromaVectorIndex:
 
     def vectors(self, guild_id: str, chunk_ids: Sequence[str]) -> dict[str, list[float]]:
         """Stored vectors by chunk id."""
-        if not chunk_ids:
-            return {}
-        got = self._collection(guild_id).get(ids=list(chunk_ids), include=["embeddings"])
+        got = self._stored(guild_id, chunk_ids)
         return {str(i): [float(x) for x in v] for i, v in zip(got["ids"], got["embeddings"], strict=True)}
+
+    def _stored(self, guild_id: str, chunk_ids: Sequence[str]) -> dict[str, Any]:
+        """Chroma's answer for these ids' vectors ("ids", "embeddings"); nothing asked, nothing read."""
+        if not chunk_ids:
+            return {"ids": [], "embeddings": []}
+        got: dict[str, Any] = self._collection(guild_id).get(ids=list(chunk_ids), include=["embeddings"])
+        return got
 
     def similarities(self, guild_id: str, chunk_ids: Sequence[str], vector: Sequence[float]) -> dict[str, float]:
         """Cosine similarity to `vector` of stored chunks by id (the vectors are normalised), computed in one
         matrix product rather than converted to lists first."""
-        if not chunk_ids:
-            return {}
-        got = self._collection(guild_id).get(ids=list(chunk_ids), include=["embeddings"])
+        got = self._stored(guild_id, chunk_ids)
         if not got["ids"]:
             return {}
         scores = np.asarray(got["embeddings"], dtype=np.float32) @ np.asarray(vector, dtype=np.float32)

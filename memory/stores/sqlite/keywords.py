@@ -21,7 +21,8 @@ class SQLiteKeywordIndex:
         self._db = database
         # Estimates that change slowly (how many chunks hold a term, how many a guild has), kept until the index
         # grows: the common terms cost the most to count, and they are the ones that recur across questions.
-        self._counts: dict[tuple[str, str], int] = {}
+        self._term_counts: dict[tuple[str, str], int] = {}  # (FTS5 condition, term) -> chunks holding it
+        self._guild_sizes: dict[str, int] = {}
         self._counted_at = 0
 
     def search(
@@ -44,8 +45,9 @@ class SQLiteKeywordIndex:
         terms = [t for t in words(query) if t not in STOPWORDS] or words(query)
         if not terms:
             return []
-        where = self._where(guild_id)
-        alternatives = " OR ".join(f'"{t}"' for t in self._selective(where, terms[:32]))
+        size = self._index_size()
+        where = self._where(guild_id, size)
+        alternatives = " OR ".join(f'"{t}"' for t in self._selective(where, terms[:32], size))
         return self._ranked(f"{where}({alternatives})", guild_id, channels, limit, after, before)
 
     def _ranked(
@@ -74,10 +76,10 @@ class SQLiteKeywordIndex:
         params.append(limit)
         return [(str(row[0]), float(row[1])) for row in self._db.query(sql, params)]
 
-    def _selective(self, where: str, terms: list[str]) -> list[str]:
+    def _selective(self, where: str, terms: list[str], size: int) -> list[str]:
         """The rarest terms, while the chunks they are in stay within the budget, leaving out those in more than
         ~5% of the index; always the rarest one."""
-        ceiling = max(200, self._index_size() // SELECTIVE_SHARE)
+        ceiling = max(200, size // SELECTIVE_SHARE)
         counted = sorted((self._count(where, term, ceiling), position, term) for position, term in enumerate(terms))
         kept: list[str] = []
         total = 0
@@ -88,28 +90,27 @@ class SQLiteKeywordIndex:
             total += count
         return kept
 
-    def _where(self, guild_id: str) -> str:
+    def _where(self, guild_id: str, size: int) -> str:
         """The FTS5 condition that confines a query to the guild, or none when the guild holds most of the index:
         then the guild's id is in nearly every entry, and matching it costs more than the rows it rules out (the
         SQL join confines the query to the guild in both cases)."""
-        key = ("", guild_id)
-        if key not in self._counts:
+        if guild_id not in self._guild_sizes:
             rows = self._db.query("SELECT count(*) FROM chunks WHERE guild_id = ?", (guild_id,))
-            self._counts[key] = int(rows[0][0])
-        most = self._counts[key] > MOSTLY_ONE_GUILD * self._index_size()
+            self._guild_sizes[guild_id] = int(rows[0][0])
+        most = self._guild_sizes[guild_id] > MOSTLY_ONE_GUILD * size
         return "" if most else f"{_scope(guild_id)} AND "
 
     def _count(self, where: str, term: str, ceiling: int) -> int:
         """How many of the guild's chunks hold a term, counted up to just above the ceiling (a stop that keeps
         counting a very common term cheap)."""
         key = (where, term)
-        if key not in self._counts:
+        if key not in self._term_counts:
             found = self._db.query(
                 "SELECT count(*) FROM (SELECT rowid FROM chunks_fts WHERE chunks_fts MATCH ? LIMIT ?)",
                 (f'{where}"{term}"', ceiling + 1),
             )
-            self._counts[key] = int(found[0][0])
-        return self._counts[key]
+            self._term_counts[key] = int(found[0][0])
+        return self._term_counts[key]
 
     def _index_size(self) -> int:
         """The chunks table's largest rowid (about its size, read in one step), forgetting kept counts once the
@@ -117,7 +118,8 @@ class SQLiteKeywordIndex:
         rows = self._db.query("SELECT max(rowid) FROM chunks")
         size = int(rows[0][0] or 0)
         if size > self._counted_at * STALE_GROWTH or size < self._counted_at:
-            self._counts.clear()
+            self._term_counts.clear()
+            self._guild_sizes.clear()
             self._counted_at = size
         return size
 
