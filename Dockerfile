@@ -22,7 +22,9 @@ RUN useradd --create-home --uid 10001 memorybot \
 COPY --from=build /opt/venv /opt/venv
 COPY config.yaml /app/config.yaml
 WORKDIR /app
+# The model's ONNX export for queries is made on the first start and kept in the volume (XDG_CACHE_HOME).
 ENV PATH=/opt/venv/bin:$PATH \
+    XDG_CACHE_HOME=/data/.cache \
     HF_HUB_OFFLINE=1 \
     TRANSFORMERS_OFFLINE=1 \
     PYTHONUNBUFFERED=1

@@ -768,6 +768,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         help="with --commands: the checkout whose `python -m bot` is timed (default: this one; e.g. an older commit's "
         "`git archive` for a before/after table)",
     )  # fmt: skip
+    parser.add_argument(
+        "--torch-queries", action="store_true",
+        help="embed queries with torch, not the model's ONNX export (as with embeddings.onnx_queries: false)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     # Nothing may reach the network: no model hub, no Chroma telemetry.
     os.environ["HF_HUB_OFFLINE"] = os.environ["TRANSFORMERS_OFFLINE"] = "1"
@@ -790,7 +794,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     started = time.perf_counter()
     questions = load_longmemeval()
     load_started = time.perf_counter()
-    embedder = LocalEmbeddings(EmbeddingSettings())
+    embedder = LocalEmbeddings(EmbeddingSettings(onnx_queries=not args.torch_queries))
     model_load_s = time.perf_counter() - load_started
     results: dict[str, Any] = {}
     pool = Pool()

@@ -173,6 +173,39 @@ async def ask_once(
     return sample, interaction
 
 
+class LoopLag:
+    """Samples the event loop's lag: how late a 10 ms sleep wakes up (the time every other task waited)."""
+
+    def __init__(self) -> None:
+        self.lags: list[float] = []
+        self._task: asyncio.Task[None] | None = None
+
+    async def _watch(self) -> None:
+        while True:
+            asked = time.perf_counter()
+            await asyncio.sleep(0.01)
+            self.lags.append(max(0.0, time.perf_counter() - asked - 0.01))
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._watch())
+
+    async def stop(self) -> list[float]:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        return self.lags
+
+
+async def burst(fake: FakeDiscord, ids: dict[str, str], count: int, rng: random.Random) -> float:
+    """Members post `count` messages in #general through the gateway, as fast as the fake sends them; returns when
+    the last is sent (seconds taken)."""
+    started = time.perf_counter()
+    people = [ids[name] for name in ("owner", "alice", "bob")]
+    for chat in chat_messages(count, ids["guild"], ids["general"], people, rng):
+        await fake.user_sends_message(ids["general"], chat.author_id, chat.content)
+    return time.perf_counter() - started
+
+
 def percentile(values: Sequence[float], fraction: float) -> float:
     """Nearest-rank percentile: with 30 samples p95 is the 29th smallest (no interpolation between samples)."""
     ordered = sorted(values)
@@ -236,7 +269,21 @@ async def run(args: argparse.Namespace) -> None:
                 asked = questions(args.warmups + args.questions, rng)
                 for question in asked[: args.warmups]:  # first-call costs: tokenizer, Chroma, httpx pool
                     await ask_once(fake, llm, ids, probes, question)
+                lag = LoopLag()
+                lag.start()
+                await asyncio.sleep(1.0)  # a second of the idle loop's own lag, the reference for the burst's
+                idle_lags = len(lag.lags)
+                burst_started = time.perf_counter()
+                sending = asyncio.create_task(burst(fake, ids, args.burst, rng)) if args.burst else None
                 samples = [(await ask_once(fake, llm, ids, probes, q))[0] for q in asked[args.warmups :]]
+                if sending is not None:
+                    sent_in = await sending
+                    await asyncio.wait_for(bot.ingestion.idle(), 600)
+                    print(
+                        f"burst: {args.burst} messages sent through the gateway in {sent_in:.1f} s, all remembered "
+                        f"{time.perf_counter() - burst_started:.1f} s after the first"
+                    )
+                lags = await lag.stop()
         finally:
             memory.close()
             await llm.stop()
@@ -248,6 +295,11 @@ async def run(args: argparse.Namespace) -> None:
     # Bot, fakes and model share this machine's CPUs: a busy machine shows up in p95/max, so say how busy it was.
     print(f"load average before/after: {load_before:.2f} / {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
     report(samples)
+    print(f"{'event-loop lag, ms':<36}{'p50':>9}{'p95':>9}{'max':>9}")
+    during = "  while asked" + (" + burst" if args.burst else "")
+    for name, values in (("  idle, 1 s before", lags[:idle_lags]), (during, lags[idle_lags:])):
+        ms = [v * 1000 for v in values]
+        print(f"{name:<36}{percentile(ms, 0.5):>9.1f}{percentile(ms, 0.95):>9.1f}{max(ms):>9.1f}")
 
 
 def main() -> None:
@@ -256,6 +308,10 @@ def main() -> None:
     parser.add_argument("--questions", type=int, default=30, help="measured /ask runs")
     parser.add_argument("--warmups", type=int, default=3, help="unmeasured /ask runs first")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--burst", type=int, default=0, metavar="N",
+        help="members post N messages through the gateway while the questions are asked (e.g. 1000)",
+    )  # fmt: skip
     parser.add_argument(
         "--real-model", action="store_true", help="embed with the real all-MiniLM-L6-v2 (LocalEmbeddings)"
     )

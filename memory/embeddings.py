@@ -14,6 +14,7 @@ from langchain_core.embeddings import Embeddings
 
 from memory.errors import EmbeddingError
 from memory.minilm import QueryEncoder
+from memory.onnx_queries import OnnxQueryEncoder, cache_dir, checked_export, open_export
 from memory.settings import EmbeddingSettings, secret_from_env
 
 if TYPE_CHECKING:
@@ -29,6 +30,9 @@ _PROBE_TEXTS = [
     "import numpy as np\nprint(np.arange(10).sum())",
 ]
 BF16_MIN_COSINE = 0.9999
+# So many texts, embedded before the model is built, go through the query encoder one by one (a `forget` of one
+# message re-embeds the few windows that held it): more build the model, whose batches are faster.
+FEW_TEXTS = 8
 
 
 def model_identity(settings: EmbeddingSettings) -> str:
@@ -83,7 +87,15 @@ class LocalEmbeddings(Embeddings):
         self._batch_size = settings.batch_size
         self.model = SentenceTransformer(str(model_dir), device="cpu")
         self.bf16 = self._choose_bf16(settings.precision)
-        log.info("local embeddings: all-MiniLM-L6-v2, %s", "bf16 autocast" if self.bf16 else "fp32")
+        self.queries: OnnxQueryEncoder | None = None
+        if settings.onnx_queries:
+            reference = lambda texts: self._encode(texts, bf16=False)  # noqa: E731
+            self.queries = checked_export(model_dir, cache_dir(settings.onnx_dir), reference, _PROBE_TEXTS)
+        log.info(
+            "local embeddings: all-MiniLM-L6-v2, %s, queries through %s",
+            "bf16 autocast" if self.bf16 else "fp32",
+            "onnxruntime" if self.queries is not None else "torch",
+        )
 
     def _encode(self, texts: Sequence[str], *, bf16: bool) -> np.ndarray:
         with self._torch.inference_mode(), self._torch.autocast("cpu", dtype=self._torch.bfloat16, enabled=bf16):
@@ -116,7 +128,9 @@ class LocalEmbeddings(Embeddings):
         return [list(map(float, row)) for row in self._encode(texts, bf16=self.bf16)]
 
     def embed_query(self, text: str) -> list[float]:
-        """Embed one query."""
+        """Embed one query (through the ONNX export when there is one)."""
+        if self.queries is not None:
+            return [float(x) for x in self.queries.encode(text)]
         return self.embed_documents([text])[0]
 
 
@@ -125,15 +139,16 @@ class LazyEmbeddings(Embeddings):
     `export`) never imports torch or loads the model, and never needs the OpenAI key. `identity` is known
     without building it (the vector index's model check needs only the name).
 
-    With the local provider, a query embedded before anything else is (a one-shot `memorybot search`) goes
-    through `memory.minilm.QueryEncoder`: the same vectors in numpy, without torch's and transformers' imports.
+    With the local provider, a query or a few texts embedded before anything else is (a one-shot `memorybot
+    search`, a `forget` of one message that re-embeds its windows) go through the model's ONNX export if one was
+    made earlier, else `memory.minilm.QueryEncoder`: the same vectors either way, without torch's imports.
     """
 
     def __init__(self, settings: EmbeddingSettings) -> None:
         self.identity = model_identity(settings)
         self._settings = settings
         self._built: Embeddings | None = None
-        self._queries: QueryEncoder | None = None
+        self._queries: OnnxQueryEncoder | QueryEncoder | None = None
         self._lock = threading.Lock()  # the bot embeds from worker threads: the model is loaded once
 
     @property
@@ -154,7 +169,11 @@ class LazyEmbeddings(Embeddings):
             return self._built
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        """Embed texts (building the embedder first, once)."""
+        """Embed texts: a few, before anything is built, with the local provider's query encoder; else with the
+        embedder (building it first, once)."""
+        if self._built is None and self._settings.provider == "local" and len(texts) <= FEW_TEXTS:
+            encoder = self._query_encoder()
+            return [[float(x) for x in encoder.encode(text)] for text in texts]
         return self.load().embed_documents(texts)
 
     def embed_query(self, text: str) -> list[float]:
@@ -164,10 +183,14 @@ class LazyEmbeddings(Embeddings):
             return [float(x) for x in self._query_encoder().encode(text)]
         return self.load().embed_query(text)
 
-    def _query_encoder(self) -> QueryEncoder:
+    def _query_encoder(self) -> OnnxQueryEncoder | QueryEncoder:
         with self._lock:
             if self._queries is None:
-                self._queries = QueryEncoder(local_model_dir(self._settings))
+                model_dir = local_model_dir(self._settings)
+                if self._settings.onnx_queries:
+                    self._queries = open_export(model_dir, cache_dir(self._settings.onnx_dir))
+                if self._queries is None:
+                    self._queries = QueryEncoder(model_dir)
             return self._queries
 
 

@@ -33,27 +33,34 @@ def _gelu(x: np.ndarray) -> np.ndarray:
     return 0.5 * x * (1.0 + _erf(x / math.sqrt(2.0)))
 
 
+def load_tokenizer(model_dir: Path) -> Tokenizer:
+    """The model's tokenizer for one text at a time, cut where sentence-transformers cuts."""
+    from tokenizers import Tokenizer
+
+    sentence = json.loads((model_dir / "sentence_bert_config.json").read_text(encoding="utf-8"))
+    tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+    # tokenizer.json pads and cuts at 128; sentence-transformers cuts at its max_seq_length and pads a batch only.
+    tokenizer.enable_truncation(int(sentence["max_seq_length"]))
+    tokenizer.no_padding()
+    return tokenizer
+
+
 class QueryEncoder:
     """The BERT encoder, mean pooling and normalisation of sentence-transformers' all-MiniLM-L6-v2, one text at a
     time (no padding, so the mean is over every token, as sentence-transformers' is for a batch of one)."""
 
     def __init__(self, model_dir: Path) -> None:
-        from safetensors.numpy import load_file  # small imports, only when a query is first embedded
-        from tokenizers import Tokenizer
+        from safetensors.numpy import load_file  # a small import, only when a query is first embedded
 
         config = json.loads((model_dir / "config.json").read_text(encoding="utf-8"))
         if config.get("model_type") != "bert" or config.get("hidden_act") != "gelu":
             msg = f"{model_dir} is not a BERT model with gelu activations"
             raise ValueError(msg)
-        sentence = json.loads((model_dir / "sentence_bert_config.json").read_text(encoding="utf-8"))
         self._heads = int(config["num_attention_heads"])
         self._layers = int(config["num_hidden_layers"])
         self._eps = float(config["layer_norm_eps"])
         self._weights = load_file(model_dir / "model.safetensors")
-        self._tokenizer: Tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
-        # tokenizer.json pads and cuts at 128; sentence-transformers cuts at its max_seq_length and pads a batch only.
-        self._tokenizer.enable_truncation(int(sentence["max_seq_length"]))
-        self._tokenizer.no_padding()
+        self._tokenizer = load_tokenizer(model_dir)
 
     def _linear(self, x: np.ndarray, name: str) -> np.ndarray:
         out: np.ndarray = x @ self._weights[f"{name}.weight"].T + self._weights[f"{name}.bias"]

@@ -13,6 +13,8 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+# The model's ONNX export (memory.onnx_queries) is made once per checkout, not in the user's own cache folder.
+os.environ["XDG_CACHE_HOME"] = str(Path(__file__).resolve().parent.parent / ".pytest_cache" / "xdg")
 
 from memory import Memory, MemorySettings
 from memory.embeddings import LocalEmbeddings

@@ -90,6 +90,26 @@ def test_forget_erases_vectors_without_loading_the_model(tmp_path):
         assert memory.vectors.count("1") == 1  # the file's vector; the channel's chat passages are gone
 
 
+def test_forget_of_one_message_re_embeds_its_window_without_torch(tmp_path):
+    """`forget` of one message inside a conversation re-embeds the window it leaves (a few texts) with the query
+    encoder: no torch, no model load; the window's passage no longer holds the message, and every chunk has its
+    vector."""
+    small_store(tmp_path / "data", LOCAL, 384)
+    base = ["--config", str(REPO / "config.yaml"), "--data-dir", str(tmp_path / "data")]
+    forget = run_cli(*base, "forget", "--guild", "1", "--message", "1000001")
+    assert forget["code"] == 0
+    assert "torch" not in forget["imported"] and "sentence_transformers" not in forget["imported"]
+    settings = MemorySettings.model_validate({"storage": {"data_dir": str(tmp_path / "data")}})
+    reader = HashEmbeddings(384)
+    reader.identity = LOCAL  # type: ignore[misc]
+    with Memory.open(settings, embeddings=reader) as memory:
+        held = memory.stats().guilds["1"]
+        assert held.messages == 2 and held.vectors == held.chunks
+        texts = [h.chunk.text for h in memory.search("deploy key rotates", "1", max_sources=10).hits]
+        assert texts and not any("day 1" in t for t in texts)
+        assert any("day 0" in t and "day 2" in t for t in texts)  # the window, made again without the message
+
+
 def test_stats_with_the_openai_provider_needs_no_key(tmp_path):
     """With the openai embeddings provider and its key unset, `stats` still answers: the key is needed to embed."""
     config = tmp_path / "config.yaml"
