@@ -562,6 +562,13 @@ def bench_scale(
         first_ms = timed_ms(lambda: memory.search(texts[0], guild, max_sources=SEARCH_K, budget=SEARCH_BUDGET))
         timings = time_searches(memory, guild, texts[1:], query_vectors)
         small = time_searches(memory, SMALL_GUILD, texts[1:], query_vectors)
+        torch_queries = None
+        if embedder.queries is not None:  # the reference: the same searches with queries embedded by torch
+            onnx, embedder.queries = embedder.queries, None
+            try:
+                torch_queries = time_searches(memory, guild, texts[1:], query_vectors)
+            finally:
+                embedder.queries = onnx
         ids = [chunk_id(guild, str(i)) for i in range(size)]
         recall, gap = hnsw_recall(memory.vectors, guild, ids, vectors, query_vectors)
         resident = _resident_mb()
@@ -577,6 +584,7 @@ def bench_scale(
         "first_query_ms": round(first_ms, 1),
         **timings,
         "small_guild_beside": {"chunks": SMALL_SIZE, **small},
+        "torch_queries": torch_queries,  # embeddings.onnx_queries: false
         "recall_at_10": recall,
         "similarity_gap": gap,
         "disk_mb": round(disk, 1),  # both guilds' SQLite and Chroma files
@@ -668,6 +676,8 @@ def _scale_tables(scales: list[dict[str, Any]], real: dict[str, Any]) -> Iterato
         small = scale["small_guild_beside"]
         rows.append(latency_row(str(scale["chunks"]), scale, scale["open_ms"], scale["first_query_ms"]))
         rows.append(latency_row(f"{small['chunks']} beside {scale['chunks']}", small, None, None))
+        if scale.get("torch_queries"):  # the same searches, queries embedded by torch (onnx_queries: false)
+            rows.append(latency_row(f"{scale['chunks']}, torch queries", scale["torch_queries"], None, None))
     yield table(
         f"2. Search latency (ms), memory.search(max_sources={SEARCH_K}, budget={SEARCH_BUDGET}) in one guild, "
         "warm OS cache",
@@ -768,10 +778,6 @@ def main(argv: Sequence[str] | None = None) -> None:
         help="with --commands: the checkout whose `python -m bot` is timed (default: this one; e.g. an older commit's "
         "`git archive` for a before/after table)",
     )  # fmt: skip
-    parser.add_argument(
-        "--torch-queries", action="store_true",
-        help="embed queries with torch, not the model's ONNX export (as with embeddings.onnx_queries: false)",
-    )  # fmt: skip
     args = parser.parse_args(argv)
     # Nothing may reach the network: no model hub, no Chroma telemetry.
     os.environ["HF_HUB_OFFLINE"] = os.environ["TRANSFORMERS_OFFLINE"] = "1"
@@ -794,7 +800,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     started = time.perf_counter()
     questions = load_longmemeval()
     load_started = time.perf_counter()
-    embedder = LocalEmbeddings(EmbeddingSettings(onnx_queries=not args.torch_queries))
+    embedder = LocalEmbeddings(EmbeddingSettings())
     model_load_s = time.perf_counter() - load_started
     results: dict[str, Any] = {}
     pool = Pool()

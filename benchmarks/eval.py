@@ -53,6 +53,14 @@ class Result:
     seconds: float = 0.0  # the search's time (at 1,000 tokens: the question embedded, searched, packed)
 
 
+@dataclass(frozen=True)
+class Ingest:
+    """What one system made of a set before the questions: passages embedded, and the seconds it took."""
+
+    chunks: int
+    seconds: float
+
+
 def score(question: EvalQuestion, found: Sequence[set[str]], seconds: float = 0.0) -> Result:
     """Recall of a question's evidence groups in the passages found (each passage: its evidence ids), best first."""
     held = set().union(*found) if found else set()
@@ -66,15 +74,18 @@ def score(question: EvalQuestion, found: Sequence[set[str]], seconds: float = 0.
 
 def memorybot_results(
     evalset: EvalSet, embedder: Embeddings, data_dir: Path, config: Path = REPO / "config.yaml"
-) -> dict[int, list[tuple[EvalQuestion, Result]]]:
+) -> tuple[dict[int, list[tuple[EvalQuestion, Result]]], Ingest]:
     """Remember the set as the bot would, then ask every question through the answering pipeline per budget."""
     settings = load_config(config, data_dir=data_dir)
     with Memory.open(settings, embeddings=embedder) as memory:
+        started = time.perf_counter()
+        chunks = 0
         if evalset.messages:
-            memory.remember_messages(list(evalset.messages))
+            chunks += memory.remember_messages(list(evalset.messages)).chunks_added
         if evalset.files:
-            memory.ingest_files(list(evalset.files))
-        return asyncio.run(_ask_all(memory, evalset))
+            chunks += memory.ingest_files(list(evalset.files)).chunks_added
+        ingest = Ingest(chunks, time.perf_counter() - started)
+        return asyncio.run(_ask_all(memory, evalset)), ingest
 
 
 async def _ask_all(memory: Memory, evalset: EvalSet) -> dict[int, list[tuple[EvalQuestion, Result]]]:
@@ -101,7 +112,11 @@ def _asked_at(memory: Memory, question: EvalQuestion) -> dict[str, datetime]:
 # --- the naive pipeline --------------------------------------------------------------------------------------
 
 
-def naive_results(evalset: EvalSet, embedder: Embeddings, client: Any) -> dict[int, list[tuple[EvalQuestion, Result]]]:  # noqa: ANN401
+def naive_results(
+    evalset: EvalSet,
+    embedder: Embeddings,
+    client: Any,  # noqa: ANN401  (a chromadb client)
+) -> tuple[dict[int, list[tuple[EvalQuestion, Result]]], Ingest]:
     """langchain as a tutorial builds it: each channel's transcript and each file (a PDF page by page, as
     PyPDFLoader loads it) split 1000/200 by RecursiveCharacterTextSplitter, Chroma similarity search, packed
     greedily into the same budget counted the same way."""
@@ -109,11 +124,13 @@ def naive_results(evalset: EvalSet, embedder: Embeddings, client: Any) -> dict[i
     from langchain_core.documents import Document
     from langchain_text_splitters import RecursiveCharacterTextSplitter
 
+    started = time.perf_counter()
     documents = [*_transcripts(evalset, Document), *_file_documents(evalset, Document)]
     chunks = RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200).split_documents(documents)
     name = f"naive-{abs(hash(evalset.name)) % 10**8}"
     store = Chroma(client=client, collection_name=name, embedding_function=embedder)
     store.add_documents(chunks)
+    ingest = Ingest(len(chunks), time.perf_counter() - started)
     lines = {m.message_id: _line(m) for m in evalset.messages}
     results: dict[int, list[tuple[EvalQuestion, Result]]] = defaultdict(list)
     for question in evalset.questions:
@@ -129,7 +146,7 @@ def naive_results(evalset: EvalSet, embedder: Embeddings, client: Any) -> dict[i
                     total += tokens
             results[budget].append((question, score(question, kept, seconds)))
     client.delete_collection(name)
-    return results
+    return results, ingest
 
 
 def _line(message: Any) -> str:  # noqa: ANN401  (a ChatMessage)
@@ -210,6 +227,19 @@ def table(rows: dict[tuple[str, str], dict[str, dict[int, list[Result]]]]) -> st
     return "\n".join(lines)
 
 
+def ingest_table(ingests: dict[str, dict[str, Ingest]]) -> str:
+    """Per set: the passages each system embedded and its seconds, and the naive pipeline's time over memorybot's
+    (the same embedder object, one after the other in this process)."""
+    head = ["set", "mb chunks", "mb s", "naive chunks", "naive s", "naive ÷ mb"]
+    lines = [" | ".join(head), " | ".join("---" for _ in head)]
+    for name, systems in ingests.items():
+        mb, naive = systems["memorybot"], systems["naive"]
+        ratio = naive.seconds / mb.seconds if mb.seconds else 0.0
+        row = [name, mb.chunks, f"{mb.seconds:.1f}", naive.chunks, f"{naive.seconds:.1f}", f"{ratio:.2f}"]
+        lines.append(" | ".join(map(str, row)))
+    return "\n".join(lines)
+
+
 def _mean(values: Any) -> float:  # noqa: ANN401  (an iterable of numbers or booleans)
     values = list(values)
     return sum(values) / len(values) if values else 0.0
@@ -256,12 +286,15 @@ def main(argv: Sequence[str] | None = None) -> None:
     rows: dict[tuple[str, str], dict[str, dict[int, list[Result]]]] = defaultdict(
         lambda: {"memorybot": defaultdict(list), "naive": defaultdict(list)}
     )
+    ingests: dict[str, dict[str, Ingest]] = {}
+    embedder.embed_documents(["a first batch, so that neither system pays for the kernels' warm-up"] * 8)
     for evalset in load_sets(args.sets.split(","), args.quick):
         with tempfile.TemporaryDirectory() as data_dir:
-            for system, results in (
+            for system, (results, ingest) in (
                 ("memorybot", memorybot_results(evalset, embedder, Path(data_dir), config)),
                 ("naive", naive_results(evalset, embedder, client)),
             ):
+                ingests.setdefault(evalset.name, {})[system] = ingest
                 for budget, answered in results.items():
                     for question, result in answered:
                         rows[(evalset.name, question.kind)][system][budget].append(result)
@@ -270,6 +303,8 @@ def main(argv: Sequence[str] | None = None) -> None:
             file=sys.stderr,
         )
     print(table(rows))
+    print()
+    print(ingest_table(ingests))
     if args.out:
         figures = {
             f"{name}/{kind}": {s: {b: [r.__dict__ for r in rs] for b, rs in per.items()} for s, per in systems.items()}
