@@ -196,13 +196,16 @@ class LoopLag:
         return self.lags
 
 
-async def burst(fake: FakeDiscord, ids: dict[str, str], count: int, rng: random.Random) -> float:
-    """Members post `count` messages in #general through the gateway, as fast as the fake sends them; returns when
-    the last is sent (seconds taken)."""
+async def burst(fake: FakeDiscord, ids: dict[str, str], chats: Sequence[Any], rate: float) -> float:
+    """Members post `chats` (made beforehand) in #general through the gateway, `rate` a second (0: as fast as the
+    fake sends them); returns when the last is sent (seconds taken)."""
     started = time.perf_counter()
-    people = [ids[name] for name in ("owner", "alice", "bob")]
-    for chat in chat_messages(count, ids["guild"], ids["general"], people, rng):
+    for number, chat in enumerate(chats):
         await fake.user_sends_message(ids["general"], chat.author_id, chat.content)
+        # The fake shares the bot's event loop: yield after each message, as a real gateway's frames arrive one by
+        # one, so that the lag measured is the bot's handling, not the fake's sending loop.
+        due = started + (number + 1) / rate if rate else 0.0
+        await asyncio.sleep(max(0.0, due - time.perf_counter()))
     return time.perf_counter() - started
 
 
@@ -269,12 +272,14 @@ async def run(args: argparse.Namespace) -> None:
                 asked = questions(args.warmups + args.questions, rng)
                 for question in asked[: args.warmups]:  # first-call costs: tokenizer, Chroma, httpx pool
                     await ask_once(fake, llm, ids, probes, question)
+                chats = chat_messages(args.burst, ids["guild"], ids["general"], people, rng)  # before the lag is timed
                 lag = LoopLag()
                 lag.start()
                 await asyncio.sleep(1.0)  # a second of the idle loop's own lag, the reference for the burst's
                 idle_lags = len(lag.lags)
                 burst_started = time.perf_counter()
-                sending = asyncio.create_task(burst(fake, ids, args.burst, rng)) if args.burst else None
+                posting = burst(fake, ids, chats, args.burst_rate) if args.burst else None
+                sending = asyncio.create_task(posting) if posting is not None else None
                 samples = [(await ask_once(fake, llm, ids, probes, q))[0] for q in asked[args.warmups :]]
                 if sending is not None:
                     sent_in = await sending
@@ -313,9 +318,23 @@ def main() -> None:
         help="members post N messages through the gateway while the questions are asked (e.g. 1000)",
     )  # fmt: skip
     parser.add_argument(
+        "--write-slice", type=int, metavar="N",
+        help="vectors per Chroma write (memory.stores.chroma.WRITE_SLICE; e.g. 256, one write per embedded batch, "
+        "for the figure before writes were sliced)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--burst-rate", type=float, default=0.0, metavar="R",
+        help="with --burst: messages a second (default 0: as fast as the fake sends them)",
+    )  # fmt: skip
+    parser.add_argument(
         "--real-model", action="store_true", help="embed with the real all-MiniLM-L6-v2 (LocalEmbeddings)"
     )
-    asyncio.run(run(parser.parse_args()))
+    args = parser.parse_args()
+    if args.write_slice:
+        import memory.stores.chroma
+
+        memory.stores.chroma.WRITE_SLICE = args.write_slice
+    asyncio.run(run(args))
 
 
 if __name__ == "__main__":

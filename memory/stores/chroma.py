@@ -25,6 +25,10 @@ from memory.types import Chunk
 # Collections that got vectors before this padding keep such bytes in their unused slots.
 _FIRST_SLOTS = 100  # hnswlib's first capacity in Chroma; tests/memory/test_vector_heap_bytes.py would notice more
 _PADDING_IDS = [f"padding-{i:03d}" for i in range(_FIRST_SLOTS)]  # never a chunk id (32 hex digits)
+# chromadb's Rust bindings hold the GIL for a whole write (its PR #3873 freed it for reads only), so one upsert
+# of 256 vectors from a worker thread froze the bot's event loop for up to a second (benchmarks/bot_latency.py
+# --burst). Writes go in slices of this many vectors: the loop gets the GIL back between them.
+WRITE_SLICE = 32
 
 
 def make_chroma_client(storage: StorageSettings) -> Any:  # noqa: ANN401  (chromadb's client type is untyped)
@@ -153,17 +157,22 @@ class ChromaVectorIndex:
             return
         collection = self._collection(guild_id)
         self._pad(guild_id, len(vectors[0]))
-        collection.upsert(
-            ids=[c.chunk_id for c in chunks],
-            embeddings=[list(v) for v in vectors],
-            metadatas=[{"channel_id": c.channel_id, "kind": c.kind} for c in chunks],
-            documents=["" for _ in chunks],  # langchain-chroma skips results without a document; text stays out
-        )
+        for start in range(0, len(chunks), WRITE_SLICE):
+            part = chunks[start : start + WRITE_SLICE]
+            collection.upsert(
+                ids=[c.chunk_id for c in part],
+                embeddings=[list(v) for v in vectors[start : start + WRITE_SLICE]],
+                metadatas=[{"channel_id": c.channel_id, "kind": c.kind} for c in part],
+                documents=["" for _ in part],  # langchain-chroma skips results without a document; text stays out
+            )
 
     def delete(self, guild_id: str, chunk_ids: Sequence[str]) -> None:
-        """Remove vectors by chunk id."""
-        if chunk_ids:
-            self._store(guild_id).delete(ids=list(chunk_ids))
+        """Remove vectors by chunk id (in slices, as writes are)."""
+        if not chunk_ids:
+            return
+        collection = self._collection(guild_id)
+        for start in range(0, len(chunk_ids), WRITE_SLICE):
+            collection.delete(ids=list(chunk_ids[start : start + WRITE_SLICE]))
 
     def drop_guild(self, guild_id: str) -> None:
         """Delete a guild's whole collection."""
