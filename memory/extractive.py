@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 
 from memory.retrieval import PackedContext
@@ -15,20 +16,24 @@ _WORD = re.compile(r"\w+")
 
 def _best_sentences(text: str, question_words: set[str], quoted: set[str], limit: int = 2) -> str:
     """The passage's sentences that share most words with the question, not already `quoted` (which grows)."""
+    # Each sentence keeps its place in the passage, so that only a gap between two quoted ones gets an ellipsis.
     sentences = [s.strip() for s in _SENTENCE_END.split(text) if s and s.strip()]
     # Heading trails ("Guide > Deploys") and stray labels repeat the question's words but say nothing.
-    sentences = [s for s in sentences if len(s.split()) >= 4 and " > " not in s] or sentences
+    placed = [(i, s) for i, s in enumerate(sentences) if len(s.split()) >= 4 and " > " not in s] or list(
+        enumerate(sentences)
+    )
     # A message is often packed alone and within its conversation too: the answer quotes it once.
-    sentences = [s for s in sentences if s not in quoted]
-    if not sentences:
+    placed = [(i, s) for i, s in placed if s not in quoted]
+    if not placed:
         return ""
     scored = sorted(
-        enumerate(sentences),
-        key=lambda item: (-len(question_words & {w.lower() for w in _WORD.findall(item[1])}), item[0]),
+        placed, key=lambda item: (-len(question_words & {w.lower() for w in _WORD.findall(item[1])}), item[0])
     )
-    chosen = sorted(index for index, _ in scored[:limit])
-    quoted.update(sentences[i] for i in chosen)
-    excerpt = " … ".join(sentences[i] for i in chosen)
+    chosen = sorted(scored[:limit])
+    quoted.update(s for _, s in chosen)
+    excerpt = chosen[0][1]
+    for (before, _), (index, sentence) in itertools.pairwise(chosen):
+        excerpt += (" " if index == before + 1 else " … ") + sentence
     return excerpt if len(excerpt) <= 400 else excerpt[:399] + "…"
 
 

@@ -11,7 +11,7 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bot.cli.output import print_json, print_report, progress, result_objects, search_object, where
+from bot.cli.output import print_json, print_report, progress, relevance, result_objects, search_object, where
 from bot.cli.parser import LOCAL, day, moment
 from memory import (
     AnswerError,
@@ -116,7 +116,7 @@ def search(args: argparse.Namespace, memory: Memory) -> int:
     if not context.hits:
         print("Nothing found.")
     for rank, (hit, tokens) in enumerate(zip(context.hits, context.tokens, strict=True), start=1):
-        print(f"[{rank}] score {hit.score:.4f}  {where(hit)}  ({tokens} tokens)")
+        print(f"[{rank}] {'  '.join(part for part in (relevance(hit), where(hit)) if part)}  ({tokens} tokens)")
         print("    " + hit.chunk.text.replace("\n", "\n    "))
         print()
     return 0

@@ -85,6 +85,18 @@ def test_import_chat_then_search_json_shape(run, export):
     assert all(isinstance(v, str) for v in first["message_ids"] + first["author_ids"])
 
 
+def test_text_search_shows_each_hits_similarity_as_relevance_and_keeps_the_fused_score_to_json(run, export):
+    """Text search reads "relevance 0.62" (the cosine similarity) per hit, not the fused score (~0.016 for all)."""
+    run("import-chat", str(export))
+    code, out, _ = run("search", "SQLite WAL", "--guild", "900")
+    results = one_json(run("search", "SQLite WAL", "--guild", "900", "--json")[1])["results"]
+    heads = [line for line in out.splitlines() if line.startswith("[")]
+    assert code == 0 and len(heads) == len(results) > 0
+    for head, result in zip(heads, results, strict=True):
+        assert head.startswith(f"[{result['rank']}] relevance {result['similarity']:.2f}  "), head
+    assert "score" not in out
+
+
 def test_search_with_budget_never_exceeds_it(run, tmp_path):
     """With --budget the packed results fit it, and -k caps their count."""
     folder = tmp_path / "docs"

@@ -30,3 +30,15 @@ def test_a_passage_with_nothing_new_gets_no_quote_but_keeps_the_numbering():
     hits = [Hit(first, 0.9), Hit(again, 0.8), Hit(other, 0.7)]
     lines = extractive_answer("When does the deploy key rotate?", pack(hits, 1000)).splitlines()
     assert [line[-3:] for line in lines[1:]] == ["[1]", "[3]"]
+
+
+def test_adjacent_sentences_are_quoted_together_and_only_a_gap_gets_an_ellipsis():
+    """Two quoted sentences that follow each other in the passage are joined by a space; "…" marks a skipped one."""
+    rotate = "The deploy key rotates on Fridays."
+    when = "The deploy key rotation happens at 16:00 UTC."
+    aside = "Lunch is served in the atrium today."
+    adjacent = passage("f1", f"{rotate} {when} {aside}", kind="file")
+    apart = passage("f2", f"{rotate} {aside} {when}", kind="file")
+    question = "When does the deploy key rotation happen?"
+    assert extractive_answer(question, pack([Hit(adjacent, 0.9)], 1000)).splitlines()[1] == f"> {rotate} {when} [1]"
+    assert extractive_answer(question, pack([Hit(apart, 0.9)], 1000)).splitlines()[1] == f"> {rotate} … {when} [1]"
