@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -13,6 +14,8 @@ from memory.embeddings import model_identity
 from memory.errors import MemoryStoreError, StoreLockedError
 from memory.lock import LOCK_NAME, DataDirLock
 from memory.settings import MemorySettings
+
+log = logging.getLogger(__name__)
 
 GIB = 1024**3
 MIN_FREE_BYTES = GIB  # below this much free space on the data directory's disk, doctor warns
@@ -61,8 +64,8 @@ def health_checks(settings: MemorySettings, *, min_free_bytes: int = MIN_FREE_BY
     found, lock, holder = _data_dir(data_dir)
     try:
         yield found
-        yield _disk(data_dir, min_free_bytes)
-        yield embedding_check(settings.embeddings)
+        yield _guarded("disk", lambda: _disk(data_dir, min_free_bytes))
+        yield _guarded("embedding model", lambda: embedding_check(settings.embeddings))
         if found.status == "FAIL":
             yield HealthCheck.warn("vector index", "not checked: the data directory is not usable (see above)")
         elif holder is not None:
@@ -72,11 +75,20 @@ def health_checks(settings: MemorySettings, *, min_free_bytes: int = MIN_FREE_BY
                 "stop the bot and run doctor again to check the index now",
             )
         else:
-            yield _index(settings)
-        yield llm_check(settings.llm)
+            yield _guarded("vector index", lambda: _index(settings))
+        yield _guarded("llm", lambda: llm_check(settings.llm))
     finally:
         if lock is not None:
             lock.release()
+
+
+def _guarded(name: str, check: Callable[[], HealthCheck]) -> HealthCheck:
+    """The check's finding; an error nobody foresaw fails this check only (its trace is logged, shown with -v)."""
+    try:
+        return check()
+    except Exception as e:  # one broken check must not hide the others' findings
+        log.info("the %s check failed", name, exc_info=True)
+        return HealthCheck.fail(name, f"the check itself failed: {type(e).__name__}: {e}", "run with -v for the trace")
 
 
 def _existing_ancestor(path: Path) -> Path:
