@@ -68,7 +68,11 @@ def _checks(args: argparse.Namespace) -> Iterator[HealthCheck]:
     token = os.environ.get(settings.discord.token_env, "").strip()
     yield _token(settings.discord, token)
     if args.discord:
-        yield from _discord(settings, token)
+        try:
+            yield from _discord(settings, token)
+        except ValueError as e:  # a server at discord.api_base_url that does not speak Discord's JSON
+            fix = "point discord.api_base_url at Discord's API (https://discord.com/api/v10)"
+            yield HealthCheck.fail("discord login", f"the answer is not Discord's JSON ({e})", fix)
     yield from health_checks(settings)
 
 
