@@ -26,6 +26,13 @@ class Settings(MemorySettings):
     discord: DiscordSettings = DiscordSettings()
 
 
+def config_file(option: Path | None) -> Path | None:
+    """The config file in effect: `--config`'s, else ./config.yaml if there is one, else none (the defaults)."""
+    if option is None and Path("config.yaml").exists():
+        return Path("config.yaml")
+    return option
+
+
 def load_config(path: Path | None, *, data_dir: Path | None = None) -> Settings:
     """Load and validate config.yaml (see `memory.load_settings`)."""
     return load_settings(path, Settings, data_dir=data_dir)

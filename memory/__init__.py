@@ -21,6 +21,7 @@ from memory.errors import (
 from memory.extract import clean_text
 from memory.extractive import extractive_answer
 from memory.guild_settings import SETTING_KEYS, GuildSettings, SettingChanges, Visibility
+from memory.health import HealthCheck, health_checks
 from memory.prompts import Exchange, SourceLabel
 from memory.recap import Recap, Recapper
 from memory.reports import (
@@ -63,6 +64,7 @@ __all__ = [
     "GuildSettingError",
     "GuildSettings",
     "GuildStats",
+    "HealthCheck",
     "Hit",
     "IngestReport",
     "LimitSettings",
@@ -84,6 +86,7 @@ __all__ = [
     "clean_text",
     "count_tokens",
     "extractive_answer",
+    "health_checks",
     "load_settings",
     "pack",
     "read_chat_export",

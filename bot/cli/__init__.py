@@ -1,4 +1,5 @@
-"""The `memorybot` command line: remember files and chat exports, search, ask, forget, stats, reindex, run the bot."""
+"""The `memorybot` command line: remember files and chat exports, search, ask, forget, stats, reindex, run the bot,
+check the setup (doctor) and show the configuration in effect (config)."""
 
 from __future__ import annotations
 
@@ -8,13 +9,14 @@ import os
 import signal
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 
 from langchain_core.embeddings import Embeddings
 
 from bot.cli import commands
+from bot.cli.config_view import show_config
+from bot.cli.doctor import doctor
 from bot.cli.parser import build_parser
-from bot.config import Settings, load_config
+from bot.config import Settings, config_file, load_config
 from bot.errors import BotError
 from memory import Memory, MemoryStoreError
 
@@ -24,6 +26,7 @@ HANDLERS = {
     "forget": commands.forget, "stats": commands.stats, "reindex": commands.reindex, "recap": commands.recap,
     "eval-export": commands.eval_export,
 }  # fmt: skip
+SETUP_HANDLERS = {"doctor": doctor, "config": show_config}
 
 
 def main(argv: Sequence[str] | None = None, *, embeddings: Embeddings | None = None) -> int:
@@ -42,10 +45,9 @@ def main(argv: Sequence[str] | None = None, *, embeddings: Embeddings | None = N
     args = build_parser(__doc__).parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
     try:
-        config = args.config
-        if config is None and Path("config.yaml").exists():
-            config = Path("config.yaml")
-        settings = load_config(config, data_dir=args.data_dir)
+        if args.command in SETUP_HANDLERS:  # they load (or diagnose) the configuration themselves
+            return SETUP_HANDLERS[args.command](args)
+        settings = load_config(config_file(args.config), data_dir=args.data_dir)
         return _run(args, settings, embeddings)
     except (MemoryStoreError, BotError) as e:
         print(f"memorybot: error: {e}", file=sys.stderr)

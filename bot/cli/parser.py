@@ -116,4 +116,13 @@ def build_parser(description: str | None = None) -> argparse.ArgumentParser:
     reindex = commands.add_parser("reindex", help="rebuild the vector index from SQLite (after a model change)")
     reindex.add_argument("--guild", default=None)
     reindex.add_argument("--json", action="store_true")
+
+    # --- checks of the setup (bot/cli/doctor.py, bot/cli/config_view.py): they read the config themselves ---
+    check = commands.add_parser(
+        "doctor", help="check the setup: config, token, data dir, models, index, LLM (exit 1 on a FAIL)"
+    )
+    check.add_argument("--discord", action="store_true", help="also log in to Discord and check the intents")
+    check.add_argument("--json", action="store_true", help="one JSON object: ok, and each check")
+    shown = commands.add_parser("config", help="the configuration in effect and where each value came from")
+    shown.add_argument("--json", action="store_true", help="one JSON object: settings, sources, secrets (set/unset)")
     return parser

@@ -75,15 +75,20 @@ def damaged_collections(chroma_dir: Path, embedded: dict[str, int]) -> list[Dama
     """Collections that fail the health check, and guilds holding fewer vectors than the record store says were
     embedded (`embedded`: guild id -> count; vectors lost, e.g. a segment rebuilt from an incomplete log), or none
     at all."""
+    return check_index(chroma_dir, embedded)[0]
+
+
+def check_index(chroma_dir: Path, embedded: dict[str, int]) -> tuple[list[Damage], dict[str, int]]:
+    """`damaged_collections`, and the vector count of each healthy guild (for `memorybot doctor`'s report)."""
     if not chroma_dir.exists():
-        return []
+        return [], {}
     damaged, counts = find_damaged(chroma_dir)
     flagged = {d.guild_id for d in damaged}
     for guild_id, written in embedded.items():
         if guild_id not in flagged and counts.get(guild_id, 0) < written:
             problem = f"{counts.get(guild_id, 0)} vectors where {written} were written"
             damaged.append(Damage(collection_name(guild_id), guild_id, problem))
-    return damaged
+    return damaged, counts
 
 
 def _text(data: bytes | str | None) -> str:

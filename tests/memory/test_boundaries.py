@@ -50,11 +50,12 @@ def test_public_api_is_pinned():
             "AnswerError", "Answerer", "AskedQuestion", "AsyncMemory", "BackfillCursor", "ChannelStats",
             "ChatExport", "ChatExportError", "ChatMessage", "Chunk", "ConfigError", "Draft", "EmbeddingError",
             "EmbeddingModelMismatchError", "Exchange", "ExtractionError", "FileDocument", "ForgetReport",
-            "GuildSettingError", "GuildSettings", "GuildStats", "Hit", "IngestReport", "LimitSettings", "Memory",
-            "MemorySettings", "MemoryStats", "MemoryStoreError", "PackedContext", "QUESTION_DAYS", "Question",
+            "GuildSettingError", "GuildSettings", "GuildStats", "HealthCheck", "Hit", "IngestReport", "LimitSettings",
+            "Memory", "MemorySettings", "MemoryStats", "MemoryStoreError", "PackedContext", "QUESTION_DAYS", "Question",
             "Recap", "Recapper", "SETTING_KEYS", "SettingChanges", "SettingsSection", "SourceLabel",
             "StoreLockedError", "TimeScope", "UserData", "Visibility", "clean_text", "count_tokens",
-            "extractive_answer", "load_settings", "pack", "read_chat_export", "secret_from_env", "since", "utc_iso",
+            "extractive_answer", "health_checks", "load_settings", "pack", "read_chat_export", "secret_from_env",
+            "since", "utc_iso",
         ]
     )  # fmt: skip
     assert all(hasattr(memory, name) for name in memory.__all__)
