@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from pathlib import Path
 from typing import Any
 
 import discord
@@ -11,6 +12,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.adapters import Attachments
+from bot.admin_socket import AdminSocket
 from bot.backfill import Backfiller
 from bot.cogs import EXTENSIONS
 from bot.config import Settings
@@ -42,6 +44,7 @@ class MemoryBot(commands.Bot):
     - `attachments`: downloads files within the byte cap.
     - `policies`: which channels are remembered (cached admins' policies over config.yaml).
     - `backfiller`: history backfills in the background.
+    - `admin`: the local admin socket the CLI asks while the bot holds the data directory.
     """
 
     def __init__(self, *, settings: Settings, memory: AsyncMemory, **options: Any) -> None:  # noqa: ANN401
@@ -60,6 +63,7 @@ class MemoryBot(commands.Bot):
         self.attachments = Attachments(settings.limits)
         self.policies = ChannelPolicies(memory, settings.discord.enabled_channels)
         self.backfiller = Backfiller(memory, self.attachments)
+        self.admin = AdminSocket(memory, Path(settings.storage.data_dir))
         self.synced_guilds: set[int] = set()
         self.tree.on_error = self.on_app_command_error  # type: ignore[method-assign]
 
@@ -69,6 +73,7 @@ class MemoryBot(commands.Bot):
         self.ingestion.start()
         self.ingestion.put(CatchUp())  # what a crash or an index repair left, in slices between live messages
         await self.policies.load()  # before connecting, so the first message is judged by the admins' policies
+        await self.admin.start()
         for extension in EXTENSIONS:
             await self.load_extension(extension)
 
@@ -116,6 +121,7 @@ class MemoryBot(commands.Bot):
 
     async def close(self) -> None:
         """Stop the background jobs, finish queued ingestion (so nothing acknowledged is lost), then disconnect."""
+        await self.admin.close()  # first: no lookup should start on a memory about to close
         await self.backfiller.close()  # first: a batch being stored finishes, the rest resumes after a restart
         for extension in list(self.extensions):
             try:
