@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +49,9 @@ class MemoryBot(commands.Bot):
     """
 
     def __init__(self, *, settings: Settings, memory: AsyncMemory, **options: Any) -> None:  # noqa: ANN401
+        # memorybot never joins voice: discord.py's "PyNaCl/davey is not installed" warnings would be all that
+        # `memorybot run` prints at start without -v (they are class attributes discord.py reads once).
+        discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
         super().__init__(
             command_prefix=commands.when_mentioned,
             intents=make_intents(),
@@ -65,6 +69,7 @@ class MemoryBot(commands.Bot):
         self.backfiller = Backfiller(memory, self.attachments)
         self.admin = AdminSocket(memory, Path(settings.storage.data_dir))
         self.synced_guilds: set[int] = set()
+        self.announced = False  # the ready line is printed once, not at every reconnection
         self.tree.on_error = self.on_app_command_error  # type: ignore[method-assign]
 
     async def setup_hook(self) -> None:
@@ -78,9 +83,33 @@ class MemoryBot(commands.Bot):
             await self.load_extension(extension)
 
     async def on_ready(self) -> None:
-        """Sync the slash commands to every guild so they appear at once (global sync can take an hour)."""
+        """Tell the operator it is up (once), then sync the slash commands to every guild so they appear at once
+        (global sync can take an hour)."""
+        if not self.announced:
+            self.announced = True
+            sys.stderr.write(self.ready_lines())  # on stderr without -v: `memorybot run` is otherwise silent
         await asyncio.gather(*(self.sync_guild(guild) for guild in self.guilds))
         log.info("ready as %s in %d guilds", self.user, len(self.guilds))
+
+    def ready_lines(self) -> str:
+        """What the bot is running with: guilds, remembered channels, models; and a warning when no channel is
+        remembered (the bot would answer from nothing)."""
+        remembered = sum(
+            1 for guild in self.guilds for channel in guild.channels
+            if not isinstance(channel, discord.CategoryChannel) and self.policies.is_enabled(channel)
+        )  # fmt: skip
+        llm = self.settings.llm
+        answers = f"answers by LLM {llm.model}" if llm.base_url else "extractive answers (no LLM)"
+        lines = [
+            f"memorybot ready: {len(self.guilds)} guilds, {remembered} remembered channels, "
+            f"model {self.memory.sync.identity}, {answers}"
+        ]
+        if not remembered:
+            lines.append(
+                "memorybot: warning: no channel is remembered: an admin runs /memory enable #channel in Discord "
+                "(or list channel ids under discord.enabled_channels in config.yaml)"
+            )
+        return "".join(line + "\n" for line in lines)
 
     async def on_guild_join(self, guild: discord.Guild) -> None:
         """A new guild gets the commands straight away."""
