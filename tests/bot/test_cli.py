@@ -237,3 +237,14 @@ def test_eval_export_writes_unanswered_and_down_voted_questions_as_json_lines(ru
     assert all("user_id" not in q for q in lines)
     everything = [json.loads(line) for line in run("eval-export", "--guild", "900", "--all")[1].splitlines()]
     assert len(everything) == 3
+
+
+def test_a_lookup_in_a_guild_without_memory_names_the_guilds_that_have_some(run, export):
+    """ask and search without --guild find nothing, and stderr says which guild holds the messages."""
+    assert run("import-chat", str(export))[0] == 0
+    for argv in (("ask", "what did we decide?"), ("search", "SQLite", "--json")):
+        code, _, err = run(*argv)
+        assert code == 0
+        assert "guild local remembers nothing; guilds with memory: 900 (2 messages) (pick one with --guild)" in err
+    code, _, err = run("search", "SQLite", "--guild", "900")
+    assert code == 0 and "remembers nothing" not in err
