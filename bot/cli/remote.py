@@ -13,7 +13,7 @@ from typing import Any
 
 from bot import readonly
 from bot.admin_socket import SOCKET_NAME
-from bot.cli import lookups
+from bot.cli.lookups import found_nothing, hint, show
 from bot.config import Settings
 from bot.errors import BotError
 from memory import StoreLockedError
@@ -85,11 +85,11 @@ def through_running_bot(
     if status != 200:
         raise BotError(str(reply.get("error", f"the running bot answered HTTP {status}")))
     print(f"(answered by the running bot, pid {pid})", file=sys.stderr)
-    lookups.show(args, reply["result"])
-    if lookups.found_nothing(args, reply["result"]):
+    show(args, reply["result"])
+    if found_nothing(args, reply["result"]):
         status, held = _call(path, "POST", "/stats", {}, timeout)
         if status == 200:
-            lookups.hint(args, held["result"])
+            hint(args, held["result"])
     return 0
 
 
