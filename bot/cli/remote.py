@@ -69,8 +69,9 @@ def through_running_bot(
         raise locked from None
     pid = hello.get("pid", "?")
     if request is None:
+        command = "search --batch" if args.command == "search" else args.command
         msg = (
-            f"`memorybot {args.command}` cannot run while the bot (pid {pid}) holds {data_dir}: "
+            f"`memorybot {command}` cannot run while the bot (pid {pid}) holds {data_dir}: "
             + ("use the bot's Discord commands instead, or stop the bot first" if args.command in _WRITES
                else "stop the bot first, or run it on a copy of the data directory")
         )  # fmt: skip

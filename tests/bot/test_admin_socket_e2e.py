@@ -9,8 +9,9 @@ import stat
 import sys
 
 from bot.admin_socket import SOCKET_NAME
+from bot.cli import main
 from memory import Memory
-from tests.bot.conftest import running_bot, seed, world_settings
+from tests.bot.conftest import World, running_bot, seed, world_settings
 from tests.conftest import REPO
 from tests.fakediscord import FakeDiscord
 from tests.fakeopenai import FakeOpenAI
@@ -81,11 +82,17 @@ async def test_writing_commands_are_refused_in_one_line(world, tmp_path):
         assert err.count("\n") == 1, err
         assert f"while the bot (pid {os.getpid()}) holds" in err and "use the bot's Discord commands" in err
     assert world.memory.stats().guilds == {}
+    batch = tmp_path / "queries.jsonl"
+    batch.write_text('{"query": "file"}\n', encoding="utf-8")
+    code, _, err = await cli(world, "search", "--batch", str(batch))
+    assert code == 1 and "`memorybot search --batch` cannot run while the bot" in err and "stop the bot first" in err
 
 
-async def test_the_socket_is_the_owners_only_replaces_a_stale_one_and_is_gone_after_the_bot(tmp_path, monkeypatch):
+async def test_the_socket_is_the_owners_only_replaces_a_stale_one_and_is_gone_after_the_bot(
+    tmp_path, monkeypatch, capsys
+):
     """A stale file at the socket's path is replaced at start, the socket has mode 0600, and it is removed when
-    the bot stops; the CLI then opens the data dir itself."""
+    the bot stops; the CLI then opens the data dir itself and prints what the bot printed."""
     monkeypatch.setenv("OPENAI_API_KEY", "sk-fake")
     fake, llm = FakeDiscord(), FakeOpenAI()
     await fake.start()
@@ -98,12 +105,29 @@ async def test_the_socket_is_the_owners_only_replaces_a_stale_one_and_is_gone_af
         path.write_text("left by a crash", encoding="utf-8")
         memory = Memory.open(settings, embeddings=HashEmbeddings())
         try:
-            async with running_bot(settings, fake, memory):
+            async with running_bot(settings, fake, memory) as bot:
                 mode = path.stat().st_mode
                 assert stat.S_ISSOCK(mode) and stat.S_IMODE(mode) == 0o600
+                world = World(fake, llm, bot, memory, settings, ids)
+                await remember(world, "the backup restore drill is on the first Monday")
+                code, by_bot, err = await cli(
+                    world, "search", "backup restore drill", "--guild", ids["guild"], "--json"
+                )
+                assert code == 0 and ANSWERED in err
             assert not path.exists()
         finally:
             memory.close()
+        capsys.readouterr()
+        argv = ["--config", str(tmp_path / "cli.yaml"), "--data-dir", str(tmp_path / "data")]
+        assert (
+            main(
+                [*argv, "search", "backup restore drill", "--guild", ids["guild"], "--json"],
+                embeddings=HashEmbeddings(),
+            )
+            == 0
+        )
+        here = capsys.readouterr()
+        assert here.out == by_bot and "answered by the running bot" not in here.err
     finally:
         await llm.stop()
         await fake.stop()
