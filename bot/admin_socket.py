@@ -32,7 +32,8 @@ class AdminSocket:
         app = web.Application()
         app.router.add_get("/", self._hello)
         app.router.add_post("/{command}", self._lookup)
-        runner = web.AppRunner(app, access_log=None)
+        # At shutdown a lookup still running gets a few seconds, not aiohttp's minute: the memory closes next.
+        runner = web.AppRunner(app, access_log=None, shutdown_timeout=5.0)
         await runner.setup()
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
