@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
+from pathlib import Path
 from typing import Any
 
 import discord
@@ -11,6 +13,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.adapters import Attachments
+from bot.admin_socket import AdminSocket
 from bot.backfill import Backfiller
 from bot.cogs import EXTENSIONS
 from bot.config import Settings
@@ -42,9 +45,13 @@ class MemoryBot(commands.Bot):
     - `attachments`: downloads files within the byte cap.
     - `policies`: which channels are remembered (cached admins' policies over config.yaml).
     - `backfiller`: history backfills in the background.
+    - `admin`: the local admin socket the CLI asks while the bot holds the data directory.
     """
 
     def __init__(self, *, settings: Settings, memory: AsyncMemory, **options: Any) -> None:  # noqa: ANN401
+        # memorybot never joins voice: discord.py's "PyNaCl/davey is not installed" warnings would be all that
+        # `memorybot run` prints at start without -v (they are class attributes discord.py reads once).
+        discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
         super().__init__(
             command_prefix=commands.when_mentioned,
             intents=make_intents(),
@@ -60,7 +67,9 @@ class MemoryBot(commands.Bot):
         self.attachments = Attachments(settings.limits)
         self.policies = ChannelPolicies(memory, settings.discord.enabled_channels)
         self.backfiller = Backfiller(memory, self.attachments)
+        self.admin = AdminSocket(memory, Path(settings.storage.data_dir))
         self.synced_guilds: set[int] = set()
+        self.announced = False  # the ready line is printed once, not at every reconnection
         self.tree.on_error = self.on_app_command_error  # type: ignore[method-assign]
 
     async def setup_hook(self) -> None:
@@ -69,13 +78,38 @@ class MemoryBot(commands.Bot):
         self.ingestion.start()
         self.ingestion.put(CatchUp())  # what a crash or an index repair left, in slices between live messages
         await self.policies.load()  # before connecting, so the first message is judged by the admins' policies
+        await self.admin.start()
         for extension in EXTENSIONS:
             await self.load_extension(extension)
 
     async def on_ready(self) -> None:
-        """Sync the slash commands to every guild so they appear at once (global sync can take an hour)."""
+        """Tell the operator it is up (once), then sync the slash commands to every guild so they appear at once
+        (global sync can take an hour)."""
+        if not self.announced:
+            self.announced = True
+            sys.stderr.write(self.ready_lines())  # on stderr without -v: `memorybot run` is otherwise silent
         await asyncio.gather(*(self.sync_guild(guild) for guild in self.guilds))
         log.info("ready as %s in %d guilds", self.user, len(self.guilds))
+
+    def ready_lines(self) -> str:
+        """What the bot is running with: guilds, remembered channels, models; and a warning when no channel is
+        remembered (the bot would answer from nothing)."""
+        remembered = sum(
+            1 for guild in self.guilds for channel in guild.channels
+            if not isinstance(channel, discord.CategoryChannel) and self.policies.is_enabled(channel)
+        )  # fmt: skip
+        llm = self.settings.llm
+        answers = f"answers by LLM {llm.model}" if llm.base_url else "extractive answers (no LLM)"
+        lines = [
+            f"memorybot ready: {len(self.guilds)} guilds, {remembered} remembered channels, "
+            f"model {self.memory.sync.identity}, {answers}"
+        ]
+        if not remembered:
+            lines.append(
+                "memorybot: warning: no channel is remembered: an admin runs /memory enable #channel in Discord "
+                "(or list channel ids under discord.enabled_channels in config.yaml)"
+            )
+        return "".join(line + "\n" for line in lines)
 
     async def on_guild_join(self, guild: discord.Guild) -> None:
         """A new guild gets the commands straight away."""
@@ -116,6 +150,7 @@ class MemoryBot(commands.Bot):
 
     async def close(self) -> None:
         """Stop the background jobs, finish queued ingestion (so nothing acknowledged is lost), then disconnect."""
+        await self.admin.close()  # first: no lookup should start on a memory about to close
         await self.backfiller.close()  # first: a batch being stored finishes, the rest resumes after a restart
         for extension in list(self.extensions):
             try:

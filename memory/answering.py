@@ -176,7 +176,8 @@ class Answerer:
                         draft.text += piece
                         yield draft
             except (openai.APIError, httpx.HTTPError, TimeoutError, ValueError) as e:
-                log.warning("language model failed: %s: %s", type(e).__name__, e)
+                # The URL for whoever runs the bot (a wrong Ollama address); members get `explain_failure`'s words.
+                log.warning("language model at %s failed: %s: %s", self._llm.base_url, type(e).__name__, e)
                 raise AnswerError(explain_failure(e)) from e
         if not draft.text.strip():
             msg = "The language model returned an empty answer. Please try again."

@@ -6,9 +6,9 @@ import logging
 import os
 import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from langchain_core.embeddings import Embeddings
 
@@ -33,6 +33,8 @@ BF16_MIN_COSINE = 0.9999
 # So many texts, embedded before the model is built, go through the query encoder one by one (a `forget` of one
 # message re-embeds the few windows that held it): more build the model, whose batches are faster.
 FEW_TEXTS = 8
+OPENAI_URL = "https://api.openai.com/v1"  # where the openai provider goes without embeddings.base_url
+T = TypeVar("T")
 
 
 def model_identity(settings: EmbeddingSettings) -> str:
@@ -161,7 +163,7 @@ class LazyEmbeddings(Embeddings):
 
         Raises:
             EmbeddingError: the model cannot be loaded.
-            ConfigError: the OpenAI provider's API key variable is unset.
+            ConfigError: the OpenAI provider's API key variable is unset (and no embeddings.base_url is set).
         """
         with self._lock:
             if self._built is None:
@@ -170,18 +172,41 @@ class LazyEmbeddings(Embeddings):
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         """Embed texts: a few, before anything is built, with the local provider's query encoder; else with the
-        embedder (building it first, once)."""
+        embedder (building it first, once).
+
+        Raises:
+            EmbeddingError: the endpoint of the openai provider cannot be reached (the message names its URL).
+        """
         if self._built is None and self._settings.provider == "local" and len(texts) <= FEW_TEXTS:
             encoder = self._query_encoder()
             return [[float(x) for x in encoder.encode(text)] for text in texts]
-        return self.load().embed_documents(texts)
+        embedder = self.load()
+        return self._reaching(lambda: embedder.embed_documents(texts))
 
     def embed_query(self, text: str) -> list[float]:
         """Embed one query: with the embedder if it is built, else with the local provider's numpy encoder, else
         building the embedder first, once."""
         if self._built is None and self._settings.provider == "local":
             return [float(x) for x in self._query_encoder().encode(text)]
-        return self.load().embed_query(text)
+        embedder = self.load()
+        return self._reaching(lambda: embedder.embed_query(text))
+
+    def _reaching(self, call: Callable[[], T]) -> T:
+        """Run an embedding call; an endpoint that cannot be reached is named (the client's own message says
+        only "Connection error.", which leaves an Ollama user guessing which URL was tried)."""
+        if self._settings.provider != "openai":
+            return call()
+        import openai
+
+        try:
+            return call()
+        except openai.APIConnectionError as e:
+            url = self._settings.base_url or OPENAI_URL
+            msg = (
+                f"the embeddings endpoint {url} could not be reached ({type(e).__name__}: {e}); check "
+                "embeddings.base_url and that the server is running"
+            )
+            raise EmbeddingError(msg) from e
 
     def _query_encoder(self) -> OnnxQueryEncoder | QueryEncoder:
         with self._lock:
@@ -204,7 +229,7 @@ def build_embeddings(settings: EmbeddingSettings) -> Embeddings:
 
     Raises:
         EmbeddingError: the model cannot be loaded.
-        ConfigError: the OpenAI provider's API key variable is unset.
+        ConfigError: the OpenAI provider's API key variable is unset (and no embeddings.base_url is set).
     """
     if settings.provider == "local":
         return LocalEmbeddings(settings)
@@ -215,9 +240,13 @@ def build_embeddings(settings: EmbeddingSettings) -> Embeddings:
     kwargs: dict[str, Any] = {"http_client": httpx.Client(timeout=60.0)}
     if settings.base_url:
         kwargs["base_url"] = settings.base_url
+        # A local server (Ollama, llama.cpp, vLLM) needs no key, but the client insists on one: a placeholder then.
+        key = os.environ.get(settings.api_key_env, "").strip() or "not-needed"
+    else:
+        key = secret_from_env(settings.api_key_env, purpose="the openai embeddings provider")
     return OpenAIEmbeddings(
         model=settings.model,
-        api_key=secret_from_env(settings.api_key_env, purpose="the openai embeddings provider"),  # type: ignore[arg-type]
+        api_key=key,  # type: ignore[arg-type]
         chunk_size=settings.batch_size,
         # The default context-length check downloads a tiktoken file; chunks are already token-bounded.
         check_embedding_ctx_length=False,

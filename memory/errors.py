@@ -3,6 +3,7 @@
 MemoryStoreError
 ├── ConfigError                 the configuration is invalid (unknown key, wrong type, missing secret)
 ├── StoreLockedError            another process owns the data directory
+├── DataDirNotWritableError     the data directory is read-only to this process (a copy must be writable)
 ├── EmbeddingModelMismatchError the index was built with another embedding model: run `memorybot reindex`
 ├── EmbeddingError              the embedder failed (model missing, endpoint down, bad vectors)
 ├── ExtractionError             one file could not be read (too big, broken, hostile, unsupported)
@@ -27,6 +28,10 @@ class ConfigError(MemoryStoreError):
 
 class StoreLockedError(MemoryStoreError):
     """Another process already owns the data directory."""
+
+
+class DataDirNotWritableError(MemoryStoreError):
+    """The data directory, or a file in it, cannot be written by this process (even a search writes)."""
 
 
 class EmbeddingModelMismatchError(MemoryStoreError):

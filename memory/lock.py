@@ -2,13 +2,38 @@
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
 from pathlib import Path
 
-from memory.errors import StoreLockedError
+from memory.errors import DataDirNotWritableError, StoreLockedError
 
 LOCK_NAME = "memorybot.lock"
+_READ_ONLY = {errno.EACCES, errno.EPERM, errno.EROFS}
+
+
+def not_writable(data_dir: Path, path: Path, reason: str | None) -> str:
+    """The one-line message for a data directory this process cannot write, with the way out."""
+    # Why not open it read-only: SQLite in WAL mode and Chroma's own database write even to read, so a search
+    # needs a writable directory; a copy is cheap next to that.
+    return (
+        f"the data directory {data_dir} cannot be written ({path.name}: {reason or 'read-only'}), and memorybot "
+        f"writes even to search: copy it somewhere writable (cp -r {data_dir} /tmp/memorybot-copy) and pass "
+        "--data-dir /tmp/memorybot-copy"
+    )
+
+
+def check_writable(data_dir: Path) -> None:
+    """Fail now, in one line, if anything in the data directory is read-only to this process (after the lock).
+
+    Raises:
+        DataDirNotWritableError: the directory, a folder or a file in it cannot be written.
+    """
+    for folder, _, names in os.walk(data_dir):
+        for path in (Path(folder), *(Path(folder) / name for name in names)):
+            if not os.access(path, os.W_OK):
+                raise DataDirNotWritableError(not_writable(data_dir, path, "not writable"))
 
 
 class DataDirLock:
@@ -23,9 +48,15 @@ class DataDirLock:
 
         Raises:
             StoreLockedError: another process holds it; the message names its PID.
+            DataDirNotWritableError: the directory or its lock file cannot be written (a read-only copy).
         """
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as e:
+            if e.errno not in _READ_ONLY:
+                raise
+            raise DataDirNotWritableError(not_writable(self.path.parent, self.path, e.strerror)) from e
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as e:

@@ -13,7 +13,7 @@ from langchain_core.embeddings import Embeddings
 
 from memory.embeddings import make_embeddings, model_identity
 from memory.errors import EmbeddingModelMismatchError
-from memory.lock import DataDirLock
+from memory.lock import DataDirLock, check_writable
 from memory.rerank import PairScorer, load_reranker
 from memory.settings import MemorySettings
 from memory.stores.chroma import ChromaVectorIndex, make_chroma_client
@@ -55,6 +55,7 @@ def open_parts(
 
     Raises:
         StoreLockedError: another process owns the data directory.
+        DataDirNotWritableError: the data directory (or a file in it) is read-only to this process.
         EmbeddingModelMismatchError: the index was built with another model (run `memorybot reindex`).
         ConfigError: `retrieval.reranker` names no loadable model.
     """
@@ -63,6 +64,7 @@ def open_parts(
     lock.acquire()
     stores = None
     try:
+        check_writable(data_dir)
         stores = open_sqlite_stores(data_dir / DB_NAME)
         identity = model_identity(settings.embeddings) if embeddings is None else _identity_of(embeddings)
         stored = stores.database.get_meta("embedding_model")

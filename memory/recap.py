@@ -5,6 +5,7 @@ message of each conversation, quoted."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
 
     from memory.service import Memory
 
+log = logging.getLogger(__name__)
 MAX_POINTS = 15  # conversations an extractive recap quotes at most (the largest ones, shown in time order)
 QUOTE_CHARS = 220
 _CITATION = re.compile(r"\[(\d{1,4})\]")
@@ -173,6 +175,7 @@ class Recapper:
         try:
             reply = await self._chat.ainvoke([SystemMessage(rules), HumanMessage("\n\n".join(parts))])
         except Exception as e:  # the model's own failures; `explain_failure` words them for the member
+            log.warning("language model at %s failed: %s: %s", self._llm.base_url, type(e).__name__, e)
             raise AnswerError(explain_failure(e)) from e
         text = reply.content if isinstance(reply.content, str) else ""
         if not text.strip():

@@ -12,19 +12,18 @@ from collections.abc import Sequence
 
 from langchain_core.embeddings import Embeddings
 
-from bot.cli import commands
+from bot.cli import commands, lookups, remote
 from bot.cli.config_view import show_config
 from bot.cli.doctor import doctor
 from bot.cli.parser import build_parser
 from bot.config import Settings, config_file, load_config
 from bot.errors import BotError
-from memory import Memory, MemoryStoreError
+from memory import Memory, MemoryStoreError, StoreLockedError
 
 log = logging.getLogger("memorybot")
 HANDLERS = {
-    "ingest": commands.ingest, "import-chat": commands.import_chat, "search": commands.search, "ask": commands.ask,
-    "forget": commands.forget, "stats": commands.stats, "reindex": commands.reindex, "recap": commands.recap,
-    "eval-export": commands.eval_export,
+    "ingest": commands.ingest, "import-chat": commands.import_chat, "search": commands.search,
+    "forget": commands.forget, "reindex": commands.reindex, "eval-export": commands.eval_export,
 }  # fmt: skip
 SETUP_HANDLERS = {"doctor": doctor, "config": show_config}
 
@@ -65,7 +64,20 @@ def _run(args: argparse.Namespace, settings: Settings, embeddings: Embeddings | 
     if args.command == "search" and args.batch is None and not args.query:
         print("memorybot: error: search needs a QUERY or --batch FILE", file=sys.stderr)
         return 2
-    with Memory.open(settings, embeddings=embeddings, allow_model_change=args.command == "reindex") as memory:
+    request = None
+    if lookups.is_lookup(args):
+        try:
+            request = lookups.request_of(args)
+        except ValueError as e:
+            print(f"memorybot: error: {e}", file=sys.stderr)
+            return 2
+    try:
+        memory = Memory.open(settings, embeddings=embeddings, allow_model_change=args.command == "reindex")
+    except StoreLockedError as locked:  # the running bot may answer a lookup itself
+        return remote.through_running_bot(args, settings, request, locked)
+    with memory:
         if args.command not in {"reindex", "forget"}:
             memory.catch_up()  # finish what an interrupted run left
+        if request is not None:
+            return lookups.answer_here(args, memory, request)
         return HANDLERS[args.command](args, memory)

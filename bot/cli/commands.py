@@ -1,9 +1,9 @@
-"""The `memorybot` commands that work on an open memory: ingest, import-chat, search, ask, forget, stats, reindex."""
+"""The `memorybot` commands that need the memory opened here: ingest, import-chat, search --batch, eval-export, forget,
+reindex (the lookups a running bot can answer are in `bot.cli.lookups`)."""
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import sys
 import time
@@ -11,18 +11,13 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bot.cli.output import print_json, print_report, progress, relevance, result_objects, search_object, where
+from bot.cli.output import print_json, print_report, progress, search_object
 from bot.cli.parser import LOCAL, day, moment
 from memory import (
-    AnswerError,
-    AsyncMemory,
-    Draft,
     FileDocument,
     IngestReport,
     Memory,
     MemoryStoreError,
-    SourceLabel,
-    count_tokens,
     read_chat_export,
     since,
 )
@@ -103,23 +98,8 @@ def import_chat(args: argparse.Namespace, memory: Memory) -> int:
 
 
 def search(args: argparse.Namespace, memory: Memory) -> int:
-    """Hybrid search, printed or as JSON; `--batch` runs one query per JSON line with the model loaded once."""
-    if args.batch is not None:
-        return _search_batch(args.batch, memory)
-    context = memory.search(
-        args.query, args.guild, channels=args.channels, max_sources=args.max_sources, budget=args.budget,
-        min_relevance=args.min_relevance, now=args.now, after=args.after, before=args.before,
-    )  # fmt: skip
-    if args.json:
-        print_json(search_object(context, args.budget))
-        return 0
-    if not context.hits:
-        print("Nothing found.")
-    for rank, (hit, tokens) in enumerate(zip(context.hits, context.tokens, strict=True), start=1):
-        print(f"[{rank}] {'  '.join(part for part in (relevance(hit), where(hit)) if part)}  ({tokens} tokens)")
-        print("    " + hit.chunk.text.replace("\n", "\n    "))
-        print()
-    return 0
+    """`search --batch`: one query per JSON line with the model loaded once (one query: `bot.cli.lookups`)."""
+    return _search_batch(args.batch, memory)
 
 
 def _search_batch(path: Path, memory: Memory) -> int:
@@ -143,87 +123,6 @@ def _search_batch(path: Path, memory: Memory) -> int:
             failures += 1
             print_json({"error": f"line {number}: {type(e).__name__}: {e}", "results": []})
     return 1 if failures else 0
-
-
-def ask(args: argparse.Namespace, memory: Memory) -> int:
-    """Answer through the answering pipeline: the configured language model, streamed, else extractively."""
-    return asyncio.run(_ask(args, memory))
-
-
-async def _ask(args: argparse.Namespace, memory: Memory) -> int:
-    answers = AsyncMemory(memory).answers
-    question = memory.question(
-        args.question, args.guild, channels=args.channels, max_sources=args.max_sources, budget=args.budget,
-        min_relevance=args.min_relevance, now=args.now, after=args.after, before=args.before,
-    )  # fmt: skip
-    context = await answers.retrieve(question)
-    labels = [SourceLabel.of(hit) for hit in context.hits]
-    final: Draft | None = None
-    shown = 0  # characters of a generated answer already streamed to the terminal
-    try:
-        async for draft in answers.stream(question, context, labels):
-            final = draft
-            if draft.generated and not args.json:
-                sys.stdout.write(draft.text[shown:])
-                sys.stdout.flush()
-                shown = len(draft.text)
-    except AnswerError:
-        if shown:
-            print()
-        raise
-    finally:
-        await answers.aclose()
-    assert final is not None  # noqa: S101  (the pipeline always yields a final draft)
-    if args.json:
-        print_json(
-            {
-                "answer": final.text, "sources": result_objects(context), "used_sources": final.used_sources,
-                "context_tokens": context.total_tokens, "budget": context.budget, "generated": final.generated,
-                "prompt_tokens": answers.prompt_tokens(question, context, labels) if final.generated else 0,
-                "answer_tokens": count_tokens(final.text, memory.settings.llm.model),
-            }
-        )  # fmt: skip
-        return 0
-    print(final.text[shown:])
-    if context.hits:
-        print("\nSources:")
-        for number in final.used_sources or range(1, len(context.hits) + 1):
-            print(f"[{number}] {where(context.hits[number - 1])}")
-    return 0
-
-
-def recap(args: argparse.Namespace, memory: Memory) -> int:
-    """What was said in a window, through the configured model (else the central message of each conversation)."""
-    return asyncio.run(_recap(args, memory))
-
-
-async def _recap(args: argparse.Namespace, memory: Memory) -> int:
-    end = args.now or datetime.now(UTC)
-    try:
-        start = since(args.since, end)
-    except ValueError as e:
-        print(f"memorybot: error: --since must be {e}", file=sys.stderr)
-        return 2
-    handle = AsyncMemory(memory)
-    try:
-        done = await handle.recaps.recap(args.guild, after=start, before=end, channels=args.channels)
-    finally:
-        await handle.answers.aclose()  # the model both share
-    if args.json:
-        print_json(
-            {
-                "recap": done.text, "sources": result_objects(done.context), "used_sources": list(done.used_sources),
-                "generated": done.generated, "after": done.after.isoformat(), "before": done.before.isoformat(),
-                "messages": done.messages,
-            }
-        )  # fmt: skip
-        return 0
-    print(done.text)
-    if done.context.hits:
-        print("\nSources:")
-        for number in done.used_sources or range(1, len(done.context.hits) + 1):
-            print(f"[{number}] {where(done.context.hits[number - 1])}")
-    return 0
 
 
 def eval_export(args: argparse.Namespace, memory: Memory) -> int:
@@ -259,27 +158,6 @@ def forget(args: argparse.Namespace, memory: Memory) -> int:
         print_json({"messages": report.messages, "files": report.files, "chunks": report.chunks})
     else:
         print(f"Forgot {report.messages} messages, {report.files} files, {report.chunks} chunks.")
-    return 0
-
-
-def stats(args: argparse.Namespace, memory: Memory) -> int:
-    """Counts per guild and channel, disk use, the embedding model and the last ingest."""
-    held = memory.stats(args.guild)
-    if args.json:
-        print_json(held.as_json())
-        return 0
-    print(f"embedding model: {held.embedding_model}   last ingest: {held.last_ingest_at}")
-    print(f"disk: {held.disk_bytes / 1e6:.1f} MB")
-    for guild_id, guild in held.guilds.items():
-        print(
-            f"guild {guild_id}: {guild.messages} messages, {guild.files} files, {guild.chunks} chunks, "
-            f"{guild.tokens} tokens, {guild.vectors} vectors"
-        )
-        for channel_id, channel in guild.channels.items():
-            print(
-                f"  channel {channel_id}: {channel.messages} messages, {channel.files} files, {channel.chunks} chunks, "
-                f"{channel.tokens} tokens, {channel.pending} awaiting a vector"
-            )
     return 0
 
 

@@ -1,4 +1,5 @@
-"""What the command line prints: the JSON shapes of design.md section 7, summaries and progress on stderr."""
+"""What the command line prints: JSON objects (their shapes, design.md section 7, are in `bot.readonly`), their
+text forms, summaries and progress on stderr."""
 
 from __future__ import annotations
 
@@ -7,58 +8,90 @@ import json
 import sys
 from typing import Any, Protocol
 
-from memory import Hit, IngestReport, PackedContext
+from bot.readonly import result_objects, search_object
+from memory import IngestReport
 
 
-def result_objects(context: PackedContext) -> list[dict[str, Any]]:
-    """The result shape of design.md section 7 (ids are strings)."""
-    return [
-        {
-            "rank": rank,
-            "score": hit.score,
-            "similarity": None if hit.similarity is None else round(hit.similarity, 6),
-            "text": hit.chunk.text,
-            "tokens": tokens,
-            "guild_id": hit.chunk.guild_id,
-            "channel_id": hit.chunk.channel_id,
-            "message_ids": list(hit.chunk.message_ids),
-            "filename": hit.chunk.filename,
-            "page": hit.chunk.page,
-            "section": hit.chunk.section,
-            "author_ids": list(hit.chunk.author_ids),
-            "created_at": hit.chunk.created_at,
-            "jump_url": hit.chunk.jump_url,
-            "kind": hit.chunk.kind,
-            "chunk_id": hit.chunk.chunk_id,
-        }
-        for rank, (hit, tokens) in enumerate(zip(context.hits, context.tokens, strict=True), start=1)
-    ]
-
-
-def search_object(context: PackedContext, budget: int | None) -> dict[str, Any]:
-    """`search --json`: the results, the tokens they hold, and the budget asked for (None: no budget)."""
-    return {"results": result_objects(context), "context_tokens": context.total_tokens, "budget": budget}
-
-
-def where(hit: Hit) -> str:
-    """A source in one line: the file or the chat channel, when, and the jump link."""
-    chunk = hit.chunk
-    when = chunk.created_at[:16].replace("T", " ") if chunk.created_at else ""
-    if chunk.kind == "file":
+def where(result: dict[str, Any]) -> str:
+    """A source in one line (from its `result_objects` entry): the file or the chat channel, when, the jump link."""
+    when = result["created_at"][:16].replace("T", " ") if result.get("created_at") else ""
+    link = result.get("jump_url") or ""
+    if result.get("kind") == "file":
         dated = f", {when[:10]}" if when else ""
-        return f"file {chunk.place} (channel {chunk.channel_id}{dated})" + (
-            f" {chunk.jump_url}" if chunk.jump_url else ""
+        return f"file {_place(result)} (channel {result['channel_id']}{dated})" + (f" {link}" if link else "")
+    return f"chat in channel {result['channel_id']}, {when} {link}".rstrip()
+
+
+def _place(result: dict[str, Any]) -> str | None:
+    # The same words as `Chunk.place`, from the JSON fields (a running bot's answer has no Chunk).
+    name, page, section = result.get("filename"), result.get("page"), result.get("section")
+    if not name:
+        return None
+    if page is not None:
+        return f"{name} p. {page}"
+    return f"{name}, {section}" if section else name
+
+
+def print_search(found: dict[str, Any]) -> None:
+    """`search` without --json, from its JSON object (`search_object`)."""
+    if not found["results"]:
+        print("Nothing found.")
+    for result in found["results"]:
+        shown = "  ".join(part for part in (relevance(result), where(result)) if part)
+        print(f"[{result['rank']}] {shown}  ({result['tokens']} tokens)")
+        print("    " + result["text"].replace("\n", "\n    "))
+        print()
+
+
+def print_answer(text: str, sources: list[dict[str, Any]], used: list[int]) -> None:
+    """An answer or recap and the sources it cites (all of them when it cites none)."""
+    print(text)
+    if sources:
+        print("\nSources:")
+        for number in used or range(1, len(sources) + 1):
+            print(f"[{number}] {where(sources[number - 1])}")
+
+
+def print_stats(held: dict[str, Any]) -> None:
+    """`stats` without --json, from its JSON object (`MemoryStats.as_json`)."""
+    print(f"embedding model: {held['embedding_model']}   last ingest: {held['last_ingest_at']}")
+    print(f"disk: {held['disk_bytes'] / 1e6:.1f} MB")
+    for guild_id, guild in held["guilds"].items():
+        print(
+            f"guild {guild_id}: {guild['messages']} messages, {guild['files']} files, {guild['chunks']} chunks, "
+            f"{guild['tokens']} tokens, {guild['vectors']} vectors"
         )
-    return f"chat in channel {chunk.channel_id}, {when} {chunk.jump_url or ''}".rstrip()
+        for channel_id, channel in guild["channels"].items():
+            print(
+                f"  channel {channel_id}: {channel['messages']} messages, {channel['files']} files, "
+                f"{channel['chunks']} chunks, {channel['tokens']} tokens, {channel['pending']} awaiting a vector"
+            )
 
 
-def relevance(hit: Hit) -> str:
-    """What a person reads of a hit's score: its cosine similarity to the query, "relevance 0.62".
+def guild_hint(guild_id: str, held: dict[str, Any]) -> str | None:
+    """When a guild holds nothing: which guilds do (from `stats`' JSON object), else None."""
+    guilds = held["guilds"]
+    if guild_id in guilds and (guilds[guild_id]["messages"] or guilds[guild_id]["files"]):
+        return None
+    others = [
+        f"{gid} ({g['messages']} messages" + (f", {g['files']} files)" if g["files"] else ")")
+        for gid, g in guilds.items()
+        if g["messages"] or g["files"]
+    ]
+    if not others:
+        return f"guild {guild_id} remembers nothing, and neither does any other guild yet"
+    return f"guild {guild_id} remembers nothing; guilds with memory: {', '.join(others)} (pick one with --guild)"
+
+
+def relevance(result: dict[str, Any]) -> str:
+    """What a person reads of a hit's score (from its `result_objects` entry): its cosine similarity to the
+    query, "relevance 0.62".
 
     The fused score (reciprocal-rank fusion, about 0.016 for every hit) ranks but reads as nothing, so it is
     left to `--json`; a hit no vector scored (the vector index could not say) shows no figure.
     """
-    return "" if hit.similarity is None else f"relevance {hit.similarity:.2f}"
+    similarity = result.get("similarity")
+    return "" if similarity is None else f"relevance {similarity:.2f}"
 
 
 def print_json(value: object) -> None:
@@ -114,3 +147,9 @@ def progress(total: int | None, unit: str) -> Progress:
 
     bar: Progress = tqdm(total=total, unit=f" {unit}", file=sys.stderr, leave=False)
     return bar
+
+
+__all__ = [
+    "guild_hint", "print_answer", "print_json", "print_report", "print_search", "print_stats", "progress",
+    "result_objects", "search_object", "where",
+]  # fmt: skip

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -249,3 +250,40 @@ def test_eval_export_writes_unanswered_and_down_voted_questions_as_json_lines(ru
     assert all("user_id" not in q for q in lines)
     everything = [json.loads(line) for line in run("eval-export", "--guild", "900", "--all")[1].splitlines()]
     assert len(everything) == 3
+
+
+def test_a_lookup_in_a_guild_without_memory_names_the_guilds_that_have_some(run, export):
+    """ask and search without --guild find nothing, and stderr says which guild holds the messages."""
+    assert run("import-chat", str(export))[0] == 0
+    for argv in (("ask", "what did we decide?"), ("search", "SQLite", "--json")):
+        code, _, err = run(*argv)
+        assert code == 0
+        assert "guild local remembers nothing; guilds with memory: 900 (2 messages) (pick one with --guild)" in err
+    code, _, err = run("search", "SQLite", "--guild", "900")
+    assert code == 0 and "remembers nothing" not in err
+
+
+def _read_only(paths, on: bool) -> None:
+    """Make files read-only to this process: `chattr +i` as root (root writes through any mode), else the mode."""
+    for path in paths:
+        if os.geteuid() == 0:
+            subprocess.run(["chattr", "+i" if on else "-i", str(path)], check=True)
+        else:
+            path.chmod((path.stat().st_mode & ~0o222) if on else (path.stat().st_mode | 0o200))
+
+
+def test_a_read_only_data_dir_is_one_line_saying_to_copy_it(run, export, tmp_path):
+    """A data dir this process cannot write (a read-only copy) exits 1 with one line naming the file and the fix,
+    whether the lock file or only the database is read-only."""
+    assert run("import-chat", str(export))[0] == 0
+    data = tmp_path / "data"
+    for frozen in ([data / "memory.sqlite3"], [data / "memorybot.lock", data]):
+        _read_only(frozen, on=True)
+        try:
+            code, out, err = run("search", "SQLite", "--guild", "900")
+        finally:
+            _read_only(frozen, on=False)
+        assert code == 1 and out == ""
+        assert err.count("\n") == 1, err
+        assert f"the data directory {data} cannot be written ({frozen[0].name}:" in err
+        assert f"copy it somewhere writable (cp -r {data} /tmp/memorybot-copy)" in err

@@ -123,3 +123,10 @@ def test_recap_goes_through_the_model_and_lists_the_conversations_it_cites(cli, 
     assert recap["recap"] == llm.reply and recap["generated"] is True and recap["used_sources"] == [1]
     assert recap["sources"][0]["message_ids"] == ["11", "12"] and recap["messages"] == 2
     assert recap["after"].startswith("2024-02-29T12:00") and '<conversation id="1">' in llm.last_prompt_text()
+
+
+def test_a_model_that_hangs_up_is_logged_with_the_url_tried(cli, llm, capsys, caplog):
+    """A connection the model drops says, in the log the operator reads, which endpoint failed."""
+    llm.fault = "disconnect"
+    assert cli("ask", QUESTION, "--guild", "900") == 1
+    assert f"language model at {llm.base_url} failed" in caplog.text

@@ -13,7 +13,7 @@ from bot.errors import StartupError
 from bot.run import run_bot
 from memory import Memory
 from memory.lock import DataDirLock
-from tests.bot.conftest import seed, wait_until, world_settings
+from tests.bot.conftest import running_bot, seed, wait_until, world_settings
 from tests.conftest import REPO
 from tests.fakediscord import FakeDiscord
 from tests.fakeopenai import FakeOpenAI
@@ -100,6 +100,12 @@ async def test_memorybot_run_process_remembers_answers_and_stops_cleanly(fakes, 
             await process.wait()
         stderr = (await process.stderr.read()).decode(errors="replace") if process.stderr else ""
         print(stderr[-3000:])
+    # Without -v, one line says it is up and with what (general, staff, project-x in a category, the other general).
+    assert (
+        "memorybot ready: 2 guilds, 4 remembered channels, model local:all-MiniLM-L6-v2, extractive answers (no LLM)\n"
+        in stderr
+    )
+    assert "no channel is remembered" not in stderr and "voice will NOT be supported" not in stderr
 
 
 async def test_run_checks_the_vector_index_first_and_marks_a_damaged_guild_for_rebuilding(
@@ -124,3 +130,19 @@ async def test_run_checks_the_vector_index_first_and_marks_a_damaged_guild_for_r
     with Memory.open(settings, embeddings=HashEmbeddings()) as memory:
         assert len(memory.stores.chunks.pending_chunks(ids["guild"])) == chunks > 0
         assert memory.vectors.count(ids["guild"]) == 0
+
+
+async def test_a_bot_remembering_no_channel_says_how_to_enable_one(fakes, tmp_path, monkeypatch, capsys):
+    """With no channel remembered, the ready line counts 0 and a warning names /memory enable; the LLM is named."""
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-fake")
+    fake, llm = fakes
+    settings = world_settings(fake, llm, seed(fake), tmp_path / "data", discord={"enabled_channels": []})
+    memory = Memory.open(settings, embeddings=HashEmbeddings())
+    try:
+        async with running_bot(settings, fake, memory):
+            pass  # ready and synced: the line is written before the commands are synced
+        err = capsys.readouterr().err
+    finally:
+        memory.close()
+    assert "memorybot ready: 2 guilds, 0 remembered channels, model test:hash-256, answers by LLM gpt-4o-mini\n" in err
+    assert "warning: no channel is remembered: an admin runs /memory enable #channel in Discord" in err

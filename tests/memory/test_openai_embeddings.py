@@ -6,7 +6,7 @@ import socket
 
 import pytest
 
-from memory import Memory
+from memory import EmbeddingError, Memory
 from memory.settings import MemorySettings
 from tests.fakeopenai import EMBEDDING_DIMENSIONS, FakeOpenAI
 from tests.fakes import message
@@ -56,5 +56,42 @@ def test_openai_provider_embeds_through_the_endpoint_and_never_elsewhere(tmp_pat
         assert (
             len(memory.vectors.vectors("g1", [hits[0].chunk.chunk_id])[hits[0].chunk.chunk_id]) == EMBEDDING_DIMENSIONS
         )
+    finally:
+        memory.close()
+
+
+def _openai_settings(tmp_path, base_url: str) -> MemorySettings:
+    return MemorySettings.model_validate({
+        "storage": {"data_dir": str(tmp_path / "data")},
+        "retrieval": {"min_relevance": -1.0},
+        "embeddings": {"provider": "openai", "model": "nomic-embed-text", "base_url": base_url,
+                       "api_key_env": "MB_UNSET_EMBED_KEY"},
+    })  # fmt: skip
+
+
+def test_a_local_endpoint_needs_no_api_key(tmp_path, server, monkeypatch):
+    """With embeddings.base_url set (Ollama and the like) and no key in the environment, a placeholder key is sent."""
+    monkeypatch.delenv("MB_UNSET_EMBED_KEY", raising=False)
+    server.api_key = "not-needed"  # the fake checks the bearer: this is the placeholder arriving
+    memory = Memory.open(_openai_settings(tmp_path, server.base_url))
+    try:
+        memory.remember_messages([message(0, "the runbook lives in the wiki")])
+        assert memory.search("runbook", "g1").hits
+        assert server.embedding_requests
+    finally:
+        memory.close()
+
+
+def test_an_unreachable_endpoint_is_named_in_the_error(tmp_path, monkeypatch):
+    """A connection error says which URL was tried and what to check."""
+    monkeypatch.delenv("MB_UNSET_EMBED_KEY", raising=False)
+    with socket.socket() as probe:  # a port nobody listens on once closed
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"http://127.0.0.1:{port}/v1"
+    memory = Memory.open(_openai_settings(tmp_path, url))
+    try:
+        with pytest.raises(EmbeddingError, match=f"the embeddings endpoint {url} could not be reached.*base_url"):
+            memory.remember_messages([message(0, "the runbook lives in the wiki")])
     finally:
         memory.close()
