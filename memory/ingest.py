@@ -238,8 +238,6 @@ class Ingestor(Writer):
         report = IngestReport()
         if not chunks:
             return report
-        if self._stores.database.get_meta("embedding_model") is None:
-            self._stores.database.set_meta("embedding_model", self._identity)
         by_guild: dict[str, list[Chunk]] = defaultdict(list)
         for chunk in chunks:
             by_guild[chunk.guild_id].append(chunk)
@@ -255,6 +253,9 @@ class Ingestor(Writer):
                 if len(vectors) != len(batch):
                     msg = f"the embedder returned {len(vectors)} vectors for {len(batch)} texts"
                     raise EmbeddingError(msg)
+                # Bound only once a vector is written: a first run whose embedder failed binds nothing.
+                if self._stores.database.get_meta("embedding_model") is None:
+                    self._stores.database.set_meta("embedding_model", self._identity)
                 self._vectors.upsert(guild_id, batch, vectors)
                 self._chunks.mark_embedded([c.chunk_id for c in batch])
                 report.chunks_added += len(batch)
