@@ -11,27 +11,31 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bot.cli.output import print_json, print_report, progress, result_objects, search_object, where
+from bot.cli.output import amount, print_json, print_report, progress, result_objects, search_object, where
 from bot.cli.parser import LOCAL, day, moment
 from memory import (
     AnswerError,
     AsyncMemory,
+    ChatExportError,
     Draft,
     FileDocument,
     IngestReport,
     Memory,
-    MemoryStoreError,
     SourceLabel,
     count_tokens,
+    looks_like_chat_export,
     read_chat_export,
     since,
 )
 
+CHAT_EXPORT_HINT = "looks like a DiscordChatExporter export; use `memorybot import-chat FILE`"
+
 
 def ingest(args: argparse.Namespace, memory: Memory) -> int:
-    """Remember files and folders as if uploaded to `--channel` of `--guild`."""
+    """Remember files and folders as if uploaded to `--channel` of `--guild`; 1 when something could not be read."""
     started = time.monotonic()
-    paths, report = _collect_files(args.paths, memory.settings.limits.max_file_bytes)
+    report = IngestReport()
+    paths = _within_size(_files_in(args.paths, "*", report), memory.settings.limits.max_file_bytes, report)
     bar = progress(len(paths), "files")
     try:
         documents = _read_files(paths, args.guild, args.channel, report)
@@ -40,30 +44,35 @@ def ingest(args: argparse.Namespace, memory: Memory) -> int:
         bar.close()
     report.seconds = time.monotonic() - started
     print_report(args, report)
-    return 0
+    return 1 if report.failed else 0
 
 
-def _collect_files(roots: Sequence[Path], max_bytes: int) -> tuple[list[Path], IngestReport]:
-    report = IngestReport()
+def _files_in(roots: Sequence[Path], pattern: str, report: IngestReport) -> list[Path]:
+    """The files named, and those matching `pattern` in the folders named (recursively, hidden ones left out); a
+    path that is neither is reported as failed."""
     found: list[Path] = []
     for root in roots:
         if root.is_dir():
             found.extend(
-                p for p in sorted(root.rglob("*"))
+                p for p in sorted(root.rglob(pattern))
                 if p.is_file() and not any(part.startswith(".") for part in p.relative_to(root).parts)
             )  # fmt: skip
         elif root.is_file():
             found.append(root)
         else:
-            report.skipped.append((str(root), "no such file or folder"))
+            report.failed.append((str(root), "no such file or folder"))
+    return found
+
+
+def _within_size(paths: Sequence[Path], max_bytes: int, report: IngestReport) -> list[Path]:
     kept = []
-    for path in found:
+    for path in paths:
         size = path.stat().st_size
         if size > max_bytes:  # refused before reading a byte
             report.skipped.append((str(path), f"too large ({size:,} bytes; the limit is {max_bytes:,})"))
         else:
             kept.append(path)
-    return kept, report
+    return kept
 
 
 def _read_files(paths: Sequence[Path], guild: str, channel: str, report: IngestReport) -> Iterator[FileDocument]:
@@ -72,7 +81,11 @@ def _read_files(paths: Sequence[Path], guild: str, channel: str, report: IngestR
             data = path.read_bytes()
             modified = datetime.fromtimestamp(path.stat().st_mtime, tz=UTC).isoformat(timespec="microseconds")
         except OSError as e:
-            report.skipped.append((str(path), f"cannot read: {e.strerror}"))
+            report.failed.append((str(path), f"cannot read: {e.strerror}"))
+            continue
+        # Stored as a file it would be flattened JSON keys; as chat it is messages with authors and dates.
+        if path.suffix.lower() == ".json" and looks_like_chat_export(data):
+            report.failed.append((str(path), CHAT_EXPORT_HINT))
             continue
         yield FileDocument(
             guild_id=guild, channel_id=channel, source=str(path.resolve()), filename=path.name, data=data,
@@ -81,14 +94,15 @@ def _read_files(paths: Sequence[Path], guild: str, channel: str, report: IngestR
 
 
 def import_chat(args: argparse.Namespace, memory: Memory) -> int:
-    """Remember DiscordChatExporter exports; an unreadable one is reported and the rest go on."""
+    """Remember DiscordChatExporter exports, named or in folders; one that cannot be read is reported, the rest go
+    on, and the exit code is 1."""
     started = time.monotonic()
     report = IngestReport()
-    for path in args.files:
+    for path in _files_in(args.files, "*.json", report):
         try:
             export = read_chat_export(path, guild_id=args.guild)
-        except MemoryStoreError as e:
-            report.skipped.append((str(path), str(e)))
+        except ChatExportError as e:
+            report.failed.append((str(path), e.reason))
             continue
         report.skipped.extend(export.skipped)
         bar = progress(None, f"chunks of #{export.channel_name or export.channel_id}")
@@ -99,7 +113,7 @@ def import_chat(args: argparse.Namespace, memory: Memory) -> int:
         report.merge(result)
     report.seconds = time.monotonic() - started
     print_report(args, report)
-    return 0
+    return 1 if report.failed else 0
 
 
 def search(args: argparse.Namespace, memory: Memory) -> int:
@@ -269,16 +283,21 @@ def stats(args: argparse.Namespace, memory: Memory) -> int:
         print_json(held.as_json())
         return 0
     print(f"embedding model: {held.embedding_model}   last ingest: {held.last_ingest_at}")
-    print(f"disk: {held.disk_bytes / 1e6:.1f} MB")
+    print(f"disk: {held.disk_bytes / 1e6:,.1f} MB")
     for guild_id, guild in held.guilds.items():
+        counts = (amount(guild.messages, "message"), amount(guild.files, "file"), amount(guild.chunks, "chunk"))
         print(
-            f"guild {guild_id}: {guild.messages} messages, {guild.files} files, {guild.chunks} chunks, "
-            f"{guild.tokens} tokens, {guild.vectors} vectors"
+            f"guild {guild_id}: {', '.join(counts)}, {amount(guild.tokens, 'token')}, {amount(guild.vectors, 'vector')}"
         )
         for channel_id, channel in guild.channels.items():
+            counts = (
+                amount(channel.messages, "message"),
+                amount(channel.files, "file"),
+                amount(channel.chunks, "chunk"),
+            )
             print(
-                f"  channel {channel_id}: {channel.messages} messages, {channel.files} files, {channel.chunks} chunks, "
-                f"{channel.tokens} tokens, {channel.pending} awaiting a vector"
+                f"  channel {channel_id}: {', '.join(counts)}, {amount(channel.tokens, 'token')}, "
+                f"{channel.pending:,} awaiting a vector"
             )
     return 0
 
