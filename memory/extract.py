@@ -79,6 +79,9 @@ def decode_text(data: bytes) -> str:
         return _checked_text(data.decode("utf-8"))
     except UnicodeDecodeError:
         pass
+    mostly_utf8 = _mostly_utf8(data)
+    if mostly_utf8 is not None:
+        return _checked_text(mostly_utf8)
     from charset_normalizer import from_bytes  # slow import, only for non-UTF-8 files
 
     matches = from_bytes(data)
@@ -95,6 +98,17 @@ def decode_text(data: bytes) -> str:
             best = match
             break
     return _checked_text(str(best))
+
+
+def _mostly_utf8(data: bytes) -> str | None:
+    """UTF-8 with a few stray bytes (a file pasted together from two editors) decoded as UTF-8, each stray byte
+    replaced; None when the bytes are not mostly UTF-8. Handed to charset detection whole, such a file came out
+    in a wrong single-byte code page ("Cafķ crĶme")."""
+    text = data.decode("utf-8", errors="replace")
+    stray = text.count("\ufffd") - data.count("\ufffd".encode())
+    # Multi-byte UTF-8 characters by chance in legacy-encoded text are rare next to its invalid bytes.
+    valid = sum(1 for char in text if char > "\x7f") - stray
+    return text if 0 < stray < valid else None
 
 
 def _checked_text(text: str) -> str:

@@ -324,6 +324,22 @@ def test_text_in_any_common_encoding_is_decoded_exactly(text, data):
     assert extract("notes.txt", data).text == text
 
 
+@pytest.mark.parametrize(
+    ("data", "text"),
+    [
+        pytest.param("Café crème\n".encode() + b"caf\xe9\n", "Café crème\ncaf\ufffd", id="two-lines"),
+        pytest.param(
+            "Café crème brûlée, naïve façade. ".encode() * 3 + b"The caf\xe9 menu.",
+            "Café crème brûlée, naïve façade. " * 3 + "The caf\ufffd menu.",
+            id="a-stray-byte-at-the-end",
+        ),
+    ],
+)
+def test_mostly_utf8_with_a_few_stray_bytes_stays_utf8(data, text):
+    """A file of UTF-8 with a few bytes of another encoding keeps its UTF-8 (stray bytes replaced), not mojibake."""
+    assert extract("notes.txt", data).text == text
+
+
 def test_nul_characters_are_removed():
     """NULs inside otherwise normal text are dropped, the text kept."""
     data = b"The deploy\x00 key rotates\x00 on Fridays, every week, at noon."
