@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import sys
 import time
 from collections.abc import Iterator, Sequence
@@ -28,6 +29,7 @@ from memory import (
     since,
 )
 
+log = logging.getLogger("memorybot")
 CHAT_EXPORT_HINT = "looks like a DiscordChatExporter export; use `memorybot import-chat FILE`"
 
 
@@ -81,6 +83,7 @@ def _read_files(paths: Sequence[Path], guild: str, channel: str, report: IngestR
             data = path.read_bytes()
             modified = datetime.fromtimestamp(path.stat().st_mtime, tz=UTC).isoformat(timespec="microseconds")
         except OSError as e:
+            log.info("ingest: cannot read %s", path, exc_info=True)  # the trace, with -v
             report.failed.append((str(path), f"cannot read: {e.strerror}"))
             continue
         # Stored as a file it would be flattened JSON keys; as chat it is messages with authors and dates.
@@ -102,6 +105,7 @@ def import_chat(args: argparse.Namespace, memory: Memory) -> int:
         try:
             export = read_chat_export(path, guild_id=args.guild)
         except ChatExportError as e:
+            log.info("import-chat: %s", e, exc_info=True)  # the trace, with -v
             report.failed.append((str(path), e.reason))
             continue
         report.skipped.extend(export.skipped)

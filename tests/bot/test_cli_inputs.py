@@ -106,6 +106,8 @@ def test_a_deeply_nested_export_is_one_error_line_and_the_exports_after_it_are_i
     assert done.returncode == 1
     assert errors(done.stderr) == [f"memorybot: error: {deep}: cannot read as JSON (nested too deeply)"]
     assert held_messages(memorybot) == 2
+    verbose = memorybot("-v", "import-chat", str(deep))
+    assert verbose.returncode == 1 and "Traceback" in verbose.stderr and "RecursionError" in verbose.stderr
 
 
 def test_import_chat_reads_the_exports_in_a_folder(memorybot, tmp_path):
