@@ -12,6 +12,7 @@ from typing import Any
 import discord
 
 from bot.adapters import Attachments, member_record
+from bot.ingestion import log_attachments
 from memory import AsyncMemory, BackfillCursor, ChatMessage, FileDocument, utc_iso
 
 log = logging.getLogger(__name__)
@@ -142,7 +143,5 @@ class Backfiller:
         if records:
             memory.remember_messages(records)
         if files:
-            report = memory.ingest_files(files)
-            for source, reason in report.skipped:
-                log.info("attachment %s skipped: %s", source, reason)
+            log_attachments(files, memory.ingest_files(files))
         memory.backfills.save(cursor)  # only after the batch is stored

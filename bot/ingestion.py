@@ -4,11 +4,24 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from memory import ChatMessage, FileDocument, Memory
+from memory import ChatMessage, FileDocument, IngestReport, Memory
 
 log = logging.getLogger(__name__)
+
+
+def log_attachments(files: Sequence[FileDocument], report: IngestReport) -> None:
+    """Log what ingesting attachments left out: skips at INFO, and at WARNING a file a cap cut short (uploads get
+    no reply, so the log is where an admin learns that only part of a file is remembered)."""
+    names = {f.source: f"{f.filename} ({f.source}, message {f.message_id})" for f in files}
+    for source, kept in report.truncated:
+        log.warning("attachment %s: %s", names.get(source, source), kept)
+    for source, reason in report.skipped:
+        log.info("attachment %s skipped: %s", names.get(source, source), reason)
+
+
 BATCH_SIZE = 64
 BATCH_WAIT_SECONDS = 0.2  # gather a burst of messages into one embedding batch
 CATCH_UP_CHUNKS = 512  # chunks embedded per catch-up slice (seconds of work with the local model)
@@ -140,9 +153,7 @@ class IngestionQueue:
         if messages:
             self._memory.remember_messages(messages)
         if files:
-            report = self._memory.ingest_files(files)
-            for source, reason in report.skipped:
-                log.info("attachment %s skipped: %s", source, reason)
+            log_attachments(files, self._memory.ingest_files(files))
         for job in batch:
             if isinstance(job, Remember):
                 for guild_id, message_id, kept in job.attachments_kept:

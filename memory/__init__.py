@@ -5,7 +5,7 @@
 
 from memory.aio import AsyncMemory
 from memory.answering import Answerer, Draft, Question
-from memory.chat_export import ChatExport, read_chat_export
+from memory.chat_export import ChatExport, looks_like_chat_export, read_chat_export
 from memory.erase import QUESTION_DAYS
 from memory.errors import (
     AnswerError,
@@ -88,6 +88,7 @@ __all__ = [
     "extractive_answer",
     "health_checks",
     "load_settings",
+    "looks_like_chat_export",
     "pack",
     "read_chat_export",
     "secret_from_env",

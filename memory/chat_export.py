@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 from memory.chunking import sort_key
 from memory.errors import ChatExportError
@@ -46,19 +46,27 @@ def read_chat_export(path: Path, *, guild_id: str | None = None) -> ChatExport:
         guild_id: remember it under this guild instead of the export's own.
 
     Raises:
-        ChatExportError: unreadable file or not a DiscordChatExporter export; one bad message is skipped instead.
+        ChatExportError: missing or unreadable file, or not a DiscordChatExporter export (its `reason` without
+            the file's name); one bad message is skipped instead.
     """
     try:
-        raw = json.loads(path.read_bytes())
-    except (OSError, ValueError) as e:
-        msg = f"{path}: cannot read as JSON ({e})"
+        return _read(path, guild_id)
+    except ChatExportError as e:
+        raise ChatExportError(f"{path}: {e}", reason=str(e)) from e
+
+
+def _read(path: Path, guild_id: str | None) -> ChatExport:
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError as e:
+        msg = "no such file"
         raise ChatExportError(msg) from e
-    if (
-        not isinstance(raw, dict)
-        or not isinstance(raw.get("channel"), dict)
-        or not isinstance(raw.get("messages"), list)
-    ):
-        msg = f"{path}: not a DiscordChatExporter JSON export (needs 'channel' and 'messages')"
+    except OSError as e:
+        msg = f"cannot read: {e.strerror}"
+        raise ChatExportError(msg) from e
+    raw = _parsed(data)
+    if not _is_export(raw):
+        msg = "not a DiscordChatExporter JSON export (needs 'channel' and 'messages')"
         raise ChatExportError(msg)
     guild: dict[str, Any] = raw["guild"] if isinstance(raw.get("guild"), dict) else {}
     channel = raw["channel"]
@@ -69,7 +77,7 @@ def read_chat_export(path: Path, *, guild_id: str | None = None) -> ChatExport:
         channel_name=str(channel.get("name") or ""),
     )
     if not export.channel_id:
-        msg = f"{path}: the channel has no id"
+        msg = "the channel has no id"
         raise ChatExportError(msg)
     parent = (
         str(channel["categoryId"])
@@ -87,6 +95,29 @@ def read_chat_export(path: Path, *, guild_id: str | None = None) -> ChatExport:
         else:
             export.messages.append(message)
     return export
+
+
+def looks_like_chat_export(data: bytes) -> bool:
+    """Whether these bytes are a DiscordChatExporter JSON export (to be imported as chat, not stored as a file)."""
+    try:
+        return _is_export(_parsed(data))
+    except ChatExportError:
+        return False
+
+
+def _parsed(data: bytes) -> object:
+    try:
+        return json.loads(data)
+    except ValueError as e:
+        msg = f"cannot read as JSON ({e})"
+        raise ChatExportError(msg) from e
+    except RecursionError as e:  # json's C parser recurses once per level of nesting
+        msg = "cannot read as JSON (nested too deeply)"
+        raise ChatExportError(msg) from e
+
+
+def _is_export(raw: object) -> TypeGuard[dict[str, Any]]:
+    return isinstance(raw, dict) and isinstance(raw.get("channel"), dict) and isinstance(raw.get("messages"), list)
 
 
 def _message(item: dict[str, Any], export: ChatExport, parent: str | None) -> ChatMessage | str:

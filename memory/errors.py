@@ -47,7 +47,11 @@ class ExtractionError(MemoryStoreError):
 
 
 class ChatExportError(MemoryStoreError):
-    """A chat export file could not be read."""
+    """A chat export file could not be read; the message names the file, `reason` says only why."""
+
+    def __init__(self, message: str, *, reason: str | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason or message
 
 
 class GuildSettingError(MemoryStoreError):

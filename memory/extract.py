@@ -8,7 +8,7 @@ import io
 import json
 import re
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import PurePath
 from typing import Any, Literal
 
@@ -48,6 +48,8 @@ class ExtractedText:
     # A PDF's text page by page ("" for a page without text), so that chunks end at page breaks and can say
     # which page they are from; `text` is the non-empty pages joined. Empty for every other type.
     pages: tuple[str, ...] = ()
+    # Set when a cap cut the file short: how much was kept and which limit cut it, said to whoever ingested it.
+    truncated: str | None = None
 
 
 def clean_text(text: str) -> str:
@@ -77,6 +79,9 @@ def decode_text(data: bytes) -> str:
         return _checked_text(data.decode("utf-8"))
     except UnicodeDecodeError:
         pass
+    mostly_utf8 = _mostly_utf8(data)
+    if mostly_utf8 is not None:
+        return _checked_text(mostly_utf8)
     from charset_normalizer import from_bytes  # slow import, only for non-UTF-8 files
 
     matches = from_bytes(data)
@@ -95,6 +100,17 @@ def decode_text(data: bytes) -> str:
     return _checked_text(str(best))
 
 
+def _mostly_utf8(data: bytes) -> str | None:
+    """UTF-8 with a few stray bytes (a file pasted together from two editors) decoded as UTF-8, each stray byte
+    replaced; None when the bytes are not mostly UTF-8. Handed to charset detection whole, such a file came out
+    in a wrong single-byte code page ("Cafķ crĶme")."""
+    text = data.decode("utf-8", errors="replace")
+    stray = text.count("\ufffd") - data.count("\ufffd".encode())
+    # Multi-byte UTF-8 characters by chance in legacy-encoded text are rare next to its invalid bytes.
+    valid = sum(1 for char in text if char > "\x7f") - stray
+    return text if 0 < stray < valid else None
+
+
 def _checked_text(text: str) -> str:
     sample = text[:100_000]
     controls = len(_CONTROL.findall(sample))
@@ -104,11 +120,16 @@ def _checked_text(text: str) -> str:
     return text
 
 
-def _tidy(text: str, limits: LimitSettings) -> str:
-    text = _BLANK_LINES.sub("\n\n", clean_text(text)).strip()
-    if len(text) > limits.max_extracted_chars:
-        text = text[: limits.max_extracted_chars]
-    return text
+def _tidy(text: str) -> str:
+    return _BLANK_LINES.sub("\n\n", clean_text(text)).strip()
+
+
+def _capped(extracted: ExtractedText, limits: LimitSettings) -> ExtractedText:
+    cap = limits.max_extracted_chars
+    if len(extracted.text) <= cap:
+        return extracted
+    kept = f"kept the first {cap:,} of {len(extracted.text):,} characters (limits.max_extracted_chars)"
+    return replace(extracted, text=extracted.text[:cap], truncated=kept)
 
 
 def extract_text(filename: str, data: bytes, limits: LimitSettings) -> ExtractedText:
@@ -123,22 +144,22 @@ def extract_text(filename: str, data: bytes, limits: LimitSettings) -> Extracted
     suffix = suffix_of(filename)
     try:
         if suffix == ".pdf":
-            pages = _pdf_pages(data, limits)
-            return ExtractedText("\n\n".join(p for p in pages if p), "text", pages=tuple(pages))
+            pages, truncated = _pdf_pages(data, limits)
+            return ExtractedText("\n\n".join(p for p in pages if p), "text", pages=tuple(pages), truncated=truncated)
         if suffix == ".docx":
-            return ExtractedText(_tidy(_docx_text(data, limits), limits), "markdown")
+            return _capped(ExtractedText(_tidy(_docx_text(data, limits)), "markdown"), limits)
         if suffix in {".html", ".htm", ".xhtml"}:
-            return ExtractedText(_tidy(_html_text(decode_text(data)), limits), "markdown")
+            return _capped(ExtractedText(_tidy(_html_text(decode_text(data))), "markdown"), limits)
         if suffix in {".csv", ".tsv"}:
-            return ExtractedText(_tidy(_csv_text(decode_text(data), suffix), limits), "table")
+            return _capped(ExtractedText(_tidy(_csv_text(decode_text(data), suffix)), "table"), limits)
         if suffix == ".json":
-            return ExtractedText(_tidy(_json_text(decode_text(data)), limits), "table")
+            return _capped(ExtractedText(_tidy(_json_text(decode_text(data))), "table"), limits)
         if suffix in MARKDOWN_SUFFIXES:
-            return ExtractedText(_tidy(decode_text(data), limits), "markdown")
+            return _capped(ExtractedText(_tidy(decode_text(data)), "markdown"), limits)
         if suffix in CODE_LANGUAGES:
-            return ExtractedText(_tidy(decode_text(data), limits), "code", CODE_LANGUAGES[suffix])
+            return _capped(ExtractedText(_tidy(decode_text(data)), "code", CODE_LANGUAGES[suffix]), limits)
         if suffix in PLAIN_SUFFIXES or _looks_textual(data):
-            return ExtractedText(_tidy(decode_text(data), limits), "text")
+            return _capped(ExtractedText(_tidy(decode_text(data)), "text"), limits)
     except ExtractionError:
         raise
     except RecursionError as e:
@@ -162,8 +183,8 @@ def _looks_textual(data: bytes) -> bool:
     return True
 
 
-def _pdf_pages(data: bytes, limits: LimitSettings) -> list[str]:
-    """Each page's tidied text, in order, within the page and character caps."""
+def _pdf_pages(data: bytes, limits: LimitSettings) -> tuple[list[str], str | None]:
+    """Each page's tidied text, in order, within the page and character caps; and what a cap left out."""
     from pypdf import PdfReader
 
     reader = PdfReader(io.BytesIO(data))
@@ -172,16 +193,28 @@ def _pdf_pages(data: bytes, limits: LimitSettings) -> list[str]:
         raise ExtractionError(msg)
     pages: list[str] = []
     room = limits.max_extracted_chars
+    total = len(reader.pages)
+    truncated = None
     for number, page in enumerate(reader.pages):
-        if number >= limits.max_pdf_pages or room <= 0:
+        if number >= limits.max_pdf_pages:
+            truncated = f"kept the first {number:,} of {total:,} pages (limits.max_pdf_pages)"
             break
-        text = _BLANK_LINES.sub("\n\n", clean_text(page.extract_text() or "")).strip()[:room]
+        text = _tidy(page.extract_text() or "")
+        if len(text) > room:
+            if room:
+                pages.append(text[:room])
+            cap = limits.max_extracted_chars
+            truncated = (
+                f"kept the first {cap:,} characters, up to page {number + 1:,} of {total:,} "
+                "(limits.max_extracted_chars)"
+            )
+            break
         room -= len(text)
         pages.append(text)
     if not any(pages):
         msg = "PDF has no extractable text (scanned images need OCR, which is not supported)"
         raise ExtractionError(msg)
-    return pages
+    return pages, truncated
 
 
 def check_zip_archive(data: bytes, limits: LimitSettings) -> None:

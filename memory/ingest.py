@@ -10,7 +10,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
-from typing import Concatenate, ParamSpec, TypeVar
+from typing import Concatenate, NamedTuple, ParamSpec, TypeVar
 
 from langchain_core.embeddings import Embeddings
 
@@ -53,6 +53,16 @@ def serialised(method: Callable[Concatenate[W, P], R]) -> Callable[Concatenate[W
             return method(self, *args, **kwargs)
 
     return functools.update_wrapper(locked, method)
+
+
+class StoredFile(NamedTuple):
+    """What storing one file did: chunks added and removed, how many stayed, and what a cap cut off."""
+
+    added: list[Chunk]
+    removed: list[str]
+    unchanged: int
+    changed: bool  # False: the file is as it was stored, nothing was done
+    truncated: str | None = None
 
 
 class Ingestor(Writer):
@@ -99,18 +109,23 @@ class Ingestor(Writer):
                 if document.author_id in refused or document.message_id in erased:
                     report.skipped.append((document.source, OPTED_OUT if document.author_id in refused else ERASED))
                     continue
-                added, removed, unchanged = self._store_file(document)
+                stored = self._store_file(document)
             except ExtractionError as e:
                 report.skipped.append((document.source, str(e)))
                 continue
             finally:
                 if progress:
                     progress(1)
-            report.records += 1
-            report.chunks_unchanged += unchanged
-            report.chunks_removed += len(removed)
-            self._vectors.delete(document.guild_id, removed)
-            pending.extend(added)
+            if stored.changed:
+                report.records += 1
+            else:
+                report.records_unchanged += 1
+            if stored.truncated:
+                report.truncated.append((document.source, stored.truncated))
+            report.chunks_unchanged += stored.unchanged
+            report.chunks_removed += len(stored.removed)
+            self._vectors.delete(document.guild_id, stored.removed)
+            pending.extend(stored.added)
             if len(pending) >= EMBED_EVERY:
                 report.merge(self._index(pending))
                 pending = []
@@ -121,13 +136,13 @@ class Ingestor(Writer):
         report.seconds = time.monotonic() - started
         return report
 
-    def _store_file(self, document: FileDocument) -> tuple[list[Chunk], list[str], int]:
+    def _store_file(self, document: FileDocument) -> StoredFile:
         record_id = "file:" + chunk_id(document.guild_id, document.channel_id, document.source)
         digest = hashlib.sha256(FILE_SPLITTING_VERSION + b"\x1f" + document.data).hexdigest()[:16]
         existing = self._records.file(record_id)
         stale = self._chunks.chunk_ids_from(document.guild_id, record_id)
         if existing is not None and existing.content_hash == digest and stale:
-            return [], [], len(stale)
+            return StoredFile([], [], len(stale), changed=False)
         if suffix_of(document.filename) in SANDBOXED_SUFFIXES:
             extracted = self._sandbox.extract(document.filename, document.data)
         else:
@@ -151,7 +166,7 @@ class Ingestor(Writer):
                 created_at=document.created_at, jump_url=document.jump_url, content_hash=digest,
             )
         )  # fmt: skip
-        return added, removed, len(chunks) - len(added)
+        return StoredFile(added, removed, len(chunks) - len(added), changed=True, truncated=extracted.truncated)
 
     @serialised
     def remember_messages(self, messages: Sequence[ChatMessage], *, progress: Progress | None = None) -> IngestReport:
@@ -171,10 +186,12 @@ class Ingestor(Writer):
             )
             for place, items in by_channel.items()
         }
-        changed = self._records.save_messages([item for items in by_channel.values() for item in items], anchors)
+        kept = [item for items in by_channel.values() for item in items]
+        changed = self._records.save_messages(kept, anchors)
         report = self.rebuild_stale_windows(progress=progress)
         self._stamp()  # an ingest even when nothing changed (the rebuild stamps only what it rebuilt)
         report.records = len(changed)
+        report.records_unchanged = len(kept) - len(changed)
         report.skipped.extend(skipped)
         report.seconds = time.monotonic() - started
         return report
@@ -238,8 +255,6 @@ class Ingestor(Writer):
         report = IngestReport()
         if not chunks:
             return report
-        if self._stores.database.get_meta("embedding_model") is None:
-            self._stores.database.set_meta("embedding_model", self._identity)
         by_guild: dict[str, list[Chunk]] = defaultdict(list)
         for chunk in chunks:
             by_guild[chunk.guild_id].append(chunk)
@@ -255,6 +270,9 @@ class Ingestor(Writer):
                 if len(vectors) != len(batch):
                     msg = f"the embedder returned {len(vectors)} vectors for {len(batch)} texts"
                     raise EmbeddingError(msg)
+                # Bound only once a vector is written: a first run whose embedder failed binds nothing.
+                if self._stores.database.get_meta("embedding_model") is None:
+                    self._stores.database.set_meta("embedding_model", self._identity)
                 self._vectors.upsert(guild_id, batch, vectors)
                 self._chunks.mark_embedded([c.chunk_id for c in batch])
                 report.chunks_added += len(batch)

@@ -68,6 +68,11 @@ def open_parts(
         stores = open_sqlite_stores(data_dir / DB_NAME)
         identity = model_identity(settings.embeddings) if embeddings is None else _identity_of(embeddings)
         stored = stores.database.get_meta("embedding_model")
+        if stored is not None and stored != identity and not any(stores.chunks.embedded_counts().values()):
+            # No vector was ever written with that model (its first run failed, or a version that bound the
+            # model before embedding): nothing to rebuild, so the configured model takes the memory over.
+            stores.database.set_meta("embedding_model", identity)
+            stored = identity
         if stored is not None and stored != identity and not allow_model_change:
             msg = (
                 f"this memory was indexed with the embedding model {stored!r}, but the configuration asks for "

@@ -10,17 +10,23 @@ from typing import Any
 class IngestReport:
     """What one ingestion run did; printed as the summary at its end."""
 
-    records: int = 0
+    records: int = 0  # new or changed files and messages
+    records_unchanged: int = 0  # seen again as they were: nothing to do
     chunks_added: int = 0
     chunks_removed: int = 0
     chunks_unchanged: int = 0
     tokens: int = 0
-    skipped: list[tuple[str, str]] = field(default_factory=list)  # (what, why)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (what, why): not for memory, by design
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (what, why): could not be read; an error
+    truncated: list[tuple[str, str]] = field(default_factory=list)  # (what, how much of it was kept)
     seconds: float = 0.0
 
     def merge(self, other: IngestReport) -> None:
         """Add another report's counts to this one."""
         self.records += other.records
+        self.records_unchanged += other.records_unchanged
+        self.failed.extend(other.failed)
+        self.truncated.extend(other.truncated)
         self.chunks_added += other.chunks_added
         self.chunks_removed += other.chunks_removed
         self.chunks_unchanged += other.chunks_unchanged

@@ -83,7 +83,7 @@ class RetrievalSettings(SettingsSection):
     # Passages a search returns or an answer draws on, at most; the budget binds first (many are single messages).
     max_sources: int = Field(default=30, ge=1, le=200)
     budget: int = Field(default=1500, ge=1)  # tokens the passages of an answer may use, counted with tiktoken
-    min_relevance: float = Field(default=0.0, ge=-1.0, le=1.0)  # least cosine similarity of a passage to the query
+    min_relevance: float = Field(default=0.2, ge=-1.0, le=1.0)  # least cosine similarity of a passage to the query
     dense_weight: float = Field(default=1.0, ge=0.0)
     lexical_weight: float = Field(default=1.0, ge=0.0)
     candidates: int = Field(default=40, ge=1, le=1000)

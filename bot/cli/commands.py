@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 import time
 from collections.abc import Iterator, Sequence
@@ -14,19 +15,24 @@ from pathlib import Path
 from bot.cli.output import print_json, print_report, progress, search_object
 from bot.cli.parser import LOCAL, day, moment
 from memory import (
+    ChatExportError,
     FileDocument,
     IngestReport,
     Memory,
-    MemoryStoreError,
+    looks_like_chat_export,
     read_chat_export,
     since,
 )
 
+log = logging.getLogger("memorybot")
+CHAT_EXPORT_HINT = "looks like a DiscordChatExporter export; use `memorybot import-chat FILE`"
+
 
 def ingest(args: argparse.Namespace, memory: Memory) -> int:
-    """Remember files and folders as if uploaded to `--channel` of `--guild`."""
+    """Remember files and folders as if uploaded to `--channel` of `--guild`; 1 when something could not be read."""
     started = time.monotonic()
-    paths, report = _collect_files(args.paths, memory.settings.limits.max_file_bytes)
+    report = IngestReport()
+    paths = _within_size(_files_in(args.paths, "*", report), memory.settings.limits.max_file_bytes, report)
     bar = progress(len(paths), "files")
     try:
         documents = _read_files(paths, args.guild, args.channel, report)
@@ -35,30 +41,35 @@ def ingest(args: argparse.Namespace, memory: Memory) -> int:
         bar.close()
     report.seconds = time.monotonic() - started
     print_report(args, report)
-    return 0
+    return 1 if report.failed else 0
 
 
-def _collect_files(roots: Sequence[Path], max_bytes: int) -> tuple[list[Path], IngestReport]:
-    report = IngestReport()
+def _files_in(roots: Sequence[Path], pattern: str, report: IngestReport) -> list[Path]:
+    """The files named, and those matching `pattern` in the folders named (recursively, hidden ones left out); a
+    path that is neither is reported as failed."""
     found: list[Path] = []
     for root in roots:
         if root.is_dir():
             found.extend(
-                p for p in sorted(root.rglob("*"))
+                p for p in sorted(root.rglob(pattern))
                 if p.is_file() and not any(part.startswith(".") for part in p.relative_to(root).parts)
             )  # fmt: skip
         elif root.is_file():
             found.append(root)
         else:
-            report.skipped.append((str(root), "no such file or folder"))
+            report.failed.append((str(root), "no such file or folder"))
+    return found
+
+
+def _within_size(paths: Sequence[Path], max_bytes: int, report: IngestReport) -> list[Path]:
     kept = []
-    for path in found:
+    for path in paths:
         size = path.stat().st_size
         if size > max_bytes:  # refused before reading a byte
             report.skipped.append((str(path), f"too large ({size:,} bytes; the limit is {max_bytes:,})"))
         else:
             kept.append(path)
-    return kept, report
+    return kept
 
 
 def _read_files(paths: Sequence[Path], guild: str, channel: str, report: IngestReport) -> Iterator[FileDocument]:
@@ -67,7 +78,12 @@ def _read_files(paths: Sequence[Path], guild: str, channel: str, report: IngestR
             data = path.read_bytes()
             modified = datetime.fromtimestamp(path.stat().st_mtime, tz=UTC).isoformat(timespec="microseconds")
         except OSError as e:
-            report.skipped.append((str(path), f"cannot read: {e.strerror}"))
+            log.info("ingest: cannot read %s", path, exc_info=True)  # the trace, with -v
+            report.failed.append((str(path), f"cannot read: {e.strerror}"))
+            continue
+        # Stored as a file it would be flattened JSON keys; as chat it is messages with authors and dates.
+        if path.suffix.lower() == ".json" and looks_like_chat_export(data):
+            report.failed.append((str(path), CHAT_EXPORT_HINT))
             continue
         yield FileDocument(
             guild_id=guild, channel_id=channel, source=str(path.resolve()), filename=path.name, data=data,
@@ -76,14 +92,16 @@ def _read_files(paths: Sequence[Path], guild: str, channel: str, report: IngestR
 
 
 def import_chat(args: argparse.Namespace, memory: Memory) -> int:
-    """Remember DiscordChatExporter exports; an unreadable one is reported and the rest go on."""
+    """Remember DiscordChatExporter exports, named or in folders; one that cannot be read is reported, the rest go
+    on, and the exit code is 1."""
     started = time.monotonic()
     report = IngestReport()
-    for path in args.files:
+    for path in _files_in(args.files, "*.json", report):
         try:
             export = read_chat_export(path, guild_id=args.guild)
-        except MemoryStoreError as e:
-            report.skipped.append((str(path), str(e)))
+        except ChatExportError as e:
+            log.info("import-chat: %s", e, exc_info=True)  # the trace, with -v
+            report.failed.append((str(path), e.reason))
             continue
         report.skipped.extend(export.skipped)
         bar = progress(None, f"chunks of #{export.channel_name or export.channel_id}")
@@ -94,7 +112,7 @@ def import_chat(args: argparse.Namespace, memory: Memory) -> int:
         report.merge(result)
     report.seconds = time.monotonic() - started
     print_report(args, report)
-    return 0
+    return 1 if report.failed else 0
 
 
 def search(args: argparse.Namespace, memory: Memory) -> int:

@@ -53,19 +53,18 @@ def print_answer(text: str, sources: list[dict[str, Any]], used: list[int]) -> N
 
 
 def print_stats(held: dict[str, Any]) -> None:
-    """`stats` without --json, from its JSON object (`MemoryStats.as_json`)."""
+    """`stats` without --json, from its JSON object (`MemoryStats.as_json`); counts read as in ingest's summary."""
     print(f"embedding model: {held['embedding_model']}   last ingest: {held['last_ingest_at']}")
-    print(f"disk: {held['disk_bytes'] / 1e6:.1f} MB")
+    print(f"disk: {held['disk_bytes'] / 1e6:,.1f} MB")
     for guild_id, guild in held["guilds"].items():
-        print(
-            f"guild {guild_id}: {guild['messages']} messages, {guild['files']} files, {guild['chunks']} chunks, "
-            f"{guild['tokens']} tokens, {guild['vectors']} vectors"
-        )
+        print(f"guild {guild_id}: {_counts(guild)}, {amount(guild['vectors'], 'vector')}")
         for channel_id, channel in guild["channels"].items():
-            print(
-                f"  channel {channel_id}: {channel['messages']} messages, {channel['files']} files, "
-                f"{channel['chunks']} chunks, {channel['tokens']} tokens, {channel['pending']} awaiting a vector"
-            )
+            print(f"  channel {channel_id}: {_counts(channel)}, {channel['pending']:,} awaiting a vector")
+
+
+def _counts(held: dict[str, Any]) -> str:
+    nouns = (("messages", "message"), ("files", "file"), ("chunks", "chunk"), ("tokens", "token"))
+    return ", ".join(amount(held[key], noun) for key, noun in nouns)
 
 
 def guild_hint(guild_id: str, held: dict[str, Any]) -> str | None:
@@ -74,7 +73,7 @@ def guild_hint(guild_id: str, held: dict[str, Any]) -> str | None:
     if guild_id in guilds and (guilds[guild_id]["messages"] or guilds[guild_id]["files"]):
         return None
     others = [
-        f"{gid} ({g['messages']} messages" + (f", {g['files']} files)" if g["files"] else ")")
+        f"{gid} ({amount(g['messages'], 'message')}" + (f", {amount(g['files'], 'file')})" if g["files"] else ")")
         for gid, g in guilds.items()
         if g["messages"] or g["files"]
     ]
@@ -99,29 +98,42 @@ def print_json(value: object) -> None:
     print(json.dumps(value, ensure_ascii=False))
 
 
+def amount(count: int, noun: str) -> str:
+    """A count and what it counts, as every summary writes it: "1 record", "12,345 tokens"."""
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
+
+
 def print_report(args: argparse.Namespace, report: IngestReport) -> None:
-    """An ingestion's summary: one JSON object with `--json`, else two lines and the skipped items on stderr."""
+    """An ingestion's summary: one JSON object with `--json`, else on stderr a line of counts, what was cut short,
+    what was skipped, and one error line for each thing that could not be read."""
     summary = {
         "records": report.records,
+        "records_unchanged": report.records_unchanged,
         "chunks_added": report.chunks_added,
         "chunks_removed": report.chunks_removed,
         "chunks_unchanged": report.chunks_unchanged,
         "tokens": report.tokens,
+        "truncated": [{"source": source, "kept": kept} for source, kept in report.truncated],
         "skipped": [{"source": source, "reason": reason} for source, reason in report.skipped],
+        "failed": [{"source": source, "reason": reason} for source, reason in report.failed],
         "seconds": round(report.seconds, 3),
     }
     if args.json:
         print_json(summary)
         return
     print(
-        f"Remembered {report.records} records: {report.chunks_added} chunks added, {report.chunks_removed} removed, "
-        f"{report.chunks_unchanged} unchanged, {report.tokens:,} tokens embedded, in {report.seconds:.1f} s.",
+        f"Remembered {amount(report.records, 'new or changed record')}, {report.records_unchanged:,} unchanged: "
+        f"{amount(report.chunks_added, 'chunk')} added, {report.chunks_removed:,} removed, "
+        f"{report.chunks_unchanged:,} unchanged, {amount(report.tokens, 'token')} embedded, in {report.seconds:.1f} s.",
         file=sys.stderr,
     )
-    if report.skipped:
-        print(f"Skipped {len(report.skipped)}:", file=sys.stderr)
-        for source, reason in report.skipped:
-            print(f"  {source}: {reason}", file=sys.stderr)
+    for title, items in (("Truncated", report.truncated), ("Skipped", report.skipped)):
+        if items:
+            print(f"{title} {len(items):,}:", file=sys.stderr)
+            for source, reason in items:
+                print(f"  {source}: {reason}", file=sys.stderr)
+    for source, reason in report.failed:
+        print(f"memorybot: error: {source}: {reason}", file=sys.stderr)
 
 
 class Progress(Protocol):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
 from bot.config import Settings, load_config
 from memory import ConfigError
@@ -95,3 +96,24 @@ def test_secret_keys_are_not_accepted_in_yaml(tmp_path):
     """There is no key for a secret value in the file: putting one there is an unknown key."""
     with pytest.raises(ConfigError, match=r"llm\.api_key: unknown key"):
         load_config(write(tmp_path, "llm:\n  api_key: sk-live\n"))
+
+
+def _leaves(value: object, prefix: str = "") -> dict[str, object]:
+    if not isinstance(value, dict):
+        return {prefix: value}
+    return {k: v for key, item in value.items() for k, v in _leaves(item, f"{prefix}{key}.").items()}
+
+
+def test_no_config_file_gets_the_shipped_relevance_floor(tmp_path, monkeypatch):
+    """Without any config.yaml the relevance floor is the one config.yaml ships (0.2), not 0.0."""
+    monkeypatch.chdir(tmp_path)
+    shipped = yaml.safe_load((REPO / "config.yaml").read_text(encoding="utf-8"))["retrieval"]["min_relevance"]
+    assert load_config(None).retrieval.min_relevance == shipped == 0.2
+
+
+def test_shipped_config_only_shows_the_built_in_defaults():
+    """Every value config.yaml lists equals the built-in default, so a default lives in one place only."""
+    shipped = _leaves(yaml.safe_load((REPO / "config.yaml").read_text(encoding="utf-8")))
+    defaults = _leaves(Settings().model_dump(mode="json"))
+    differing = {key: (value, defaults[key]) for key, value in shipped.items() if defaults[key] != value}
+    assert differing == {}

@@ -191,7 +191,26 @@ def test_pdf_text_comes_from_every_page_in_order():
 def test_pdf_reading_stops_at_max_pdf_pages():
     """Pages past limits.max_pdf_pages are not read."""
     data = make_pdf([["first page"], ["second page"], ["third page"]])
-    assert extract("long.pdf", data, LimitSettings(max_pdf_pages=2)).text == "first page\n\nsecond page"
+    result = extract("long.pdf", data, LimitSettings(max_pdf_pages=2))
+    assert result.text == "first page\n\nsecond page"
+    assert result.truncated == "kept the first 2 of 3 pages (limits.max_pdf_pages)"
+    assert extract("long.pdf", data).truncated is None
+
+
+def test_pdf_cut_at_max_extracted_chars_says_up_to_which_page():
+    """A PDF whose text passes limits.max_extracted_chars says how much was kept and where it stopped."""
+    data = make_pdf([["first page"], ["second page"], ["third page"]])
+    result = extract("long.pdf", data, LimitSettings(max_extracted_chars=15))
+    assert result.text == "first page\n\nsecon"
+    assert result.truncated == "kept the first 15 characters, up to page 2 of 3 (limits.max_extracted_chars)"
+
+
+def test_text_cut_at_max_extracted_chars_says_how_much_was_kept():
+    """A text file longer than limits.max_extracted_chars is cut, and the cut is said in numbers."""
+    result = extract("big.txt", "word " * 2000, LimitSettings(max_extracted_chars=1500))
+    assert len(result.text) == 1500
+    assert result.truncated == "kept the first 1,500 of 9,999 characters (limits.max_extracted_chars)"
+    assert extract("small.txt", "word " * 10, LimitSettings(max_extracted_chars=1500)).truncated is None
 
 
 def test_docx_headings_paragraphs_and_table_rows():
@@ -302,6 +321,22 @@ def test_extracted_text_is_capped_at_max_extracted_chars():
 )
 def test_text_in_any_common_encoding_is_decoded_exactly(text, data):
     """BOM-marked, UTF-8 and legacy-encoded text decodes to exactly the original (no BOM, no mojibake)."""
+    assert extract("notes.txt", data).text == text
+
+
+@pytest.mark.parametrize(
+    ("data", "text"),
+    [
+        pytest.param("Café crème\n".encode() + b"caf\xe9\n", "Café crème\ncaf\ufffd", id="two-lines"),
+        pytest.param(
+            "Café crème brûlée, naïve façade. ".encode() * 3 + b"The caf\xe9 menu.",
+            "Café crème brûlée, naïve façade. " * 3 + "The caf\ufffd menu.",
+            id="a-stray-byte-at-the-end",
+        ),
+    ],
+)
+def test_mostly_utf8_with_a_few_stray_bytes_stays_utf8(data, text):
+    """A file of UTF-8 with a few bytes of another encoding keeps its UTF-8 (stray bytes replaced), not mojibake."""
     assert extract("notes.txt", data).text == text
 
 

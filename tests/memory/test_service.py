@@ -209,6 +209,7 @@ def test_embedding_failure_keeps_chunks_pending_for_retry(settings):
     with pytest.raises(EmbeddingError, match="endpoint down"):
         failing.remember_messages([message(0, "survives the outage")])
     assert failing.stores.chunks.pending_chunks()
+    assert failing.stores.database.get_meta("embedding_model") is None  # no vector written: bound to no model
     failing.close()
     working = Memory.open(settings, embeddings=HashEmbeddings())
     try:
