@@ -95,3 +95,16 @@ def test_secret_keys_are_not_accepted_in_yaml(tmp_path):
     """There is no key for a secret value in the file: putting one there is an unknown key."""
     with pytest.raises(ConfigError, match=r"llm\.api_key: unknown key"):
         load_config(write(tmp_path, "llm:\n  api_key: sk-live\n"))
+
+
+def test_a_pasted_integer_channel_id_is_taken_as_its_string(tmp_path):
+    """YAML reads a pasted Discord id as an integer: `enabled_channels` accepts it (and quoted ids) as strings."""
+    path = write(tmp_path, "discord:\n  enabled_channels: [900000000000000030, '900000000000000031']\n")
+    assert load_config(path).discord.enabled_channels == ["900000000000000030", "900000000000000031"]
+
+
+def test_a_channel_id_that_is_not_an_id_is_still_refused(tmp_path):
+    """Only integers are turned into ids: a list or a boolean in `enabled_channels` is an error naming the key."""
+    path = write(tmp_path, "discord:\n  enabled_channels: [true]\n")
+    with pytest.raises(ConfigError, match=r"discord\.enabled_channels\.0: Input should be a valid string"):
+        load_config(path)
