@@ -6,7 +6,7 @@ import fcntl
 import os
 from pathlib import Path
 
-from memory.errors import StoreLockedError
+from memory.errors import ConfigError, StoreLockedError
 
 LOCK_NAME = "memorybot.lock"
 
@@ -23,9 +23,13 @@ class DataDirLock:
 
         Raises:
             StoreLockedError: another process holds it; the message names its PID.
+            ConfigError: the data directory cannot be made or written (a file, read-only, no permission).
         """
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as e:
+            raise ConfigError(_unusable(self.path.parent, e)) from e
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as e:
@@ -46,3 +50,18 @@ class DataDirLock:
             fcntl.flock(self._fd, fcntl.LOCK_UN)
             os.close(self._fd)
             self._fd = None
+
+
+def _unusable(data_dir: Path, error: OSError) -> str:
+    """Why a data directory cannot be used, and what to do, in one line."""
+    if isinstance(error, FileExistsError):
+        why = "it is a file, not a folder"
+    elif isinstance(error, NotADirectoryError):
+        why = "a part of its path is a file, not a folder"
+    else:
+        named = error.filename not in (None, str(data_dir))  # the lock file inside it, say
+        why = f"{error.filename}: {error.strerror}" if named else error.strerror or str(error)
+    return (
+        f"cannot use the data directory {data_dir}: {why}; "
+        "give --data-dir (or storage.data_dir) a folder this user can write"
+    )
