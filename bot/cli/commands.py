@@ -123,11 +123,18 @@ def search(args: argparse.Namespace, memory: Memory) -> int:
 
 
 def _search_batch(path: Path, memory: Memory) -> int:
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        print(f"memorybot: error: --batch {path}: cannot read it: {e.strerror}", file=sys.stderr)
+        return 1
     failures = 0
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
+    # Decoded line by line: a line that is not UTF-8 is that line's error, and the rest are still answered.
+    for number, raw in enumerate(data.splitlines(), start=1):
         try:
+            line = raw.decode("utf-8")
+            if not line.strip():
+                continue
             item = json.loads(line)
             budget = item.get("budget")
             context = memory.search(
@@ -139,6 +146,10 @@ def _search_batch(path: Path, memory: Memory) -> int:
                 before=day(item["before"]) if item.get("before") else None,
             )  # fmt: skip
             print_json(search_object(context, budget))
+        except UnicodeDecodeError as e:
+            failures += 1
+            print_json({"error": f"line {number}: not UTF-8 text (byte {e.start + 1}): save the file as UTF-8",
+                        "results": []})  # fmt: skip
         except (ValueError, KeyError, TypeError, AttributeError, argparse.ArgumentTypeError) as e:
             failures += 1
             print_json({"error": f"line {number}: {type(e).__name__}: {e}", "results": []})
@@ -253,13 +264,36 @@ def eval_export(args: argparse.Namespace, memory: Memory) -> int:
 
 
 def forget(args: argparse.Namespace, memory: Memory) -> int:
-    """Erase a message, a channel, a user's messages and files, or a whole guild."""
+    """Erase a message, a channel, a user's messages and files, or a whole guild (asked first, or `--yes`)."""
+    whole = args.channel is None and args.message is None and args.user is None
+    if whole and not args.yes:
+        if not sys.stdin.isatty():  # no one to ask: a script must say --yes
+            print(
+                f"memorybot: error: forget --guild {args.guild} alone erases the whole guild; add --yes to confirm "
+                "(stdin is not a terminal, so it cannot ask)",
+                file=sys.stderr,
+            )
+            return 2
+        if not _confirmed(args.guild, memory):
+            print("Nothing erased.", file=sys.stderr)
+            return 1
     report = memory.forget(args.guild, channel_id=args.channel, message_id=args.message, user_id=args.user)
     if args.json:
         print_json({"messages": report.messages, "files": report.files, "chunks": report.chunks})
     else:
         print(f"Forgot {report.messages} messages, {report.files} files, {report.chunks} chunks.")
     return 0
+
+
+def _confirmed(guild_id: str, memory: Memory) -> bool:
+    held = memory.stats(guild_id).guilds.get(guild_id)
+    messages, files = (held.messages, held.files) if held else (0, 0)
+    # The question goes to stderr: stdout may be piped into something that expects only the result.
+    print(
+        f"erase everything remembered of guild {guild_id} ({messages} messages, {files} files)? [y/N] ",
+        end="", file=sys.stderr, flush=True,
+    )  # fmt: skip
+    return sys.stdin.readline().strip().lower() in {"y", "yes"}
 
 
 def stats(args: argparse.Namespace, memory: Memory) -> int:
