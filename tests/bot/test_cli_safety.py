@@ -22,6 +22,7 @@ from memory.settings import MemorySettings
 from tests.bot.test_cli import export, one_json, run  # noqa: F401  (fixtures: the in-process CLI, a chat export)
 from tests.conftest import REPO
 from tests.fakes import HashEmbeddings
+from tests.memory.test_extract import make_pdf
 from tests.memory.test_lazy_embeddings import LOCAL, small_store
 
 GUILD = "1"  # small_store's guild: 3 messages and a file
@@ -202,6 +203,21 @@ def test_a_batch_line_that_is_not_utf8_is_that_lines_error(run, export, tmp_path
     assert code == 1 and len(lines) == 3
     assert lines[0]["results"] and lines[2]["results"]
     assert lines[1] == {"error": "line 2: not UTF-8 text (byte 15): save the file as UTF-8", "results": []}
+
+
+def test_a_parsers_own_warnings_name_the_file(tmp_path, capfd):
+    """pypdf's warnings about a damaged PDF (from the parsing worker) come prefixed with their logger and the
+    file's name, never as bare lines; the file is still remembered."""
+    pdf = make_pdf([["the quarterly deploy review"]])
+    pointer = pdf.rindex(b"startxref")
+    (tmp_path / "review.pdf").write_bytes(pdf[:pointer] + b"startxref\n99999\n%%EOF\n")  # a wrong xref offset
+    argv = ["--data-dir", str(tmp_path / "data"), "ingest", str(tmp_path / "review.pdf"), "--json"]
+    assert main(argv, embeddings=HashEmbeddings()) == 0
+    out, err = capfd.readouterr()
+    assert one_json(out)["records"] == 1
+    warned = [line for line in err.splitlines() if line.strip()]
+    assert any("incorrect startxref pointer" in line for line in warned), err
+    assert all(line.startswith("WARNING pypdf._reader: review.pdf: ") for line in warned), err
 
 
 def closed_port() -> int:
