@@ -53,6 +53,9 @@ def main(argv: Sequence[str] | None = None, *, embeddings: Embeddings | None = N
     except OSError as e:  # the environment, not a bug: a file or folder that cannot be used
         named = f"{e.filename}: " if e.filename else ""
         return _failed(f"{named}{e.strerror or e}", e, verbose=args.verbose)
+    except KeyboardInterrupt:  # Ctrl-C: the memory was closed on the way out; what was committed stays
+        print("memorybot: interrupted", file=sys.stderr)
+        return 130  # 128 + SIGINT, as shells report it
 
 
 def _failed(message: str, error: BaseException, *, verbose: bool) -> int:

@@ -293,7 +293,11 @@ def _confirmed(guild_id: str, memory: Memory) -> bool:
         f"erase everything remembered of guild {guild_id} ({messages} messages, {files} files)? [y/N] ",
         end="", file=sys.stderr, flush=True,
     )  # fmt: skip
-    return sys.stdin.readline().strip().lower() in {"y", "yes"}
+    try:
+        return sys.stdin.readline().strip().lower() in {"y", "yes"}
+    except KeyboardInterrupt:
+        print(file=sys.stderr)  # what follows starts its own line, not after the question
+        raise
 
 
 def stats(args: argparse.Namespace, memory: Memory) -> int:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import pty
+import signal
 import socket
 import subprocess
 import sys
@@ -96,6 +97,30 @@ def test_forgetting_a_whole_guild_on_a_terminal_asks_first(store, tmp_path):
     assert "Nothing erased." in err and held_messages(tmp_path) == 3
     code, err = answer_on_a_terminal([*store, "forget", "--guild", GUILD], b"y\n")
     assert code == 0 and held_messages(tmp_path) == 0
+
+
+def test_ctrl_c_at_the_question_is_one_line_and_status_130(store, tmp_path):
+    """Ctrl-C while forget waits for its answer: "interrupted", exit status 130 (128 + SIGINT), nothing erased."""
+    controller, terminal = pty.openpty()
+    try:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bot", *store, "forget", "--guild", GUILD], stdin=terminal,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=REPO,
+        )  # fmt: skip
+        assert process.stderr is not None
+        asked = b""
+        while b"[y/N]" not in asked:  # the question is the last thing written before it waits
+            chunk = process.stderr.read1(1024)
+            assert chunk, asked
+            asked += chunk
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=60)
+    finally:
+        os.close(controller)
+        os.close(terminal)
+    assert process.returncode == 130
+    assert err.decode().strip().splitlines() == ["memorybot: interrupted"]
+    assert held_messages(tmp_path) == 3
 
 
 def test_forgetting_a_channel_or_a_user_asks_nothing(store, tmp_path):
