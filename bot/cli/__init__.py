@@ -1,4 +1,4 @@
-"""The `memorybot` command line: remember files and chat exports, search, ask, forget, stats, reindex, run the bot."""
+"""The `memorybot` command line: remember files and chat exports, search, ask, recap, forget, stats, run the bot."""
 
 from __future__ import annotations
 

@@ -279,7 +279,10 @@ COMMANDS: dict[str, tuple[Callable[[argparse.ArgumentParser], None], str, str]] 
 
 def build_parser(description: str | None = None) -> argparse.ArgumentParser:
     """Every command and option of `memorybot`; a new command is one more entry of COMMANDS."""
-    parser = argparse.ArgumentParser(prog="memorybot", description=description)
+    parser = argparse.ArgumentParser(
+        prog="memorybot", description=description,
+        epilog="memorybot COMMAND --help shows a command's options, their defaults, and examples",
+    )  # fmt: skip
     parser.add_argument("--version", action="version", version=f"memorybot {_package_version()}")
     parser.add_argument(
         "--config", type=Path, default=None, metavar="FILE", help="config file (default: ./config.yaml if present)"
