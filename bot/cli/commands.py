@@ -10,9 +10,10 @@ import time
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from bot.cli.output import print_json, print_report, progress, result_objects, search_object, where
-from bot.cli.parser import LOCAL, day, moment
+from bot.cli.parser import LOCAL, day, moment, place_id
 from memory import (
     AnswerError,
     AsyncMemory,
@@ -137,8 +138,9 @@ def _search_batch(path: Path, memory: Memory) -> int:
                 continue
             item = json.loads(line)
             budget = item.get("budget")
+            guild, channels = _batch_places(item)
             context = memory.search(
-                str(item["query"]), str(item.get("guild", LOCAL)), channels=item.get("channels"),
+                str(item["query"]), guild, channels=channels,
                 max_sources=item.get("max_sources", item.get("k")),  # `k`: the name evaluations first used
                 budget=budget, min_relevance=item.get("min_relevance"),
                 now=moment(item["now"]) if item.get("now") else None,
@@ -150,10 +152,33 @@ def _search_batch(path: Path, memory: Memory) -> int:
             failures += 1
             print_json({"error": f"line {number}: not UTF-8 text (byte {e.start + 1}): save the file as UTF-8",
                         "results": []})  # fmt: skip
-        except (ValueError, KeyError, TypeError, AttributeError, argparse.ArgumentTypeError) as e:
+        except argparse.ArgumentTypeError as e:  # its message says it all
+            failures += 1
+            print_json({"error": f"line {number}: {e}", "results": []})
+        except (ValueError, KeyError, TypeError, AttributeError) as e:
             failures += 1
             print_json({"error": f"line {number}: {type(e).__name__}: {e}", "results": []})
     return 1 if failures else 0
+
+
+def _batch_places(item: dict[str, Any]) -> tuple[str, list[str] | None]:
+    """A batch line's guild and channels, checked as the options are (a JSON number is taken as its digits)."""
+    try:
+        guild = place_id(str(item.get("guild", LOCAL)))
+    except argparse.ArgumentTypeError as e:
+        msg = f"guild: {e}"
+        raise argparse.ArgumentTypeError(msg) from e
+    channels = item.get("channels")
+    if channels is None:
+        return guild, None
+    if not isinstance(channels, list):
+        msg = f"channels: expected a list of channel ids, not {channels!r}"
+        raise argparse.ArgumentTypeError(msg)
+    try:
+        return guild, [place_id(str(channel)) for channel in channels]
+    except argparse.ArgumentTypeError as e:
+        msg = f"channels: {e}"
+        raise argparse.ArgumentTypeError(msg) from e
 
 
 def ask(args: argparse.Namespace, memory: Memory) -> int:

@@ -245,6 +245,24 @@ def test_a_parsers_own_warnings_name_the_file(tmp_path, capfd):
     assert all(line.startswith("WARNING pypdf._reader: review.pdf: ") for line in warned), err
 
 
+def test_a_batch_lines_ids_are_checked_as_the_options_are(run, export, tmp_path):  # noqa: F811
+    """A batch line's guild or channels that are not ids are that line's error; a JSON number is an id."""
+    run("import-chat", str(export))
+    batch = tmp_path / "queries.jsonl"
+    lines = [{"query": "SQLite", "guild": "my server"}, {"query": "SQLite", "guild": 900, "channels": ["#dev"]},
+             {"query": "SQLite", "guild": 900, "channels": [901]}, {"query": "SQLite", "channels": "901"}]  # fmt: skip
+    batch.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    code, out, _ = run("search", "--batch", str(batch))
+    answers = [json.loads(line) for line in out.splitlines()]
+    assert code == 1 and len(answers) == 4
+    assert answers[0]["error"] == (
+        "line 1: guild: 'my server' is not a Discord id (digits only, e.g. 123456789012345678) nor local"
+    )
+    assert answers[1]["error"].startswith("line 2: channels: '#dev' is not a Discord id")
+    assert answers[2]["results"] and {r["channel_id"] for r in answers[2]["results"]} == {"901"}
+    assert answers[3]["error"] == "line 4: channels: expected a list of channel ids, not '901'"
+
+
 def closed_port() -> int:
     """A loopback port nothing listens on (bound, then released)."""
     with socket.socket() as probe:
