@@ -90,6 +90,12 @@ async def run_bot(settings: Settings, *, embeddings: Embeddings | None = None) -
     except discord.LoginFailure as e:
         msg = f"Discord refused the token in {settings.discord.token_env}: check it in the Developer Portal > Bot"
         raise StartupError(msg) from e
+    except discord.HTTPException as e:  # Discord (or a proxy in its place) answered the login with an error
+        msg = (
+            f"Discord at {settings.discord.api_base_url} answered the login with HTTP {e.status}: "
+            "try again later (https://discordstatus.com), or check discord.api_base_url and any proxy"
+        )
+        raise StartupError(msg) from e
     except aiohttp.ClientConnectionError as e:  # DNS, refused, reset, TLS: aiohttp's trace says no more than this
         raise StartupError(unreachable(settings, e)) from e
     finally:

@@ -4,6 +4,7 @@ confirmed; `--version` and every command's help."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import pty
@@ -18,9 +19,13 @@ import pytest
 
 from bot.cli import main
 from bot.cli.parser import build_parser
+from bot.errors import StartupError
+from bot.run import run_bot
 from memory import Memory
 from memory.settings import MemorySettings
+from tests.bot.conftest import seed, world_settings
 from tests.bot.test_cli import export, one_json, run  # noqa: F401  (fixtures: the in-process CLI, a chat export)
+from tests.bot.test_run import fakes  # noqa: F401  (fixture: the fake Discord and OpenAI servers)
 from tests.conftest import REPO
 from tests.fakes import HashEmbeddings
 from tests.memory.test_extract import make_pdf
@@ -284,6 +289,20 @@ def test_run_with_discord_unreachable_is_one_line(tmp_path, capsys, monkeypatch)
         f"memorybot: error: cannot reach Discord at {url} (Connect call failed ('127.0.0.1', {port})): "
         "check the network connection, DNS, a proxy or firewall, and discord.api_base_url in the config"
     ]
+
+
+async def test_run_with_an_error_answering_the_login_is_one_sentence(fakes, tmp_path, monkeypatch):  # noqa: F811
+    """Discord answering the login with an HTTP error stops start-up with a StartupError naming the status."""
+    fake, llm = fakes
+    settings = world_settings(fake, llm, seed(fake), tmp_path / "data")
+    monkeypatch.setenv("DISCORD_TOKEN", fake.token)
+    fake.fail_next("GET", r"^/users/@me$", status=403)
+    with pytest.raises(StartupError) as failed:
+        await asyncio.wait_for(run_bot(settings, embeddings=HashEmbeddings()), 30)
+    assert str(failed.value) == (
+        f"Discord at {settings.discord.api_base_url} answered the login with HTTP 403: try again later "
+        "(https://discordstatus.com), or check discord.api_base_url and any proxy"
+    )
 
 
 def test_version_comes_from_the_package_metadata():
