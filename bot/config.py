@@ -6,7 +6,7 @@ from pathlib import Path
 
 from pydantic import Field
 
-from memory import MemorySettings, SettingsSection, load_settings
+from memory import DiscordId, MemorySettings, SettingsSection, load_settings
 
 
 class DiscordSettings(SettingsSection):
@@ -14,7 +14,7 @@ class DiscordSettings(SettingsSection):
     # Discord's own endpoints; point them at a Discord-compatible server or a test double.
     api_base_url: str = "https://discord.com/api/v10"
     gateway_url: str = "wss://gateway.discord.gg/"
-    enabled_channels: list[str] = Field(default_factory=list)
+    enabled_channels: list[DiscordId] = Field(default_factory=list)
     # After a restart, how many of each remembered channel's latest messages are read again to catch the
     # edits, deletes and new messages missed while offline (0: no reconciliation).
     reconcile_messages: int = Field(default=200, ge=0, le=10_000)

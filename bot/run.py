@@ -8,6 +8,7 @@ import logging
 import signal
 from typing import Any
 
+import aiohttp
 import discord
 import discord.gateway
 import discord.http
@@ -40,6 +41,8 @@ def build_bot(settings: Settings, *, memory: Memory | AsyncMemory, **options: An
         options: discord.py client options (e.g. `guild_ready_timeout` in tests).
     """
     handle = memory if isinstance(memory, AsyncMemory) else AsyncMemory(memory)
+    # The bot joins no voice channel: discord.py's warnings that voice libraries are missing are only noise.
+    discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
     return MemoryBot(settings=settings, memory=handle, **options)
 
 
@@ -47,7 +50,8 @@ async def run_bot(settings: Settings, *, embeddings: Embeddings | None = None) -
     """Run until SIGINT/SIGTERM or disconnection; queued ingestion is finished before exit.
 
     Raises:
-        StartupError: the token is missing or refused, or Discord refused the privileged intents.
+        StartupError: the token is missing or refused, Discord refused the privileged intents, or it cannot be
+            reached.
     """
     token = secret_from_env(settings.discord.token_env, purpose="memorybot run")
     point_at_discord(settings)
@@ -86,8 +90,27 @@ async def run_bot(settings: Settings, *, embeddings: Embeddings | None = None) -
     except discord.LoginFailure as e:
         msg = f"Discord refused the token in {settings.discord.token_env}: check it in the Developer Portal > Bot"
         raise StartupError(msg) from e
+    except discord.HTTPException as e:  # Discord (or a proxy in its place) answered the login with an error
+        msg = (
+            f"Discord at {settings.discord.api_base_url} answered the login with HTTP {e.status}: "
+            "try again later (https://discordstatus.com), or check discord.api_base_url and any proxy"
+        )
+        raise StartupError(msg) from e
+    except aiohttp.ClientConnectionError as e:  # DNS, refused, reset, TLS: aiohttp's trace says no more than this
+        raise StartupError(unreachable(settings, e)) from e
     finally:
         await memory.close()
+
+
+def unreachable(settings: Settings, error: aiohttp.ClientConnectionError) -> str:
+    """One line for a Discord that cannot be reached: the URL tried, why, and what to check."""
+    reason = type(error).__name__
+    if isinstance(error, aiohttp.ClientConnectorError):
+        reason = error.os_error.strerror or str(error.os_error) or reason
+    return (
+        f"cannot reach Discord at {settings.discord.api_base_url} ({reason}): check the network connection, "
+        "DNS, a proxy or firewall, and discord.api_base_url in the config"
+    )
 
 
 __all__ = ["build_bot", "point_at_discord", "run_bot"]

@@ -35,7 +35,7 @@ from memory.reports import (
 )
 from memory.retrieval import PackedContext, pack
 from memory.service import Memory
-from memory.settings import LimitSettings, MemorySettings, SettingsSection, load_settings, secret_from_env
+from memory.settings import DiscordId, LimitSettings, MemorySettings, SettingsSection, load_settings, secret_from_env
 from memory.tokens import count_tokens
 from memory.types import BackfillCursor, ChatMessage, Chunk, FileDocument, Hit, utc_iso
 from memory.when import TimeScope, since
@@ -54,6 +54,7 @@ __all__ = [
     "ChatMessage",
     "Chunk",
     "ConfigError",
+    "DiscordId",
     "Draft",
     "EmbeddingError",
     "EmbeddingModelMismatchError",

@@ -7,7 +7,7 @@ import fcntl
 import os
 from pathlib import Path
 
-from memory.errors import DataDirNotWritableError, StoreLockedError
+from memory.errors import ConfigError, DataDirNotWritableError, StoreLockedError
 
 LOCK_NAME = "memorybot.lock"
 _READ_ONLY = {errno.EACCES, errno.EPERM, errno.EROFS}
@@ -48,15 +48,16 @@ class DataDirLock:
 
         Raises:
             StoreLockedError: another process holds it; the message names its PID.
-            DataDirNotWritableError: the directory or its lock file cannot be written (a read-only copy).
+            DataDirNotWritableError: the directory or its lock file is read-only to this process (a read-only copy).
+            ConfigError: the data directory cannot be made or used (a file, a path through a file).
         """
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as e:
-            if e.errno not in _READ_ONLY:
-                raise
-            raise DataDirNotWritableError(not_writable(self.path.parent, self.path, e.strerror)) from e
+            if e.errno in _READ_ONLY and self.path.parent.is_dir():  # a read-only copy, not a folder it cannot make
+                raise DataDirNotWritableError(not_writable(self.path.parent, self.path, e.strerror)) from e
+            raise ConfigError(_unusable(self.path.parent, e)) from e
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as e:
@@ -77,3 +78,18 @@ class DataDirLock:
             fcntl.flock(self._fd, fcntl.LOCK_UN)
             os.close(self._fd)
             self._fd = None
+
+
+def _unusable(data_dir: Path, error: OSError) -> str:
+    """Why a data directory cannot be used, and what to do, in one line."""
+    if isinstance(error, FileExistsError):
+        why = "it is a file, not a folder"
+    elif isinstance(error, NotADirectoryError):
+        why = "a part of its path is a file, not a folder"
+    else:
+        named = error.filename not in (None, str(data_dir))  # the lock file inside it, say
+        why = f"{error.filename}: {error.strerror}" if named else error.strerror or str(error)
+    return (
+        f"cannot use the data directory {data_dir}: {why}; "
+        "give --data-dir (or storage.data_dir) a folder this user can write"
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import logging
 import os
 import pickle
 import struct
@@ -131,6 +132,30 @@ def _expire(process: subprocess.Popen[bytes], expired: threading.Event) -> None:
     process.kill()
 
 
+class _FileNamed(logging.Filter):
+    """Names the file being parsed in each log record of the worker (`%(file)s`)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.file = "?"
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.file = self.file
+        return True
+
+
+def _log_to_stderr() -> _FileNamed:
+    """The worker's logging (pypdf warns through `logging`, some parsers through `warnings`): on stderr, each line
+    prefixed with its logger and the file, not bare lines a person cannot place."""
+    named = _FileNamed()
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(file)s: %(message)s"))
+    handler.addFilter(named)
+    logging.basicConfig(level=logging.WARNING, handlers=[handler], force=True)
+    logging.captureWarnings(True)
+    return named
+
+
 def _serve(memory_mb: int) -> None:
     import resource  # POSIX only, and only in the worker
 
@@ -148,6 +173,7 @@ def _serve(memory_mb: int) -> None:
     stdin, stdout = sys.stdin.buffer, os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)
     sys.stdout = sys.stderr
+    named = _log_to_stderr()
     _send(stdout, "ready")
     while True:
         try:
@@ -155,6 +181,7 @@ def _serve(memory_mb: int) -> None:
         except EOFError:
             return
         reply: tuple[str, object]
+        named.file = filename
         try:
             reply = ("ok", extract_text(filename, data, limits))
         except ExtractionError as e:

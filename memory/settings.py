@@ -6,10 +6,10 @@ import logging
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
 from memory.errors import ConfigError
 
@@ -20,6 +20,15 @@ class SettingsSection(BaseModel):
     """A section of config.yaml: frozen, and a typo is an error that names the key (extra="forbid")."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _id_text(value: object) -> object:
+    # YAML reads a pasted Discord id (digits) as an integer; ids are compared as strings everywhere.
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+# A Discord id in config.yaml: a string, or an integer (as YAML reads a pasted id), kept as a string.
+DiscordId = Annotated[str, BeforeValidator(_id_text)]
 
 
 def renamed_keys(data: object, renames: Mapping[str, str], section: str) -> object:

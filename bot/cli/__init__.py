@@ -1,5 +1,5 @@
-"""The `memorybot` command line: remember files and chat exports, search, ask, forget, stats, reindex, run the bot,
-check the setup (doctor) and show the configuration in effect (config)."""
+"""The `memorybot` command line: remember files and chat exports, search, ask, recap, forget, stats, reindex, run the
+bot, check the setup (doctor) and show the configuration in effect (config)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import logging
 import os
 import signal
 import sys
+import traceback
 from collections.abc import Sequence
 
 from langchain_core.embeddings import Embeddings
@@ -49,8 +50,21 @@ def main(argv: Sequence[str] | None = None, *, embeddings: Embeddings | None = N
         settings = load_config(config_file(args.config), data_dir=args.data_dir)
         return _run(args, settings, embeddings)
     except (MemoryStoreError, BotError) as e:
-        print(f"memorybot: error: {e}", file=sys.stderr)
-        return 1
+        return _failed(str(e), e, verbose=args.verbose)
+    except OSError as e:  # the environment, not a bug: a file or folder that cannot be used
+        named = f"{e.filename}: " if e.filename else ""
+        return _failed(f"{named}{e.strerror or e}", e, verbose=args.verbose)
+    except KeyboardInterrupt:  # Ctrl-C: the memory was closed on the way out; what was committed stays
+        print("memorybot: interrupted", file=sys.stderr)
+        return 130  # 128 + SIGINT, as shells report it
+
+
+def _failed(message: str, error: BaseException, *, verbose: bool) -> int:
+    """One line on stderr (with `-v`, the trace first); exit status 1."""
+    if verbose:
+        traceback.print_exception(error, file=sys.stderr)
+    print(f"memorybot: error: {message}", file=sys.stderr)
+    return 1
 
 
 def _run(args: argparse.Namespace, settings: Settings, embeddings: Embeddings | None) -> int:

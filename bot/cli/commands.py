@@ -4,7 +4,6 @@ reindex (the lookups a running bot can answer are in `bot.cli.lookups`)."""
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
 import time
@@ -12,8 +11,8 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bot.cli.output import print_json, print_report, progress, search_object
-from bot.cli.parser import LOCAL, day, moment
+from bot.cli.batch import search_batch
+from bot.cli.output import amount, print_json, print_report, progress
 from memory import (
     ChatExportError,
     FileDocument,
@@ -117,30 +116,7 @@ def import_chat(args: argparse.Namespace, memory: Memory) -> int:
 
 def search(args: argparse.Namespace, memory: Memory) -> int:
     """`search --batch`: one query per JSON line with the model loaded once (one query: `bot.cli.lookups`)."""
-    return _search_batch(args.batch, memory)
-
-
-def _search_batch(path: Path, memory: Memory) -> int:
-    failures = 0
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            item = json.loads(line)
-            budget = item.get("budget")
-            context = memory.search(
-                str(item["query"]), str(item.get("guild", LOCAL)), channels=item.get("channels"),
-                max_sources=item.get("max_sources", item.get("k")),  # `k`: the name evaluations first used
-                budget=budget, min_relevance=item.get("min_relevance"),
-                now=moment(item["now"]) if item.get("now") else None,
-                after=day(item["after"]) if item.get("after") else None,
-                before=day(item["before"]) if item.get("before") else None,
-            )  # fmt: skip
-            print_json(search_object(context, budget))
-        except (ValueError, KeyError, TypeError, AttributeError, argparse.ArgumentTypeError) as e:
-            failures += 1
-            print_json({"error": f"line {number}: {type(e).__name__}: {e}", "results": []})
-    return 1 if failures else 0
+    return search_batch(args.batch, memory)
 
 
 def eval_export(args: argparse.Namespace, memory: Memory) -> int:
@@ -170,12 +146,61 @@ def eval_export(args: argparse.Namespace, memory: Memory) -> int:
 
 
 def forget(args: argparse.Namespace, memory: Memory) -> int:
-    """Erase a message, a channel, a user's messages and files, or a whole guild."""
+    """Erase a message, a channel, a user's messages and files, or a whole guild (asked first, or `--yes`)."""
+    whole = args.channel is None and args.message is None and args.user is None
+    if whole and not args.yes:
+        if not sys.stdin.isatty():  # no one to ask: a script must say --yes
+            print(
+                f"memorybot: error: forget --guild {args.guild} alone erases the whole guild; add --yes to confirm "
+                "(stdin is not a terminal, so it cannot ask)",
+                file=sys.stderr,
+            )
+            return 2
+        if not _confirmed(args.guild, memory):
+            print("Nothing erased.", file=sys.stderr)
+            return 1
     report = memory.forget(args.guild, channel_id=args.channel, message_id=args.message, user_id=args.user)
     if args.json:
         print_json({"messages": report.messages, "files": report.files, "chunks": report.chunks})
     else:
         print(f"Forgot {report.messages} messages, {report.files} files, {report.chunks} chunks.")
+    return 0
+
+
+def _confirmed(guild_id: str, memory: Memory) -> bool:
+    held = memory.stats(guild_id).guilds.get(guild_id)
+    messages, files = (held.messages, held.files) if held else (0, 0)
+    # The question goes to stderr: stdout may be piped into something that expects only the result.
+    print(
+        f"erase everything remembered of guild {guild_id} ({amount(messages, 'message')}, "
+        f"{amount(files, 'file')})? [y/N] ",
+        end="", file=sys.stderr, flush=True,
+    )  # fmt: skip
+    try:
+        return sys.stdin.readline().strip().lower() in {"y", "yes"}
+    except KeyboardInterrupt:
+        print(file=sys.stderr)  # what follows starts its own line, not after the question
+        raise
+
+
+def stats(args: argparse.Namespace, memory: Memory) -> int:
+    """Counts per guild and channel, disk use, the embedding model and the last ingest."""
+    held = memory.stats(args.guild)
+    if args.json:
+        print_json(held.as_json())
+        return 0
+    print(f"embedding model: {held.embedding_model}   last ingest: {held.last_ingest_at}")
+    print(f"disk: {held.disk_bytes / 1e6:.1f} MB")
+    for guild_id, guild in held.guilds.items():
+        print(
+            f"guild {guild_id}: {guild.messages} messages, {guild.files} files, {guild.chunks} chunks, "
+            f"{guild.tokens} tokens, {guild.vectors} vectors"
+        )
+        for channel_id, channel in guild.channels.items():
+            print(
+                f"  channel {channel_id}: {channel.messages} messages, {channel.files} files, {channel.chunks} chunks, "
+                f"{channel.tokens} tokens, {channel.pending} awaiting a vector"
+            )
     return 0
 
 

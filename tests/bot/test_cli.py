@@ -134,7 +134,7 @@ def test_search_batch_prints_one_object_per_line(run, export, tmp_path):
     batch.write_text(
         json.dumps({"query": "SQLite", "guild": "900"})
         + "\n"
-        + json.dumps({"query": "SQLite", "guild": "other"})
+        + json.dumps({"query": "SQLite", "guild": "99999"})
         + "\n",
         encoding="utf-8",
     )

@@ -117,3 +117,16 @@ def test_shipped_config_only_shows_the_built_in_defaults():
     defaults = _leaves(Settings().model_dump(mode="json"))
     differing = {key: (value, defaults[key]) for key, value in shipped.items() if defaults[key] != value}
     assert differing == {}
+
+
+def test_a_pasted_integer_channel_id_is_taken_as_its_string(tmp_path):
+    """YAML reads a pasted Discord id as an integer: `enabled_channels` accepts it (and quoted ids) as strings."""
+    path = write(tmp_path, "discord:\n  enabled_channels: [900000000000000030, '900000000000000031']\n")
+    assert load_config(path).discord.enabled_channels == ["900000000000000030", "900000000000000031"]
+
+
+def test_a_channel_id_that_is_not_an_id_is_still_refused(tmp_path):
+    """Only integers are turned into ids: a list or a boolean in `enabled_channels` is an error naming the key."""
+    path = write(tmp_path, "discord:\n  enabled_channels: [true]\n")
+    with pytest.raises(ConfigError, match=r"discord\.enabled_channels\.0: Input should be a valid string"):
+        load_config(path)

@@ -48,9 +48,10 @@ def test_public_api_is_pinned():
     assert sorted(memory.__all__) == sorted(
         [
             "AnswerError", "Answerer", "AskedQuestion", "AsyncMemory", "BackfillCursor", "ChannelStats",
-            "ChatExport", "ChatExportError", "ChatMessage", "Chunk", "ConfigError", "Draft", "EmbeddingError",
-            "EmbeddingModelMismatchError", "Exchange", "ExtractionError", "FileDocument", "ForgetReport",
-            "GuildSettingError", "GuildSettings", "GuildStats", "HealthCheck", "Hit", "IngestReport", "LimitSettings",
+            "ChatExport", "ChatExportError", "ChatMessage", "Chunk", "ConfigError", "DiscordId", "Draft",
+            "EmbeddingError", "EmbeddingModelMismatchError", "Exchange", "ExtractionError", "FileDocument",
+            "ForgetReport", "GuildSettingError", "GuildSettings", "GuildStats", "HealthCheck", "Hit", "IngestReport",
+            "LimitSettings",
             "Memory", "MemorySettings", "MemoryStats", "MemoryStoreError", "PackedContext", "QUESTION_DAYS", "Question",
             "Recap", "Recapper", "SETTING_KEYS", "SettingChanges", "SettingsSection", "SourceLabel",
             "StoreLockedError", "TimeScope", "UserData", "Visibility", "clean_text", "count_tokens",

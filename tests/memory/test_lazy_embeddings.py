@@ -50,7 +50,9 @@ def small_store(data_dir: Path, identity: str, dimensions: int) -> None:
     embedder.identity = identity  # type: ignore[misc]
     settings = MemorySettings.model_validate({"storage": {"data_dir": str(data_dir)}})
     with Memory.open(settings, embeddings=embedder) as memory:
-        memory.remember_messages([message(i, f"the deploy key rotates on day {i}", guild="1") for i in range(3)])
+        memory.remember_messages(
+            [message(i, f"the deploy key rotates on day {i}", guild="1", channel="2") for i in range(3)]
+        )
         runbook = FileDocument(guild_id="1", channel_id="docs", source="/r.txt", filename="r.txt", data=b"Fridays.")
         memory.ingest_files([runbook])
         held = memory.stats().guilds["1"]
@@ -82,7 +84,7 @@ def test_forget_erases_vectors_without_loading_the_model(tmp_path):
     """`forget` of a channel opens the vector index to delete its vectors, and loads no model."""
     small_store(tmp_path / "data", LOCAL, 384)
     base = ["--config", str(REPO / "config.yaml"), "--data-dir", str(tmp_path / "data")]
-    forget = run_cli(*base, "forget", "--guild", "1", "--channel", "c1")
+    forget = run_cli(*base, "forget", "--guild", "1", "--channel", "2")
     assert forget["code"] == 0
     assert "torch" not in forget["imported"] and "sentence_transformers" not in forget["imported"]
     settings = MemorySettings.model_validate({"storage": {"data_dir": str(tmp_path / "data")}})
