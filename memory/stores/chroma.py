@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
+from memory.errors import MemoryStoreError
 from memory.settings import StorageSettings
 from memory.types import Chunk
 
@@ -39,7 +40,15 @@ def make_chroma_client(storage: StorageSettings) -> Any:  # noqa: ANN401  (chrom
     settings = Settings(anonymized_telemetry=False, allow_reset=False)  # telemetry would try the network
     if storage.chroma.mode == "http":
         return chromadb.HttpClient(host=storage.chroma.host, port=storage.chroma.port, settings=settings)
-    return chromadb.PersistentClient(path=str(Path(storage.data_dir) / "chroma"), settings=settings)
+    folder = Path(storage.data_dir) / "chroma"
+    try:
+        return chromadb.PersistentClient(path=str(folder), settings=settings)
+    except Exception as e:  # chromadb raises its own untyped errors (InternalError: File exists, a broken file)
+        msg = (
+            f"the vector index in {folder} cannot be opened ({type(e).__name__}: {e}); move it away and run "
+            "`memorybot reindex` (it is rebuilt from SQLite)"
+        )
+        raise MemoryStoreError(msg) from e
 
 
 def collection_name(guild_id: str) -> str:

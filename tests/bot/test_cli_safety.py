@@ -8,6 +8,7 @@ import asyncio
 import json
 import os
 import pty
+import shutil
 import signal
 import socket
 import subprocess
@@ -191,6 +192,19 @@ def test_a_data_dir_that_is_a_file_is_one_line_and_v_shows_the_trace(tmp_path):
     traced = memorybot("-v", "--data-dir", str(tmp_path / "data"), "stats")
     assert traced.returncode == 1 and "Traceback" in traced.stderr and "FileExistsError" in traced.stderr
     assert traced.stderr.strip().splitlines()[-1] == done.stderr.strip()
+
+
+def test_a_vector_index_folder_that_is_a_file_is_one_line(store, tmp_path):
+    """`data/chroma` replaced by a file: a search is one line naming the folder and the way out, status 1 (it was
+    chromadb's raw `InternalError: File exists` traceback)."""
+    chroma = tmp_path / "data" / "chroma"
+    shutil.rmtree(chroma)
+    chroma.write_text("not a folder", encoding="utf-8")
+    done = memorybot("--data-dir", str(tmp_path / "data"), "search", "deploy key", "--guild", "1")
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    said = done.stderr.strip().splitlines()
+    assert len(said) == 1 and said[0].startswith(f"memorybot: error: the vector index in {chroma} cannot be opened")
+    assert said[0].endswith("move it away and run `memorybot reindex` (it is rebuilt from SQLite)")
 
 
 def unwritable(tmp_path: Path) -> Path:
