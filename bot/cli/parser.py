@@ -163,7 +163,9 @@ def _ingest(command: argparse.ArgumentParser) -> None:
 
 
 def _import_chat(command: argparse.ArgumentParser) -> None:
-    command.add_argument("files", nargs="+", type=Path, metavar="FILE", help="DiscordChatExporter JSON files")
+    command.add_argument(
+        "files", nargs="+", type=Path, metavar="PATH", help="DiscordChatExporter JSON files, or folders of them"
+    )
     command.add_argument(
         "--guild", type=place_id, default=None, metavar="G",
         help="remember under this guild id (default: the export's own)",
