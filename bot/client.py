@@ -162,7 +162,7 @@ class MemoryBot(commands.Bot):
             except Exception:  # shutdown goes on: the queue must still be drained
                 log.exception("could not unload %s", extension)
         await self.ingestion.close()
-        await self.cut_notices.close()  # the last batch's replies, while still connected
+        await self.cut_notices.idle()  # the last batch's replies, while still connected
         await self.attachments.close()
         await self.memory.answers.aclose()  # the memory itself is closed by whoever opened it
         await super().close()

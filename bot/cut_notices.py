@@ -37,7 +37,7 @@ def notices(cuts: list[Cut]) -> dict[tuple[str, str], str]:
 
 class CutNotices:
     """The ingestion queue's `on_cuts`: each message with cut files gets its reply in a task of its own, so a slow
-    or refused send never holds up ingestion. `close` waits for the replies still being sent."""
+    or refused send never holds up ingestion. `idle` waits for the replies still being sent."""
 
     def __init__(self, get_channel: Callable[[int], object]) -> None:
         self._get_channel = get_channel
@@ -49,8 +49,8 @@ class CutNotices:
             self._sending.add(task)
             task.add_done_callback(self._sending.discard)
 
-    async def close(self) -> None:
-        """Wait for the replies being sent."""
+    async def idle(self) -> None:
+        """Wait until the replies being sent are sent (or refused)."""
         await asyncio.gather(*self._sending, return_exceptions=True)
 
     async def _reply(self, channel_id: int, message_id: int, text: str) -> None:

@@ -59,7 +59,7 @@ async def processed(world: World, marker: str) -> None:
     """Wait until the message carrying `marker` is stored and its batch's notices (if any) are sent."""
     await wait_until(lambda: marker in remembered(world))
     await world.bot.ingestion.idle()
-    await world.bot.cut_notices.close()
+    await world.bot.cut_notices.idle()
 
 
 async def test_an_upload_cut_at_max_extracted_chars_is_logged_as_a_warning(tmp_path, monkeypatch, caplog):
@@ -105,6 +105,17 @@ async def test_a_cut_upload_gets_one_reply_naming_each_cut_file_without_pinging(
     assert reply["message_reference"]["message_id"] == upload["id"]
     assert reply["mentions"] == [] and reply["mention_roles"] == [] and not reply["mention_everyone"]
     assert "I remembered" not in held and "a short file that fits" in held
+
+
+async def test_a_cut_upload_in_a_thread_is_answered_in_the_thread(tmp_path, monkeypatch):
+    """In a thread of a remembered channel the reply goes to the thread (Send Messages in Threads)."""
+    async with cut_world(tmp_path, monkeypatch, max_extracted_chars=600) as world:
+        files = [("long.txt", LONG_TEXT.encode(), "text/plain")]
+        upload = await world.discord.user_sends_message(world["secret_thread"], world["alice"], "notes", files=files)
+        await world.discord.wait_for_request(lambda r: r in bot_posts(world, "secret_thread"))
+        posts = bot_posts(world, "secret_thread") + bot_posts(world, "general")
+    assert [(p.status, p.json["content"]) for p in posts] == [(200, LONG_NOTICE)]
+    assert str(posts[0].json["message_reference"]["message_id"]) == upload["id"]
 
 
 async def test_an_upload_that_fits_gets_no_reply(tmp_path, monkeypatch):
