@@ -17,6 +17,7 @@ from bot.admin_socket import AdminSocket
 from bot.backfill import Backfiller
 from bot.cogs import EXTENSIONS
 from bot.config import Settings
+from bot.cut_notices import CutNotices
 from bot.errors import APOLOGY, user_message
 from bot.ingestion import CatchUp, IngestionQueue
 from bot.policies import ChannelPolicies
@@ -42,6 +43,7 @@ class MemoryBot(commands.Bot):
 
     - `memory`: the memory, async side (`memory.AsyncMemory`).
     - `ingestion`: the one ordered queue through which Discord events reach memory.
+    - `cut_notices`: replies to live uploads that a cap cut short (the queue hands them on).
     - `attachments`: downloads files within the byte cap.
     - `policies`: which channels are remembered (cached admins' policies over config.yaml).
     - `backfiller`: history backfills in the background.
@@ -63,7 +65,9 @@ class MemoryBot(commands.Bot):
         )
         self.settings = settings
         self.memory = memory
-        self.ingestion = IngestionQueue(memory.sync)  # it runs its batches in a worker thread itself
+        self.cut_notices = CutNotices(self.get_channel)
+        # it runs its batches in a worker thread itself
+        self.ingestion = IngestionQueue(memory.sync, on_cuts=self.cut_notices)
         self.attachments = Attachments(settings.limits)
         self.policies = ChannelPolicies(memory, settings.discord.enabled_channels)
         self.backfiller = Backfiller(memory, self.attachments)
@@ -158,6 +162,7 @@ class MemoryBot(commands.Bot):
             except Exception:  # shutdown goes on: the queue must still be drained
                 log.exception("could not unload %s", extension)
         await self.ingestion.close()
+        await self.cut_notices.idle()  # the last batch's replies, while still connected
         await self.attachments.close()
         await self.memory.answers.aclose()  # the memory itself is closed by whoever opened it
         await super().close()

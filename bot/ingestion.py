@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from memory import ChatMessage, FileDocument, IngestReport, Memory
@@ -13,7 +13,7 @@ log = logging.getLogger(__name__)
 
 
 def log_attachments(files: Sequence[FileDocument], report: IngestReport) -> None:
-    """Log what ingesting attachments left out: skips at INFO, and at WARNING a file a cap cut short (uploads get
+    """Log what ingesting attachments left out: skips at INFO, and at WARNING a file a cap cut short (history gets
     no reply, so the log is where an admin learns that only part of a file is remembered)."""
     names = {f.source: f"{f.filename} ({f.source}, message {f.message_id})" for f in files}
     for source, kept in report.truncated:
@@ -26,6 +26,8 @@ BATCH_SIZE = 64
 BATCH_WAIT_SECONDS = 0.2  # gather a burst of messages into one embedding batch
 CATCH_UP_CHUNKS = 512  # chunks embedded per catch-up slice (seconds of work with the local model)
 
+Cut = tuple[FileDocument, str]  # a file a cap cut short, and how much of it was kept (memory's wording)
+
 
 @dataclass(frozen=True, slots=True)
 class Remember:
@@ -35,6 +37,8 @@ class Remember:
     files: tuple[FileDocument, ...] = ()
     # Edited messages' attachments: (guild id, message id, sources still attached); the others are forgotten.
     attachments_kept: tuple[tuple[str, str, tuple[str, ...]], ...] = ()
+    # A live upload: its files that a cap cut short are handed to the queue's `on_cuts` (history only logs them).
+    announce_cuts: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,10 +72,12 @@ Job = Remember | Erase | ForgetChannel | CatchUp
 
 class IngestionQueue:
     """Applies jobs in arrival order (an edit never overtakes its create, a delete never precedes it),
-    merging consecutive `Remember` jobs into one batch. Slow work runs in a worker thread."""
+    merging consecutive `Remember` jobs into one batch. Slow work runs in a worker thread. `on_cuts` is called on
+    the event loop after a batch with the files of `announce_cuts` jobs that a cap cut short; it must not block."""
 
-    def __init__(self, memory: Memory) -> None:
+    def __init__(self, memory: Memory, *, on_cuts: Callable[[list[Cut]], None] | None = None) -> None:
         self._memory = memory
+        self._on_cuts = on_cuts
         self._queue: asyncio.Queue[Job | Stop] = asyncio.Queue()
         self._worker: asyncio.Task[None] | None = None
         self._held: Job | Stop | None = None  # taken while batching, it must wait for the next round
@@ -108,14 +114,25 @@ class IngestionQueue:
             if isinstance(job, Remember):
                 batch += await self._more_remember_jobs()
             try:
-                if await asyncio.to_thread(self._apply, batch):
+                more, cuts = await asyncio.to_thread(self._apply, batch)
+                if more:
                     self.put(CatchUp())
             except Exception:  # one bad batch is logged and dropped; the queue keeps going
                 self.failures += 1
                 log.exception("ingestion of %d job(s) failed", len(batch))
+            else:
+                self._hand_on(cuts)  # before task_done: once `idle` returns, the notices are under way
             finally:
                 for _ in batch:
                     self._queue.task_done()
+
+    def _hand_on(self, cuts: list[Cut]) -> None:
+        if not cuts or self._on_cuts is None:
+            return
+        try:
+            self._on_cuts(cuts)
+        except Exception:  # a notice is a courtesy: it never stops ingestion
+            log.exception("could not hand on %d cut file(s)", len(cuts))
 
     async def _more_remember_jobs(self) -> list[Job]:
         """Consecutive `Remember` jobs that arrive within a short wait, up to a batch; the first other job
@@ -135,14 +152,14 @@ class IngestionQueue:
             break
         return more
 
-    def _apply(self, batch: list[Job]) -> bool:
-        """Apply the jobs; return whether a catch-up left work for another slice."""
+    def _apply(self, batch: list[Job]) -> tuple[bool, list[Cut]]:
+        """Apply the jobs; return whether a catch-up left work for another slice, and the announced cut files."""
         for job in batch:
             if isinstance(job, CatchUp):
                 embedded = self._memory.catch_up(at_most=CATCH_UP_CHUNKS)
                 if embedded:
                     log.info("caught up: %d chunks embedded", embedded)
-                return embedded >= CATCH_UP_CHUNKS  # a catch-up comes alone: never merged with other jobs
+                return embedded >= CATCH_UP_CHUNKS, []  # a catch-up comes alone: never merged with other jobs
             if isinstance(job, Erase):
                 self._memory.delete_messages(job.guild_id, list(job.message_ids))
             elif isinstance(job, ForgetChannel):
@@ -152,10 +169,16 @@ class IngestionQueue:
         files = [f for job in batch if isinstance(job, Remember) for f in job.files]
         if messages:
             self._memory.remember_messages(messages)
+        cuts: list[Cut] = []
         if files:
-            log_attachments(files, self._memory.ingest_files(files))
+            report = self._memory.ingest_files(files)
+            log_attachments(files, report)
+            announced = {
+                f.source: f for job in batch if isinstance(job, Remember) and job.announce_cuts for f in job.files
+            }
+            cuts = [(announced[source], kept) for source, kept in report.truncated if source in announced]
         for job in batch:
             if isinstance(job, Remember):
                 for guild_id, message_id, kept in job.attachments_kept:
                     self._memory.forget_removed_attachments(guild_id, message_id, kept)
-        return False
+        return False, cuts

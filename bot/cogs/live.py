@@ -104,7 +104,7 @@ class LiveMemory(commands.Cog):
             self.bot.ingestion.put(Remember(messages=(record,), attachments_kept=kept))
             return
         files = await self.bot.attachments.documents(message)
-        self.bot.ingestion.put(Remember(messages=(record,), files=tuple(files)))
+        self.bot.ingestion.put(Remember(messages=(record,), files=tuple(files), announce_cuts=True))
 
     def _warn_if_content_missing(self, message: discord.Message) -> None:
         # Without the Message Content intent Discord sends empty messages; say so once, store nothing.
