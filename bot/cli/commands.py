@@ -103,6 +103,7 @@ def import_chat(args: argparse.Namespace, memory: Memory) -> int:
             report.failed.append((str(path), e.reason))
             continue
         report.skipped.extend(export.skipped)
+        memory.names.remember(export.guild_id, export.names)
         bar = progress(None, f"chunks of #{export.channel_name or export.channel_id}")
         try:
             result = memory.remember_messages(export.messages, progress=bar.update)
