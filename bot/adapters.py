@@ -37,6 +37,18 @@ def channel_ids_of(channel: object) -> tuple[str, str | None]:
     return str(getattr(channel, "id", "")), None
 
 
+def place_names(message: discord.Message) -> tuple[tuple[str, str, str], ...]:
+    """The names Discord gives a message's guild, channel and (for a thread) parent channel, as (guild id, channel
+    id or '' for the guild, name): stored so that sources read "#dev" rather than an id."""
+    if message.guild is None:
+        return ()
+    guild_id, channel = str(message.guild.id), message.channel
+    named = [(guild_id, "", message.guild.name), (guild_id, str(channel.id), getattr(channel, "name", None) or "")]
+    if isinstance(channel, discord.Thread) and channel.parent is not None:
+        named.append((guild_id, str(channel.parent.id), channel.parent.name))
+    return tuple(entry for entry in named if entry[2])
+
+
 def to_chat_message(message: discord.Message) -> ChatMessage | None:
     """A Discord message as a memory record; None when it holds no text and no files."""
     if message.guild is None:

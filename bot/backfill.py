@@ -11,8 +11,8 @@ from typing import Any
 
 import discord
 
-from bot.adapters import Attachments, member_record
-from bot.ingestion import log_attachments
+from bot.adapters import Attachments, member_record, place_names
+from bot.ingestion import log_attachments, remember_names
 from memory import AsyncMemory, BackfillCursor, ChatMessage, FileDocument, utc_iso
 
 log = logging.getLogger(__name__)
@@ -128,7 +128,7 @@ class Backfiller:
             updated_at=utc_iso(datetime.now(UTC)),
         )
         async with self._store_lock:
-            job = asyncio.ensure_future(asyncio.to_thread(self._commit, records, files, after))
+            job = asyncio.ensure_future(asyncio.to_thread(self._commit, records, files, after, place_names(batch[0])))
             try:
                 await asyncio.shield(job)
             except asyncio.CancelledError:
@@ -138,9 +138,16 @@ class Backfiller:
         self.cursors[(after.guild_id, after.channel_id)] = after
         return after
 
-    def _commit(self, records: list[ChatMessage], files: list[FileDocument], cursor: BackfillCursor) -> None:
+    def _commit(
+        self,
+        records: list[ChatMessage],
+        files: list[FileDocument],
+        cursor: BackfillCursor,
+        names: tuple[tuple[str, str, str], ...],
+    ) -> None:
         memory = self._memory.sync  # already in a worker thread
         if records:
+            remember_names(memory, names)
             memory.remember_messages(records)
         if files:
             log_attachments(files, memory.ingest_files(files))

@@ -22,6 +22,15 @@ def log_attachments(files: Sequence[FileDocument], report: IngestReport) -> None
         log.info("attachment %s skipped: %s", names.get(source, source), reason)
 
 
+def remember_names(memory: Memory, names: Sequence[tuple[str, str, str]]) -> None:
+    """Store the names of guilds and channels (guild id, channel id or '', name); those already held cost no write."""
+    by_guild: dict[str, dict[str, str]] = {}
+    for guild_id, channel_id, name in names:
+        by_guild.setdefault(guild_id, {})[channel_id] = name
+    for guild_id, named in by_guild.items():
+        memory.names.remember(guild_id, named)
+
+
 BATCH_SIZE = 64
 BATCH_WAIT_SECONDS = 0.2  # gather a burst of messages into one embedding batch
 CATCH_UP_CHUNKS = 512  # chunks embedded per catch-up slice (seconds of work with the local model)
@@ -39,6 +48,8 @@ class Remember:
     attachments_kept: tuple[tuple[str, str, tuple[str, ...]], ...] = ()
     # A live upload: its files that a cap cut short are handed to the queue's `on_cuts` (history only logs them).
     announce_cuts: bool = False
+    # The names of the places they were said in: (guild id, channel id or '' for the guild, name).
+    names: tuple[tuple[str, str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,6 +176,7 @@ class IngestionQueue:
             elif isinstance(job, ForgetChannel):
                 forgotten = self._memory.forget(job.guild_id, channel_id=job.channel_id)
                 log.info("channel %s deleted: forgot %d messages", job.channel_id, forgotten.messages)
+        remember_names(self._memory, [n for job in batch if isinstance(job, Remember) for n in job.names])
         messages = [m for job in batch if isinstance(job, Remember) for m in job.messages]
         files = [f for job in batch if isinstance(job, Remember) for f in job.files]
         if messages:

@@ -3,11 +3,12 @@ implementation for the command line on an open memory and for the running bot's 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
-from memory import AsyncMemory, Draft, Memory, PackedContext, SourceLabel, count_tokens
+from memory import AsyncMemory, Draft, Memory, PackedContext, PlaceNames, SourceLabel, count_tokens
 
 # A request is a JSON object (the CLI has checked its values): the options by their argparse names, times as ISO.
 Request = dict[str, Any]
@@ -26,8 +27,9 @@ def _retrieval(request: Request) -> dict[str, Any]:
     }
 
 
-def result_objects(context: PackedContext) -> list[dict[str, Any]]:
-    """The result shape of design.md section 7 (ids are strings)."""
+def result_objects(context: PackedContext, names: PlaceNames | None = None) -> list[dict[str, Any]]:
+    """The result shape of design.md section 7 (ids are strings); `channel_name` is None when memory does not
+    know the channel's name."""
     return [
         {
             "rank": rank,
@@ -37,6 +39,7 @@ def result_objects(context: PackedContext) -> list[dict[str, Any]]:
             "tokens": tokens,
             "guild_id": hit.chunk.guild_id,
             "channel_id": hit.chunk.channel_id,
+            "channel_name": names.channel(hit.chunk.channel_id) if names is not None else None,
             "message_ids": list(hit.chunk.message_ids),
             "filename": hit.chunk.filename,
             "page": hit.chunk.page,
@@ -51,20 +54,28 @@ def result_objects(context: PackedContext) -> list[dict[str, Any]]:
     ]
 
 
-def search_object(context: PackedContext, budget: int | None) -> dict[str, Any]:
+def search_object(context: PackedContext, budget: int | None, names: PlaceNames | None = None) -> dict[str, Any]:
     """`search --json`: the results, the tokens they hold, and the budget asked for (None: no budget)."""
-    return {"results": result_objects(context), "context_tokens": context.total_tokens, "budget": budget}
+    return {"results": result_objects(context, names), "context_tokens": context.total_tokens, "budget": budget}
 
 
 def stats(memory: Memory, request: Request) -> dict[str, Any]:
-    """`stats`: counts per guild and channel (read from SQLite)."""
-    return memory.stats(request.get("guild")).as_json()
+    """`stats`: counts per guild and channel (read from SQLite), each with its `name` (None when unknown)."""
+    held = memory.stats(request.get("guild")).as_json()
+    known = memory.names.all()
+    for guild_id, guild in held["guilds"].items():
+        names = known.get(guild_id, PlaceNames(guild_id))
+        guild["name"] = names.guild
+        for channel_id, channel in guild["channels"].items():
+            channel["name"] = names.channel(channel_id)
+    return held
 
 
 def search(memory: Memory, request: Request) -> dict[str, Any]:
     """`search`: one query's hybrid search."""
-    context = memory.search(str(request["query"]), str(request["guild"]), **_retrieval(request))
-    return search_object(context, request.get("budget"))
+    guild = str(request["guild"])
+    context = memory.search(str(request["query"]), guild, **_retrieval(request))
+    return search_object(context, request.get("budget"), memory.names.of_guild(guild))
 
 
 async def ask(memory: AsyncMemory, request: Request, on_text: Callable[[str], None] | None = None) -> dict[str, Any]:
@@ -85,8 +96,9 @@ async def ask(memory: AsyncMemory, request: Request, on_text: Callable[[str], No
             on_text(draft.text[shown:])
             shown = len(draft.text)
     assert final is not None  # noqa: S101  (the pipeline always yields a final draft)
+    names = await asyncio.to_thread(memory.sync.names.of_guild, question.guild_id)
     return {
-        "answer": final.text, "sources": result_objects(context), "used_sources": final.used_sources,
+        "answer": final.text, "sources": result_objects(context, names), "used_sources": final.used_sources,
         "context_tokens": context.total_tokens, "budget": context.budget, "generated": final.generated,
         "prompt_tokens": memory.answers.prompt_tokens(question, context, labels) if final.generated else 0,
         "answer_tokens": count_tokens(final.text, memory.settings.llm.model),
@@ -100,8 +112,9 @@ async def recap(memory: AsyncMemory, request: Request) -> dict[str, Any]:
         before=datetime.fromisoformat(request["before"]),
         channels=request.get("channels"),
     )  # fmt: skip
+    names = await asyncio.to_thread(memory.sync.names.of_guild, str(request["guild"]))
     return {
-        "recap": done.text, "sources": result_objects(done.context), "used_sources": list(done.used_sources),
+        "recap": done.text, "sources": result_objects(done.context, names), "used_sources": list(done.used_sources),
         "generated": done.generated, "after": done.after.isoformat(), "before": done.before.isoformat(),
         "messages": done.messages,
     }  # fmt: skip

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import discord
 
-from bot.adapters import Attachments, attachment_sources, member_record
+from bot.adapters import Attachments, attachment_sources, member_record, place_names
 from bot.backfill import Backfiller, HistoryChannel
 from bot.ingestion import Erase, IngestionQueue, Remember
 from bot.policies import ChannelPolicies
@@ -127,4 +127,9 @@ class Reconciler:
         if deleted:
             self._queue.put(Erase(guild_id, deleted))
         if records:
-            self._queue.put(Remember(messages=tuple(records), files=tuple(files), attachments_kept=tuple(kept)))
+            self._queue.put(
+                Remember(
+                    messages=tuple(records), files=tuple(files), attachments_kept=tuple(kept),
+                    names=place_names(page[0]),
+                )
+            )  # fmt: skip

@@ -31,6 +31,7 @@ from memory.reports import (
     GuildStats,
     IngestReport,
     MemoryStats,
+    PlaceNames,
     UserData,
 )
 from memory.retrieval import PackedContext, pack
@@ -74,6 +75,7 @@ __all__ = [
     "MemoryStats",
     "MemoryStoreError",
     "PackedContext",
+    "PlaceNames",
     "Question",
     "Recap",
     "Recapper",

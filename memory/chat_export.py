@@ -31,6 +31,17 @@ class ChatExport:
     channel_name: str
     messages: list[ChatMessage] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    parent_id: str | None = None  # a thread's channel
+    parent_name: str = ""
+
+    @property
+    def names(self) -> dict[str, str]:
+        """The names the export gives, as `Memory.names.remember` takes them: '' for the guild, then the channel's
+        and a thread's parent's (empty ones left out)."""
+        named = {"": self.guild_name, self.channel_id: self.channel_name}
+        if self.parent_id:
+            named[self.parent_id] = self.parent_name
+        return {place: name for place, name in named.items() if name}
 
 
 def jump_url(guild_id: str, channel_id: str, message_id: str) -> str:
@@ -84,6 +95,8 @@ def _read(path: Path, guild_id: str | None) -> ChatExport:
         if channel.get("type") in THREAD_CHANNEL_TYPES and channel.get("categoryId")
         else None
     )
+    # A thread's parent channel is its "category" to DiscordChatExporter, named as such.
+    export.parent_id, export.parent_name = parent, str(channel.get("category") or "") if parent else ""
     for index, item in enumerate(raw["messages"]):
         try:
             message = _message(item, export, parent)

@@ -86,6 +86,9 @@ class Eraser(Writer):
         keep_out = message_id is not None or user_id is not None
         if not keep_out and channel_id is not None:
             self._stores.backfills.delete(guild_id, channel_id)
+            # Its name goes with it, and its threads' (purged below with the messages).
+            threads = [c for c, parent in self._records.message_channels(guild_id).items() if parent == channel_id]
+            self._stores.names.forget(guild_id, [channel_id, *threads])
         if user_id is not None and channel_id is None and message_id is None:  # a member erased: what they asked too
             self._stores.questions.forget_user(user_id)
         return ForgetReport(files=len(files), chunks=chunks) + self.delete_messages(
@@ -98,6 +101,7 @@ class Eraser(Writer):
         chunks = self._records.delete_guild(guild_id)
         self._stores.backfills.delete(guild_id)
         self._stores.questions.forget_guild(guild_id)
+        self._stores.names.forget(guild_id)
         self._vectors.drop_guild(guild_id)
         self._stores.purge_erased()
         return ForgetReport(messages=messages, files=files, chunks=chunks)

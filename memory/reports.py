@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -110,6 +111,19 @@ class MemoryStats:
             "guilds": guilds, "disk_bytes": self.disk_bytes, "embedding_model": self.embedding_model,
             "last_ingest_at": self.last_ingest_at,
         }  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class PlaceNames:
+    """The names memory knows of one guild and its channels (from chat exports and Discord); None when unknown."""
+
+    guild_id: str
+    guild: str | None = None
+    channels: Mapping[str, str] = field(default_factory=dict)  # channel or thread id -> name
+
+    def channel(self, channel_id: str) -> str | None:
+        """A channel's name without the '#', or None when memory does not know it."""
+        return self.channels.get(channel_id)
 
 
 @dataclass(frozen=True, slots=True)

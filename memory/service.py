@@ -49,7 +49,7 @@ class Memory:
     the stores serialise their own access and the writers take turns (see `memory.ingest.Writer`).
 
     Besides memory proper it holds the state that lives beside it in the same database, as sub-objects:
-    `opt_outs`, `channel_policies`, `guild_settings` and `backfills`. They stay here, not in the bot, because
+    `opt_outs`, `channel_policies`, `guild_settings`, `backfills` and `names`. They stay here, not in the bot, because
     ingestion itself needs the opt-outs and the answers the guild settings, and because every process that shares
     one memory (several bot processes, the command line) must see the same state at once.
     """
@@ -76,6 +76,7 @@ class Memory:
         self.channel_policies = stores.channel_policies
         self.backfills = stores.backfills
         self.questions = stores.questions
+        self.names = stores.names  # guild and channel names, for sources that read "#dev" rather than an id
         self.guild_settings = PerGuildSettings(stores.guild_settings, settings)
         self._lock = lock
         self._owns_index = owns_index  # close the Chroma client too (it was made here, not passed in)

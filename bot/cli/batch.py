@@ -38,7 +38,7 @@ def search_batch(path: Path, memory: Memory) -> int:
                 after=day(item["after"]) if item.get("after") else None,
                 before=day(item["before"]) if item.get("before") else None,
             )  # fmt: skip
-            print_json(search_object(context, budget))
+            print_json(search_object(context, budget, memory.names.of_guild(guild)))
         except UnicodeDecodeError as e:
             failures += 1
             print_json({"error": f"line {number}: not UTF-8 text (byte {e.start + 1}): save the file as UTF-8",

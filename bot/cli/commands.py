@@ -103,6 +103,7 @@ def import_chat(args: argparse.Namespace, memory: Memory) -> int:
             report.failed.append((str(path), e.reason))
             continue
         report.skipped.extend(export.skipped)
+        memory.names.remember(export.guild_id, export.names)
         bar = progress(None, f"chunks of #{export.channel_name or export.channel_id}")
         try:
             result = memory.remember_messages(export.messages, progress=bar.update)
@@ -181,27 +182,6 @@ def _confirmed(guild_id: str, memory: Memory) -> bool:
     except KeyboardInterrupt:
         print(file=sys.stderr)  # what follows starts its own line, not after the question
         raise
-
-
-def stats(args: argparse.Namespace, memory: Memory) -> int:
-    """Counts per guild and channel, disk use, the embedding model and the last ingest."""
-    held = memory.stats(args.guild)
-    if args.json:
-        print_json(held.as_json())
-        return 0
-    print(f"embedding model: {held.embedding_model}   last ingest: {held.last_ingest_at}")
-    print(f"disk: {held.disk_bytes / 1e6:.1f} MB")
-    for guild_id, guild in held.guilds.items():
-        print(
-            f"guild {guild_id}: {guild.messages} messages, {guild.files} files, {guild.chunks} chunks, "
-            f"{guild.tokens} tokens, {guild.vectors} vectors"
-        )
-        for channel_id, channel in guild.channels.items():
-            print(
-                f"  channel {channel_id}: {channel.messages} messages, {channel.files} files, {channel.chunks} chunks, "
-                f"{channel.tokens} tokens, {channel.pending} awaiting a vector"
-            )
-    return 0
 
 
 def reindex(args: argparse.Namespace, memory: Memory) -> int:

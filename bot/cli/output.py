@@ -16,10 +16,18 @@ def where(result: dict[str, Any]) -> str:
     """A source in one line (from its `result_objects` entry): the file or the chat channel, when, the jump link."""
     when = result["created_at"][:16].replace("T", " ") if result.get("created_at") else ""
     link = result.get("jump_url") or ""
+    name = result.get("channel_name")
     if result.get("kind") == "file":
         dated = f", {when[:10]}" if when else ""
-        return f"file {_place(result)} (channel {result['channel_id']}{dated})" + (f" {link}" if link else "")
-    return f"chat in channel {result['channel_id']}, {when} {link}".rstrip()
+        channel = f"#{name}" if name else f"channel {result['channel_id']}"
+        return f"file {_place(result)} ({channel}{dated})" + (f" {link}" if link else "")
+    channel = f"#{name} ({result['channel_id']})" if name else f"channel {result['channel_id']}"
+    return f"chat in {channel}, {when} {link}".rstrip()
+
+
+def _named(kind: str, place_id: str, name: str | None, *, mark: str = "") -> str:
+    """A guild or channel of `stats` as it reads: "guild 9000 (Lighthouse)", "channel 9001 (#dev)"."""
+    return f"{kind} {place_id} ({mark}{name})" if name else f"{kind} {place_id}"
 
 
 def _place(result: dict[str, Any]) -> str | None:
@@ -57,9 +65,10 @@ def print_stats(held: dict[str, Any]) -> None:
     print(f"embedding model: {held['embedding_model']}   last ingest: {held['last_ingest_at']}")
     print(f"disk: {held['disk_bytes'] / 1e6:,.1f} MB")
     for guild_id, guild in held["guilds"].items():
-        print(f"guild {guild_id}: {_counts(guild)}, {amount(guild['vectors'], 'vector')}")
+        print(f"{_named('guild', guild_id, guild.get('name'))}: {_counts(guild)}, {amount(guild['vectors'], 'vector')}")
         for channel_id, channel in guild["channels"].items():
-            print(f"  channel {channel_id}: {_counts(channel)}, {channel['pending']:,} awaiting a vector")
+            shown = _named("channel", channel_id, channel.get("name"), mark="#")
+            print(f"  {shown}: {_counts(channel)}, {channel['pending']:,} awaiting a vector")
 
 
 def _counts(held: dict[str, Any]) -> str:
@@ -73,13 +82,15 @@ def guild_hint(guild_id: str, held: dict[str, Any]) -> str | None:
     if guild_id in guilds and (guilds[guild_id]["messages"] or guilds[guild_id]["files"]):
         return None
     others = [
-        f"{gid} ({amount(g['messages'], 'message')}" + (f", {amount(g['files'], 'file')})" if g["files"] else ")")
+        f"{gid} ({g['name'] + ', ' if g.get('name') else ''}{amount(g['messages'], 'message')}"
+        + (f", {amount(g['files'], 'file')})" if g["files"] else ")")
         for gid, g in guilds.items()
         if g["messages"] or g["files"]
     ]
+    asked = _named("guild", guild_id, guilds.get(guild_id, {}).get("name"))
     if not others:
-        return f"guild {guild_id} remembers nothing, and neither does any other guild yet"
-    return f"guild {guild_id} remembers nothing; guilds with memory: {', '.join(others)} (pick one with --guild)"
+        return f"{asked} remembers nothing, and neither does any other guild yet"
+    return f"{asked} remembers nothing; guilds with memory: {', '.join(others)} (pick one with --guild)"
 
 
 def relevance(result: dict[str, Any]) -> str:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import discord
 from discord.ext import commands
 
-from bot.adapters import attachment_sources, is_remembered_kind, to_chat_message
+from bot.adapters import attachment_sources, is_remembered_kind, place_names, to_chat_message
 from bot.ingestion import Erase, ForgetChannel, Remember
 from bot.reconcile import Reconciler, ReconcileReport
 
@@ -101,10 +101,12 @@ class LiveMemory(commands.Cog):
             return
         if edited:  # an edit never adds files, but it can remove them
             kept = ((record.guild_id, record.message_id, attachment_sources(message)),)
-            self.bot.ingestion.put(Remember(messages=(record,), attachments_kept=kept))
+            self.bot.ingestion.put(Remember(messages=(record,), attachments_kept=kept, names=place_names(message)))
             return
         files = await self.bot.attachments.documents(message)
-        self.bot.ingestion.put(Remember(messages=(record,), files=tuple(files), announce_cuts=True))
+        self.bot.ingestion.put(
+            Remember(messages=(record,), files=tuple(files), names=place_names(message), announce_cuts=True)
+        )
 
     def _warn_if_content_missing(self, message: discord.Message) -> None:
         # Without the Message Content intent Discord sends empty messages; say so once, store nothing.

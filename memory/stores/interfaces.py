@@ -8,7 +8,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from memory.reports import AskedQuestion, AuthorPlace, ChannelStats
+from memory.reports import AskedQuestion, AuthorPlace, ChannelStats, PlaceNames
 from memory.types import BackfillCursor, ChatMessage, Chunk, FileRecord
 
 Anchors = dict[tuple[str, str], str]  # (guild, channel) -> the sort key its windows must be rebuilt from
@@ -179,6 +179,15 @@ class QuestionLog(Protocol):
     def expire(self, before: str) -> int: ...
 
 
+class NameStore(Protocol):
+    """Guild and channel names as exports and Discord last gave them (channel id '': the guild's own name)."""
+
+    def remember(self, guild_id: str, names: Mapping[str, str]) -> int: ...
+    def of_guild(self, guild_id: str) -> PlaceNames: ...
+    def all(self) -> dict[str, PlaceNames]: ...
+    def forget(self, guild_id: str, channel_ids: Sequence[str] | None = None) -> None: ...
+
+
 @dataclass(frozen=True, slots=True)
 class RecordStores:
     """The record side of one memory: everything but the vectors, on one database."""
@@ -192,6 +201,7 @@ class RecordStores:
     guild_settings: GuildSettingValues
     backfills: BackfillCursors
     questions: QuestionLog
+    names: NameStore
 
     def purge_erased(self) -> None:
         """Make erasure reach the disk: the keyword index drops the erased terms, then the database its pages."""

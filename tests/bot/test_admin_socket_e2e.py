@@ -47,10 +47,12 @@ async def test_search_and_stats_are_answered_by_the_running_bot(world):
     results = json.loads(out)["results"]
     assert "on-call phone number is in the vault" in results[0]["text"]
     assert results[0]["guild_id"] == world["guild"] and results[0]["channel_id"] == world["general"]
+    assert results[0]["channel_name"] == "general"
     assert ANSWERED in err
     code, out, err = await cli(world, "stats", "--guild", world["guild"])
     assert code == 0, err
-    assert f"guild {world['guild']}: 1 message," in out and f"channel {world['general']}: 1 message," in out
+    assert f"guild {world['guild']} (Lighthouse): 1 message," in out
+    assert f"channel {world['general']} (#general): 1 message," in out
     assert ANSWERED in err
 
 
@@ -60,7 +62,9 @@ async def test_ask_is_answered_by_the_running_bot_with_its_model(world):
     world.llm.reply = "The freeze starts on Friday [1]."
     code, out, err = await cli(world, "ask", "when does the deploy freeze start?", "--guild", world["guild"])
     assert code == 0, err
-    assert out.startswith("The freeze starts on Friday [1].\n\nSources:\n[1] chat in channel " + world["general"])
+    # The channel's name as the bot stored it from Discord, next to its id.
+    sources = f"Sources:\n[1] chat in #general ({world['general']}), "
+    assert out.startswith("The freeze starts on Friday [1].\n\n" + sources)
     assert ANSWERED in err
 
 
@@ -69,7 +73,7 @@ async def test_a_guild_without_memory_names_the_guilds_that_have_some(world):
     await remember(world, "the deploy freeze starts on Friday")
     code, _, err = await cli(world, "ask", "when does the freeze start?")
     assert code == 0, err
-    assert f"guild local remembers nothing; guilds with memory: {world['guild']} (1 message)" in err
+    assert f"guild local remembers nothing; guilds with memory: {world['guild']} (Lighthouse, 1 message)" in err
 
 
 async def test_writing_commands_are_refused_in_one_line(world, tmp_path):

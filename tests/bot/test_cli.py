@@ -15,8 +15,8 @@ from memory.lock import DataDirLock
 from tests.conftest import REPO
 from tests.fakes import HashEmbeddings, dce_export, dce_message
 
-RESULT_KEYS = {"rank", "score", "text", "tokens", "guild_id", "channel_id", "message_ids", "filename", "author_ids",
-               "created_at", "jump_url"}  # fmt: skip
+RESULT_KEYS = {"rank", "score", "text", "tokens", "guild_id", "channel_id", "channel_name", "message_ids", "filename",
+               "author_ids", "created_at", "jump_url"}  # fmt: skip
 
 
 @pytest.fixture
@@ -221,7 +221,7 @@ def test_recap_without_a_model_quotes_the_central_message_and_checks_since(run, 
     run("import-chat", str(export))
     code, out, _ = run("recap", "--guild", "900", "--since", "7d", "--now", "2024-03-03")
     assert code == 0 and "“We decided on SQLite in WAL mode for the index.”" in out and "[1]" in out
-    assert "Sources:\n[1] chat in channel 901, 2024-03-01 10:00" in out
+    assert "Sources:\n[1] chat in #general (901), 2024-03-01 10:00" in out
     code, _, err = run("recap", "--guild", "900", "--since", "fortnight")
     assert code == 2 and err.startswith("memorybot: error: --since must be a duration like 24h")
 
@@ -258,7 +258,8 @@ def test_a_lookup_in_a_guild_without_memory_names_the_guilds_that_have_some(run,
     for argv in (("ask", "what did we decide?"), ("search", "SQLite", "--json")):
         code, _, err = run(*argv)
         assert code == 0
-        assert "guild local remembers nothing; guilds with memory: 900 (2 messages) (pick one with --guild)" in err
+        hint = "guild local remembers nothing; guilds with memory: 900 (Test Guild, 2 messages) (pick one with --guild)"
+        assert hint in err
     code, _, err = run("search", "SQLite", "--guild", "900")
     assert code == 0 and "remembers nothing" not in err
 

@@ -85,7 +85,7 @@ def test_ask_streams_the_models_answer_to_the_terminal_then_lists_its_sources(cl
     assert answer.strip() == REPLY
     streamed = [part for part in out.parts if part and part in REPLY]
     assert len(streamed) >= 3 and "".join(streamed) == REPLY  # piece by piece, in order
-    assert sources.startswith("[1] chat in channel 901, 2024-03-01 10:00 https://discord.com/channels/900/901/11")
+    assert sources.startswith("[1] chat in #general (901), 2024-03-01 10:00 https://discord.com/channels/900/901/11")
     request = llm.requests[-1]
     assert request["stream"] is True and request["model"] == "gpt-4o-mini"
     prompt = llm.last_prompt_text()

@@ -53,7 +53,7 @@ def test_public_api_is_pinned():
             "ForgetReport", "GuildSettingError", "GuildSettings", "GuildStats", "HealthCheck", "Hit", "IngestReport",
             "LimitSettings",
             "Memory", "MemorySettings", "MemoryStats", "MemoryStoreError", "PackedContext", "QUESTION_DAYS", "Question",
-            "Recap", "Recapper", "SETTING_KEYS", "SettingChanges", "SettingsSection", "SourceLabel",
+            "PlaceNames", "Recap", "Recapper", "SETTING_KEYS", "SettingChanges", "SettingsSection", "SourceLabel",
             "StoreLockedError", "TimeScope", "UserData", "Visibility", "clean_text", "count_tokens",
             "extractive_answer", "health_checks", "load_settings", "looks_like_chat_export", "pack",
             "read_chat_export", "secret_from_env", "since", "utc_iso",

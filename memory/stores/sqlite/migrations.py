@@ -118,6 +118,14 @@ MIGRATIONS: dict[int, str] = {
     10: """
     INSERT OR REPLACE INTO stale_windows SELECT guild_id, channel_id, '' FROM messages GROUP BY guild_id, channel_id;
     """,
+    # The names of guilds and channels (channel_id '' is the guild's own), as chat exports and Discord last gave
+    # them, so that sources read "#dev" rather than an id; erased with the guild or the channel.
+    11: """
+    CREATE TABLE place_names (
+        guild_id TEXT NOT NULL, channel_id TEXT NOT NULL, name TEXT NOT NULL, updated_at TEXT NOT NULL,
+        PRIMARY KEY (guild_id, channel_id)
+    ) WITHOUT ROWID;
+    """,
 }
 SCHEMA_VERSION = max(MIGRATIONS)  # each migration adds its own numbered entry
 
