@@ -176,7 +176,7 @@ def test_reruns_are_summed_up_alike_and_counts_read_as_in_stats(memorybot, tmp_p
     tokens = re.search(r"([\d,]+) tokens embedded", first.stderr)
     assert tokens and "," in tokens[1], first.stderr
     stats = memorybot("stats").stdout
-    assert "guild 900: 120 messages, 0 files, " in stats and f" {tokens[1]} tokens, " in stats, stats
+    assert "guild 900 (Test Guild): 120 messages, 0 files, " in stats and f" {tokens[1]} tokens, " in stats, stats
     memorybot("ingest", str(notes), "--guild", "900", "--channel", "1")
     files = memorybot("ingest", str(notes), "--guild", "900", "--channel", "1").stderr.splitlines()[0]
     chat = memorybot("import-chat", str(export)).stderr.splitlines()[0]
