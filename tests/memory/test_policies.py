@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from memory import Memory
+import sqlite3
+
+import pytest
+
+from memory import Memory, MemoryStoreError
 from memory.stores.sqlite import open_sqlite_stores
 from memory.stores.sqlite.migrations import SCHEMA_VERSION
 from tests.conftest import downgrade_store
@@ -50,3 +54,17 @@ def test_a_version_2_store_is_migrated_to_3_and_keeps_its_data(tmp_path):
     stores.channel_policies.set("g1", "general", False)
     assert stores.channel_policies.of_guild("g1") == {"general": False}
     stores.database.close()
+
+
+def test_a_store_written_by_a_newer_version_is_refused_and_left_as_it_was(tmp_path):
+    """A schema newer than this code knows is refused with what to do (going back means the backup), and the
+    file is not touched: its schema version stays the newer one."""
+    path = tmp_path / "m.db"
+    stores = open_sqlite_stores(path)
+    stores.database.set_meta("schema_version", str(SCHEMA_VERSION + 1))
+    stores.database.close()
+    with pytest.raises(MemoryStoreError, match=rf"newer memorybot \(schema {SCHEMA_VERSION + 1};.*restore the backup"):
+        open_sqlite_stores(path)
+    db = sqlite3.connect(path)
+    assert db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == str(SCHEMA_VERSION + 1)
+    db.close()

@@ -8,6 +8,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
+from memory.errors import MemoryStoreError
 from memory.stores.sqlite.migrations import MIGRATIONS, SCHEMA_VERSION, split_sql
 
 IN_LIST_SIZE = 500  # ids bound per `IN (...)`: well below SQLite's limit on host parameters
@@ -38,7 +39,11 @@ class SQLiteDatabase:
         self._db.execute("PRAGMA secure_delete=ON")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA foreign_keys=ON")
-        self._migrate()
+        try:
+            self._migrate()
+        except MemoryStoreError:
+            self._db.close()
+            raise
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -69,6 +74,12 @@ class SQLiteDatabase:
             db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
             row = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
             current = int(row[0]) if row else 0
+            if current > SCHEMA_VERSION:  # an older memorybot would misread what a newer one wrote
+                msg = (
+                    f"{self.path} was written by a newer memorybot (schema {current}; this one reads up to "
+                    f"{SCHEMA_VERSION}): upgrade memorybot, or restore the backup made before the upgrade"
+                )
+                raise MemoryStoreError(msg)
             for version in range(current + 1, SCHEMA_VERSION + 1):
                 for statement in split_sql(MIGRATIONS[version]):
                     db.execute(statement)
