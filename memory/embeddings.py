@@ -88,11 +88,12 @@ class LocalEmbeddings(Embeddings):
         self.identity = model_identity(settings)
         self._batch_size = settings.batch_size
         self.model = SentenceTransformer(str(model_dir), device="cpu")
+        self._probe_vectors: np.ndarray | None = None
         self.bf16 = self._choose_bf16(settings.precision)
         self.queries: OnnxQueryEncoder | None = None
         if settings.onnx_queries:
-            reference = lambda texts: self._encode(texts, bf16=False)  # noqa: E731
-            self.queries = checked_export(model_dir, cache_dir(settings.onnx_dir), reference, _PROBE_TEXTS)
+            folder = cache_dir(settings.onnx_dir)
+            self.queries = checked_export(model_dir, folder, _PROBE_TEXTS, self._fp32_probes())
         log.info(
             "local embeddings: all-MiniLM-L6-v2, %s, queries through %s",
             "bf16 autocast" if self.bf16 else "fp32",
@@ -106,13 +107,20 @@ class LocalEmbeddings(Embeddings):
             )
         return vectors.astype("float32")
 
+    def _fp32_probes(self) -> np.ndarray:
+        """The probe texts' fp32 vectors: what both load-time checks (bf16, the ONNX export) compare with, encoded
+        once."""
+        if self._probe_vectors is None:
+            self._probe_vectors = self._encode(_PROBE_TEXTS, bf16=False)
+        return self._probe_vectors
+
     def _choose_bf16(self, precision: str) -> bool:
         if precision == "fp32":
             return False
         if precision == "auto" and not _cpu_has_bf16():
             return False
         try:
-            reference = self._encode(_PROBE_TEXTS, bf16=False)
+            reference = self._fp32_probes()
             candidate = self._encode(_PROBE_TEXTS, bf16=True)
         except RuntimeError as e:  # a CPU or build without bf16 kernels
             log.warning("bf16 autocast unavailable (%s); using fp32", e)

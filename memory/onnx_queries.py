@@ -17,7 +17,7 @@ import numpy as np
 from memory.minilm import load_tokenizer
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Sequence
 
 log = logging.getLogger(__name__)
 
@@ -131,13 +131,12 @@ def open_export(model_dir: Path, folder: Path) -> OnnxQueryEncoder | None:
 
 
 def checked_export(
-    model_dir: Path, folder: Path, reference: Callable[[Sequence[str]], np.ndarray], probes: Sequence[str]
+    model_dir: Path, folder: Path, probes: Sequence[str], expected: np.ndarray
 ) -> OnnxQueryEncoder | None:
     """The export's encoder, exporting first if there is none, once its vectors of `probes` are found within
-    cosine `EXPORT_MIN_COSINE` of `reference`'s (the model's own). A damaged or differing export is made again
-    once; None (queries then go through the model) when that cannot be done."""
+    cosine `EXPORT_MIN_COSINE` of `expected` (the model's own vectors of them). A damaged or differing export is
+    made again once; None (queries then go through the model) when that cannot be done."""
     path = export_path(model_dir, folder)
-    expected = reference(probes)
     for attempt in range(2):
         encoder = open_export(model_dir, folder) if attempt == 0 else None
         if encoder is None:

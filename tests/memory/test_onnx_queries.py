@@ -36,11 +36,11 @@ def test_an_export_is_reused_and_a_damaged_one_is_made_again(real_embeddings, tm
     shutil.copyfile(real_embeddings.queries.path, kept)
     inode = kept.stat().st_ino
     reference = lambda texts: model_vectors(real_embeddings, texts)  # noqa: E731
-    assert checked_export(MODEL_DIR, tmp_path, reference, _PROBE_TEXTS) is not None
+    assert checked_export(MODEL_DIR, tmp_path, _PROBE_TEXTS, reference(_PROBE_TEXTS)) is not None
     assert kept.stat().st_ino == inode  # opened, not made again
 
     kept.write_bytes(b"not an onnx model")
-    encoder = checked_export(MODEL_DIR, tmp_path, reference, _PROBE_TEXTS)
+    encoder = checked_export(MODEL_DIR, tmp_path, _PROBE_TEXTS, reference(_PROBE_TEXTS))
     assert encoder is not None and kept.stat().st_size > 1_000_000
     assert float(np.dot(encoder.encode(TEXTS[0]), reference(TEXTS[:1])[0])) > 0.9999
     assert sorted(p.name for p in tmp_path.iterdir()) == [kept.name]  # no temporary file left
@@ -51,7 +51,7 @@ def test_an_export_that_differs_from_the_model_is_not_used(real_embeddings, tmp_
     then dropped: queries go through the model, and no file is left to be trusted later."""
     shutil.copyfile(real_embeddings.queries.path, export_path(MODEL_DIR, tmp_path))
     turned = lambda texts: -model_vectors(real_embeddings, texts)  # noqa: E731
-    assert checked_export(MODEL_DIR, tmp_path, turned, _PROBE_TEXTS) is None
+    assert checked_export(MODEL_DIR, tmp_path, _PROBE_TEXTS, turned(_PROBE_TEXTS)) is None
     assert list(tmp_path.iterdir()) == []
 
 
