@@ -80,14 +80,20 @@ def test_search_embeds_its_query_without_torch(tmp_path):
     assert set(result["imported"]) == {"chromadb"}
 
 
-def test_forget_erases_vectors_without_loading_the_model(tmp_path):
-    """`forget` of a channel opens the vector index to delete its vectors, and loads no model."""
+def forgotten_without_the_model(tmp_path: Path, *what: str) -> MemorySettings:
+    """`memorybot forget --guild 1 WHAT` on a small store, checked to succeed without torch or the model's library;
+    the settings that open the store again."""
     small_store(tmp_path / "data", LOCAL, 384)
     base = ["--config", str(REPO / "config.yaml"), "--data-dir", str(tmp_path / "data")]
-    forget = run_cli(*base, "forget", "--guild", "1", "--channel", "2")
+    forget = run_cli(*base, "forget", "--guild", "1", *what)
     assert forget["code"] == 0
     assert "torch" not in forget["imported"] and "sentence_transformers" not in forget["imported"]
-    settings = MemorySettings.model_validate({"storage": {"data_dir": str(tmp_path / "data")}})
+    return MemorySettings.model_validate({"storage": {"data_dir": str(tmp_path / "data")}})
+
+
+def test_forget_erases_vectors_without_loading_the_model(tmp_path):
+    """`forget` of a channel opens the vector index to delete its vectors, and loads no model."""
+    settings = forgotten_without_the_model(tmp_path, "--channel", "2")
     with Memory.open(settings) as memory:
         assert memory.vectors.count("1") == 1  # the file's vector; the channel's chat passages are gone
 
@@ -96,12 +102,7 @@ def test_forget_of_one_message_re_embeds_its_window_without_torch(tmp_path):
     """`forget` of one message inside a conversation re-embeds the window it leaves (a few texts) with the query
     encoder: no torch, no model load; the window's passage no longer holds the message, and every chunk has its
     vector."""
-    small_store(tmp_path / "data", LOCAL, 384)
-    base = ["--config", str(REPO / "config.yaml"), "--data-dir", str(tmp_path / "data")]
-    forget = run_cli(*base, "forget", "--guild", "1", "--message", "1000001")
-    assert forget["code"] == 0
-    assert "torch" not in forget["imported"] and "sentence_transformers" not in forget["imported"]
-    settings = MemorySettings.model_validate({"storage": {"data_dir": str(tmp_path / "data")}})
+    settings = forgotten_without_the_model(tmp_path, "--message", "1000001")
     reader = HashEmbeddings(384)
     reader.identity = LOCAL  # type: ignore[misc]
     with Memory.open(settings, embeddings=reader) as memory:
