@@ -98,6 +98,8 @@ class RetrievalSettings(SettingsSection):
     candidates: int = Field(default=40, ge=1, le=1000)
     neighbours: int = Field(default=0, ge=0, le=5)
     time_weight: float = Field(default=1.0, ge=0.0)  # the fusion weight of the time legs of time-aware questions
+    # The fusion weight of a named member's own messages, for a question that names a member.
+    member_weight: float = Field(default=2.0, ge=0.0)
     # A file passage that names another document's title (its top heading) brings that document along.
     linked_documents: bool = True
     # A sentence-transformers CrossEncoder saved at this local path reranks the best passages (none: no reranking).

@@ -126,6 +126,10 @@ MIGRATIONS: dict[int, str] = {
         PRIMARY KEY (guild_id, channel_id)
     ) WITHOUT ROWID;
     """,
+    # Members by name, for questions that name one ("what is Priya into lately?"); lower() as the lookup spells it.
+    12: """
+    CREATE INDEX messages_by_author_name ON messages (guild_id, lower(author_name));
+    """,
 }
 SCHEMA_VERSION = max(MIGRATIONS)  # each migration adds its own numbered entry
 

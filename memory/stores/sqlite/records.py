@@ -216,6 +216,15 @@ class SQLiteRecordStore:
                 counts[(str(row[0]), str(row[1]))] = (held[0], held[1])
         return counts
 
+    def members_named(self, guild_id: str, names: Sequence[str]) -> dict[str, str]:
+        """The authors of this guild's messages whose name, in SQLite's lower case, is one of `names`: author id ->
+        the name matched (a member who changed names may match under several; the last one read is kept)."""
+        if not names:
+            return {}
+        sql = "SELECT DISTINCT author_id, lower(author_name) FROM messages WHERE guild_id = ? AND lower(author_name)"
+        rows = self._db.query_in(sql + " IN ({ids})", list(dict.fromkeys(names)), before=(guild_id,))
+        return {str(row[0]): str(row[1]) for row in rows}
+
     def author_guilds(self, user_id: str) -> list[str]:
         """Guilds that hold messages or files by this user."""
         rows = self._db.query(
