@@ -85,11 +85,14 @@ def linked(hits: Sequence[Hit], question: str, lookup: Lookup, similarity: Simil
     # A name said in the words the question asks about ("born in Kettleby" for "where was ... born?") comes first.
     wanted = _stems(question, leave_out=" ".join(titles))
     named: dict[str, str] = {}
-    for hit in sources:
+    source_of: dict[str, int] = {}  # which source named it first: the best hit's names before the runner-up's
+    for index, hit in enumerate(sources):
         for name, sentence in mentions(hit.chunk.text, question, title_of(hit.chunk)).items():
             named.setdefault(name, sentence)
+            source_of.setdefault(name, index)
     candidates: dict[str, Chunk] = {}
     overlap: dict[str, int] = {}
+    rank: dict[str, int] = {}
     followed = [(n, s) for n, s in named.items() if n not in present_titles][:MAX_MENTIONS]
     titled: dict[str, list[Chunk]] = {}
     for chunk in lookup([name for name, _ in followed]) if followed else []:
@@ -100,11 +103,14 @@ def linked(hits: Sequence[Hit], question: str, lookup: Lookup, similarity: Simil
         if page is not None:
             candidates[page.chunk_id] = page
             overlap[page.chunk_id] = len(wanted & _stems(sentence, leave_out=name))
+            rank[page.chunk_id] = source_of[name]
     if not candidates:
         return list(hits)
     scores = similarity(list(candidates))
-    above = [i for i in candidates if i in scores and scores[i] >= floor]  # no vector yet: not comparable
-    best = sorted(above, key=lambda i: (-overlap[i], -scores[i]))[:MAX_LINKED]
+    # The second hop is seldom like the question ("the town where X was born" and the town's page), so a page named
+    # in a sentence sharing the question's words needs no similarity; others need the floor. No vector yet: left out.
+    above = [i for i in candidates if i in scores and (overlap[i] or scores[i] >= floor)]
+    best = sorted(above, key=lambda i: (-overlap[i], rank[i], -scores[i]))[:MAX_LINKED]
     if not best:
         return list(hits)
     anchor = hits[min(LINKED_AFTER, len(hits)) - 1].score

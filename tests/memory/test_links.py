@@ -48,17 +48,52 @@ def test_a_chat_passage_has_no_title_and_links_nothing():
 
 def test_the_linked_page_most_like_the_question_goes_after_the_best_two():
     """Of the pages the best passage names, those above the floor join, most similar first, after the best two."""
-    first = chunk("Harrow Shipworks", "Harrow Shipworks was founded by Maren Holt in Kettleby.")
+    first = chunk("Harrow Shipworks", "Harrow Shipworks makes ships. Maren Holt ran it. Its yard is in Kettleby.")
     second, third = chunk("Notes", "notes"), chunk("More", "more")
     pages = {"maren holt": chunk("Maren Holt", "Maren Holt was born..."), "kettleby": chunk("Kettleby", "a town")}
     hits = [Hit(first, 0.03), Hit(second, 0.02), Hit(third, 0.01)]
     similarity = {"Maren Holt": 0.5, "Kettleby": 0.3}
-    found = linked(hits, "Where was the founder of Harrow Shipworks born?", lambda names: [pages[n] for n in names],
+    found = linked(hits, "Who was the boss of Harrow Shipworks?", lambda names: [pages[n] for n in names],
                    lambda ids: {i: similarity[i] for i in ids}, 0.0)  # fmt: skip
     assert [h.chunk.chunk_id for h in found] == ["Harrow Shipworks", "Notes", "Maren Holt", "Kettleby", "More"]
-    floored = linked(hits, "Where was the founder of Harrow Shipworks born?", lambda names: [pages[n] for n in names],
+    floored = linked(hits, "Who was the boss of Harrow Shipworks?", lambda names: [pages[n] for n in names],
                      lambda ids: {i: similarity[i] for i in ids}, 0.4)  # fmt: skip
     assert [h.chunk.chunk_id for h in floored] == ["Harrow Shipworks", "Notes", "Maren Holt", "More"]
+
+
+def test_a_page_named_in_the_words_the_question_asks_about_needs_no_similarity():
+    """The second hop is seldom like the question: "the town where X was born" and the town's own page. A page named
+    in a sentence sharing the question's words joins below the floor; one named elsewhere does not."""
+    first = chunk(
+        "Florian Jessop", "Florian Jessop was an astronomer born in Holbridge. He studied at Carbury College."
+    )
+    pages = {"holbridge": chunk("Holbridge", "Holbridge is a town on the River Rill."),
+             "carbury college": chunk("Carbury College", "a college")}  # fmt: skip
+    hits = [Hit(first, 0.03), Hit(chunk("Notes", "notes"), 0.02)]
+    similarity = {"Holbridge": 0.13, "Carbury College": 0.15}  # both below the floor, as measured for such pages
+    found = linked(hits, "The town where Florian Jessop was born lies on which river?",
+                   lambda names: [pages[n] for n in names if n in pages], lambda ids: {i: similarity[i] for i in ids},
+                   0.2)  # fmt: skip
+    assert [h.chunk.chunk_id for h in found] == ["Florian Jessop", "Notes", "Holbridge"]
+
+
+def test_the_best_passages_names_come_before_the_runner_ups():
+    """Among names said in no words of the question, the best passage's go first, however similar the others."""
+    first = chunk("SS Clementine", "The SS Clementine was launched in 1959 by Meridian Shipworks.")
+    second = chunk("SS Thistle", "The SS Thistle was launched in 1879 by Indigo Shipworks.")
+    pages = {"meridian shipworks": chunk("Meridian Shipworks", "a shipyard"),
+             "indigo shipworks": chunk("Indigo Shipworks", "a shipyard")}  # fmt: skip
+    similarity = {"Meridian Shipworks": 0.23, "Indigo Shipworks": 0.32}
+    hits = [Hit(first, 0.03), Hit(second, 0.02), Hit(chunk("More", "more"), 0.01)]
+    found = linked(hits, "When was the company that built the SS Clementine founded?",
+                   lambda names: [pages[n] for n in names if n in pages], lambda ids: {i: similarity[i] for i in ids},
+                   0.2)  # fmt: skip
+    assert [h.chunk.chunk_id for h in found][:4] == [
+        "SS Clementine",
+        "SS Thistle",
+        "Meridian Shipworks",
+        "Indigo Shipworks",
+    ]
 
 
 def test_a_lookup_that_finds_only_mentions_adds_nothing():
