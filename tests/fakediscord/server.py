@@ -254,6 +254,8 @@ class FakeDiscord(MembersAndRoles):
         self._faults: list[_Fault] = []
         self._history_pages = 0
         self._changed = asyncio.Event()
+        self._cdn_released = asyncio.Event()
+        self._cdn_released.set()
         self._runner: web.AppRunner | None = None
         self._websockets: set[web.WebSocketResponse] = set()
         self.bot_user_id = self.add_user("memorybot", bot=True)
@@ -377,6 +379,14 @@ class FakeDiscord(MembersAndRoles):
         self._channels[thread_id] = thread
         self._messages[thread_id] = []
         return thread_id
+
+    def hold_cdn(self) -> None:
+        """Make CDN downloads wait (recorded, unanswered) until `release_cdn`: a slow download, deterministically."""
+        self._cdn_released.clear()
+
+    def release_cdn(self) -> None:
+        """Answer the CDN downloads held since `hold_cdn`."""
+        self._cdn_released.set()
 
     def set_cdn_stream_size(self, url: str, total_bytes: int) -> None:
         """Make the CDN stream `total_bytes` for an attachment URL (its data repeated), whatever its size says."""
@@ -1080,6 +1090,8 @@ class FakeDiscord(MembersAndRoles):
         path = quote(request.match_info["tail"])  # stored quoted, as it appears in the attachment URL
         rec = RecordedRequest("GET", f"/cdn/{path}", dict(request.query), None, [], dict(request.headers))
         self.requests.append(rec)
+        self._notify()
+        await self._cdn_released.wait()  # a slow CDN, see hold_cdn
         blob = self._blobs.get(path)
         early = self._injected_fault(rec)
         if early is not None or blob is None:
