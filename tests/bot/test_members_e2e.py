@@ -4,18 +4,14 @@ large guild's member list counts only once every chunk has arrived."""
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 
 import discord
 import pytest
 
 from bot.render import PRIVATE_NOTICE
-from memory import Memory
-from tests.bot.conftest import World, answer_requests, final_text, running_bot, wait_until, world_settings
+from tests.bot.conftest import World, answer_requests, final_text, started_world, wait_until
 from tests.fakediscord import ADMINISTRATOR, READ_MESSAGE_HISTORY, VIEW_CHANNEL, FakeDiscord
-from tests.fakeopenai import FakeOpenAI
-from tests.fakes import HashEmbeddings
 
 OFFSITE = "the staff offsite is in lisbon in may"
 
@@ -48,34 +44,9 @@ def team_seed(fake: FakeDiscord) -> dict[str, str]:
     return ids
 
 
-@contextlib.asynccontextmanager
-async def started(
-    tmp_path, monkeypatch, seed: Callable[[FakeDiscord], dict[str, str]], remembered: list[str], *, chunk: int = 1000
-) -> AsyncIterator[World]:
-    """The real bot on a fake Discord seeded by `seed`, remembering the channels named in `remembered`."""
-    monkeypatch.setenv("OPENAI_API_KEY", "sk-fake")
-    fake, llm = FakeDiscord(), FakeOpenAI()
-    fake.members_per_chunk = chunk
-    await fake.start()
-    await llm.start()
-    ids = seed(fake)
-    ids |= {"other_general": ids["general"], "category": ids["general"]}  # world_settings names these
-    settings = world_settings(
-        fake, llm, ids, tmp_path / "data", discord={"enabled_channels": [ids[n] for n in remembered]}
-    )
-    memory = Memory.open(settings, embeddings=HashEmbeddings())
-    try:
-        async with running_bot(settings, fake, memory) as bot:
-            yield World(fake, llm, bot, memory, settings, ids)
-    finally:
-        memory.close()
-        await llm.stop()
-        await fake.stop()
-
-
 @pytest.fixture
 async def team(tmp_path, monkeypatch) -> AsyncIterator[World]:
-    async with started(tmp_path, monkeypatch, team_seed, ["general", "staff", "team"]) as world:
+    async with started_world(tmp_path, monkeypatch, team_seed, remembered=("general", "staff", "team")) as world:
         await world.discord.user_sends_message(world["staff"], world["carol"], OFFSITE)
         await world.settle()
         world.llm.reply = "The offsite is in Lisbon in May [1]."
@@ -239,7 +210,7 @@ def ops_seed(fake: FakeDiscord) -> dict[str, str]:
 async def test_an_answer_in_a_private_thread_counts_members_the_cache_does_not_know(tmp_path, monkeypatch):
     """carol asks in the private thread "ops" about #staff: dave is in it (since before the bot started) and cannot
     read #staff, so the answer goes private; once dave is removed from the thread it is public."""
-    async with started(tmp_path, monkeypatch, ops_seed, ["general", "staff"]) as world:
+    async with started_world(tmp_path, monkeypatch, ops_seed, remembered=("general", "staff")) as world:
         await world.discord.user_sends_message(world["staff"], world["carol"], OFFSITE)
         await world.settle()
         world.llm.reply = "The offsite is in Lisbon in May [1]."
@@ -271,7 +242,9 @@ def large_seed(fake: FakeDiscord, *, bot_member: bool = True, with_zed: bool = T
 async def test_a_large_guild_counts_the_members_of_every_chunk(tmp_path, monkeypatch):
     """The members arrive in four chunks after GUILD_CREATE; zed, in the last one, cannot read #staff, so carol's
     answer from it is private; after zed leaves it is public."""
-    async with started(tmp_path, monkeypatch, large_seed, ["general", "staff"], chunk=100) as world:
+    async with started_world(
+        tmp_path, monkeypatch, large_seed, remembered=("general", "staff"), members_per_chunk=100
+    ) as world:
         guild = guild_of(world)
         assert world.discord.member_requests and guild.chunked and guild.get_member(int(world["zed"])) is not None
         await world.discord.user_sends_message(world["staff"], world["carol"], OFFSITE)
@@ -293,8 +266,8 @@ def late_large_seed(fake: FakeDiscord) -> dict[str, str]:
 async def test_a_large_guild_whose_member_list_is_incomplete_answers_privately(tmp_path, monkeypatch):
     """The bot joins Harbour while its member chunks are held: a public answer from #staff goes private although
     every member can read it (the bot cannot know yet); once the chunks arrive, the same answer is public."""
-    remembered = ["general", "staff", "harbour_general", "harbour_staff"]
-    async with started(tmp_path, monkeypatch, late_large_seed, remembered) as world:
+    remembered = ("general", "staff", "harbour_general", "harbour_staff")
+    async with started_world(tmp_path, monkeypatch, late_large_seed, remembered=remembered) as world:
         world.discord.hold_member_chunks()
         await world.discord.announce_guild(world["harbour_guild"])
         await world.discord.wait_until(lambda: world.discord.member_requests)
