@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import discord
 
@@ -49,10 +49,10 @@ async def audience_safe(guild: discord.Guild, channel: object, channel_ids: Sequ
         log.info("guild %s: %d of %s members known; a public answer uses no channel until all are", guild.id,
                  len(guild.members), guild.member_count)  # fmt: skip
         return []
-    thread_members: frozenset[int] = frozenset()
+    thread_members: dict[int, frozenset[int]] = {}  # a private thread's members, as Discord lists them
     if isinstance(channel, discord.Thread) and channel.type == discord.ChannelType.private_thread:
         try:  # the cache knows only those added while connected; Discord knows them all
-            thread_members = frozenset(m.id for m in await channel.fetch_members())
+            thread_members[channel.id] = frozenset(m.id for m in await channel.fetch_members())
         except discord.HTTPException as e:
             log.warning("could not list the members of thread %s (%s): its answer uses no channel", channel.id, e)
             return []
@@ -62,7 +62,10 @@ async def audience_safe(guild: discord.Guild, channel: object, channel_ids: Sequ
     relevant, named = _relevant_roles(guild, places), _named(guild, places, thread_members)
     groups = await asyncio.to_thread(_representatives, members, relevant, named)
     readers = [m for m in groups if _allowed(m, channel, history=False, thread_members=thread_members)]
-    return [cid for cid, target in targets.items() if target is not None and all(can_read(m, target) for m in readers)]
+    return [
+        channel_id for channel_id, target in targets.items()
+        if target is not None and all(_allowed(m, target, history=True, thread_members=thread_members) for m in readers)
+    ]  # fmt: skip
 
 
 # --- the parts ---------------------------------------------------------------------------------------------------
@@ -91,10 +94,12 @@ def _relevant_roles(guild: discord.Guild, places: Sequence[Place]) -> frozenset[
     return frozenset(relevant)
 
 
-def _named(guild: discord.Guild, places: Sequence[Place], thread_members: frozenset[int]) -> frozenset[int]:
+def _named(
+    guild: discord.Guild, places: Sequence[Place], thread_members: Mapping[int, frozenset[int]]
+) -> frozenset[int]:
     """Members whose access is their own, not their roles': the owner, members with an overwrite on one of the
     places, and members of private threads among them."""
-    named = {guild.owner_id or 0, *thread_members}
+    named = {guild.owner_id or 0, *(m for members in thread_members.values() for m in members)}
     for place in places:
         if isinstance(place, discord.Thread):
             named.update(m.id for m in place.members)
@@ -129,16 +134,21 @@ def _representatives(
 
 
 def _allowed(
-    member: discord.Member, channel: object, *, history: bool, thread_members: frozenset[int] = frozenset()
+    member: discord.Member,
+    channel: object,
+    *,
+    history: bool,
+    thread_members: Mapping[int, frozenset[int]] | None = None,
 ) -> bool:
     """Whether a member sees a channel (and, with `history`, may read its history); a private thread needs
-    membership (cached, or in `thread_members`) or Manage Threads on its parent."""
+    membership (cached, or in `thread_members` by thread id) or Manage Threads on its parent."""
     if isinstance(channel, discord.Thread):
         parent = channel.parent
         if parent is None or not _allowed(member, parent, history=history):
             return False
         if channel.type == discord.ChannelType.private_thread:
-            is_member = member.id in thread_members or member.id == channel.owner_id
+            listed = (thread_members or {}).get(channel.id, frozenset())
+            is_member = member.id in listed or member.id == channel.owner_id
             is_member = is_member or any(m.id == member.id for m in channel.members)
             return is_member or _permissions(parent, member).manage_threads
         return True

@@ -222,6 +222,16 @@ async def test_an_answer_in_a_private_thread_counts_members_the_cache_does_not_k
         assert went_public(await world.ask("carol", "where is the staff offsite?", channel="ops"))
 
 
+async def test_an_answer_in_a_private_thread_may_use_the_thread_itself(tmp_path, monkeypatch):
+    """Every member of "ops" (carol, dave and the bot, none of them in the cache) reads "ops", so an answer there
+    drawn from the thread's own messages is public."""
+    async with started_world(tmp_path, monkeypatch, ops_seed, remembered=("general", "staff")) as world:
+        await world.discord.user_sends_message(world["ops"], world["dave"], "the ops rota has dave on call sunday")
+        await world.settle()
+        world.llm.reply = "Dave is on call on Sunday, Lisbon time [1]."
+        assert went_public(await world.ask("carol", "who is on call on sunday?", channel="ops"))
+
+
 def large_seed(fake: FakeDiscord, *, bot_member: bool = True, with_zed: bool = True) -> dict[str, str]:
     """Harbour, a guild of 304 members (above discord.py's large_threshold of 250): everyone has the staff role
     except zed, the last member, whose entry comes in the last member chunk."""
