@@ -104,6 +104,11 @@ class LiveMemory(commands.Cog):
             self.bot.ingestion.put(Remember(messages=(record,), attachments_kept=kept, names=place_names(message)))
             return
         files = await self.bot.attachments.documents(message)
+        # An update that came during the download (Discord's link preview, an edit) changed this cached message in
+        # place and was queued first: the record and files are taken again, so the older version does not win.
+        record = to_chat_message(message) or record
+        still_attached = set(attachment_sources(message))
+        files = [f for f in files if f.source in still_attached]
         self.bot.ingestion.put(
             Remember(messages=(record,), files=tuple(files), names=place_names(message), announce_cuts=True)
         )

@@ -92,7 +92,7 @@ class Questions(commands.Cog):
         context = await retrieval
         target = original_response(interaction, ephemeral=private)
         if not private and context.hits:
-            safe = set(audience_safe(guild, interaction.channel, _channels_of(context)))
+            safe = set(await audience_safe(guild, interaction.channel, _channels_of(context)))
             if any(hit.chunk.channel_id not in safe for hit in context.hits):
                 await interaction.edit_original_response(content=PRIVATE_NOTICE)
                 target = private_followup(interaction)
@@ -149,7 +149,7 @@ class Questions(commands.Cog):
             return
         guild = message.guild
         # A message in a channel is read by everyone there: only channels they can all read may be used.
-        channels = audience_safe(guild, message.channel, await self._readable(guild, message.author))
+        channels = await audience_safe(guild, message.channel, await self._readable(guild, message.author))
         history = await self._history(replied)
         asked = await self._question(guild, text, channels, history=history, now=message.created_at)
         context = await self.bot.memory.answers.retrieve(asked)

@@ -71,7 +71,7 @@ class Recaps(commands.Cog):
         target = original_response(interaction, ephemeral=private)
         if not private and done.context.hits:
             used = list(dict.fromkeys(h.chunk.channel_id for h in done.context.hits))
-            if set(used) - set(audience_safe(guild, interaction.channel, used)):
+            if set(used) - set(await audience_safe(guild, interaction.channel, used)):
                 await interaction.edit_original_response(content=PRIVATE_NOTICE)
                 target = private_followup(interaction)
         parts = split_message(_text(guild, done))

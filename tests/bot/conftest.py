@@ -158,7 +158,7 @@ def world_settings(fake: FakeDiscord, llm: FakeOpenAI, ids: dict[str, str], data
         "discord": {
             "api_base_url": fake.api_base,
             "gateway_url": fake.gateway_url,
-            "enabled_channels": [ids["general"], ids["staff"], ids["category"], ids["other_general"]],
+            "enabled_channels": [ids[n] for n in ("general", "staff", "category", "other_general") if n in ids],
         },
         "storage": {"data_dir": str(data_dir)},
         "retrieval": {"min_relevance": 0.0},
@@ -190,14 +190,26 @@ async def running_bot(settings: Settings, fake: FakeDiscord, memory: Memory) -> 
             await asyncio.wait_for(task, 20)
 
 
-@pytest.fixture
-async def world(tmp_path, monkeypatch) -> AsyncIterator[World]:
+@contextlib.asynccontextmanager
+async def started_world(
+    tmp_path,
+    monkeypatch,
+    seed_world: Callable[[FakeDiscord], dict[str, str]] = seed,
+    *,
+    remembered: tuple[str, ...] | None = None,
+    members_per_chunk: int | None = None,
+) -> AsyncIterator[World]:
+    """The fakes started, seeded by `seed_world`, and the real bot running on them; `remembered` names the
+    enabled channels (default: those of `seed`)."""  # fmt: skip
     monkeypatch.setenv("OPENAI_API_KEY", "sk-fake")
     fake, llm = FakeDiscord(), FakeOpenAI()
+    if members_per_chunk is not None:
+        fake.members_per_chunk = members_per_chunk
     await fake.start()
     await llm.start()
-    ids = seed(fake)
-    settings = world_settings(fake, llm, ids, tmp_path / "data")
+    ids = seed_world(fake)
+    enabled = {} if remembered is None else {"discord": {"enabled_channels": [ids[name] for name in remembered]}}
+    settings = world_settings(fake, llm, ids, tmp_path / "data", **enabled)
     memory = Memory.open(settings, embeddings=HashEmbeddings())
     try:
         async with running_bot(settings, fake, memory) as bot:
@@ -206,3 +218,9 @@ async def world(tmp_path, monkeypatch) -> AsyncIterator[World]:
         memory.close()
         await llm.stop()
         await fake.stop()
+
+
+@pytest.fixture
+async def world(tmp_path, monkeypatch) -> AsyncIterator[World]:
+    async with started_world(tmp_path, monkeypatch) as started:
+        yield started

@@ -1,6 +1,6 @@
 """A fake Discord (REST, gateway, interaction webhooks, CDN) on 127.0.0.1 for end-to-end tests with real discord.py."""
 
-from tests.fakediscord.server import (
+from tests.fakediscord.protocol import (
     ADMINISTRATOR,
     ALL_PERMISSIONS,
     ATTACH_FILES,
@@ -14,11 +14,8 @@ from tests.fakediscord.server import (
     SEND_MESSAGES_IN_THREADS,
     USE_APPLICATION_COMMANDS,
     VIEW_CHANNEL,
-    FakeDiscord,
-    FakeInteraction,
-    RecordedRequest,
-    point_discord_py_at,
 )
+from tests.fakediscord.server import FakeDiscord, FakeInteraction, RecordedRequest, point_discord_py_at
 
 __all__ = [
     "ADMINISTRATOR",

@@ -17,48 +17,56 @@ from urllib.parse import quote
 
 from aiohttp import WSMsgType, web
 
-# --- Discord constants -------------------------------------------------------------------------------------------
-
-ADMINISTRATOR, MANAGE_GUILD, ADD_REACTIONS = 1 << 3, 1 << 5, 1 << 6
-VIEW_CHANNEL, SEND_MESSAGES, SEND_TTS_MESSAGES, MANAGE_MESSAGES = 1 << 10, 1 << 11, 1 << 12, 1 << 13
-EMBED_LINKS, ATTACH_FILES, READ_MESSAGE_HISTORY, MENTION_EVERYONE = 1 << 14, 1 << 15, 1 << 16, 1 << 17
-USE_EXTERNAL_EMOJIS, USE_APPLICATION_COMMANDS, MANAGE_THREADS = 1 << 18, 1 << 31, 1 << 34
-CREATE_PUBLIC_THREADS, CREATE_PRIVATE_THREADS, SEND_MESSAGES_IN_THREADS = 1 << 35, 1 << 36, 1 << 38
-# The same masks as discord.Permissions.all() / all_channel(): owners and admins get exactly these bits, so the
-# fake's numbers can be compared with the library's permissions_for().
-ALL_PERMISSIONS = 8866461766385663
-ALL_CHANNEL_PERMISSIONS = 8555290110197585
-VOICE_PERMISSIONS = 321607217185536  # discord.Permissions.voice()
-DEFAULT_PERMISSIONS = (
-    VIEW_CHANNEL | SEND_MESSAGES | READ_MESSAGE_HISTORY | ADD_REACTIONS | EMBED_LINKS | ATTACH_FILES
-    | USE_EXTERNAL_EMOJIS | USE_APPLICATION_COMMANDS | CREATE_PUBLIC_THREADS | CREATE_PRIVATE_THREADS
-    | SEND_MESSAGES_IN_THREADS
-)  # fmt: skip
-
-INTENT_GUILDS, INTENT_GUILD_MEMBERS, INTENT_GUILD_PRESENCES = 1 << 0, 1 << 1, 1 << 8
-INTENT_GUILD_MESSAGES, INTENT_MESSAGE_CONTENT = 1 << 9, 1 << 15
-PRIVILEGED_INTENTS = INTENT_GUILD_MEMBERS | INTENT_GUILD_PRESENCES | INTENT_MESSAGE_CONTENT
-
-TEXT, CATEGORY, NEWS, PUBLIC_THREAD, PRIVATE_THREAD, FORUM = 0, 4, 5, 11, 12, 15
-THREAD_TYPES = (PUBLIC_THREAD, PRIVATE_THREAD)
-MESSAGEABLE_TYPES = (TEXT, NEWS, PUBLIC_THREAD, PRIVATE_THREAD)
-
-SUPPRESS_EMBEDS, EPHEMERAL, LOADING, SUPPRESS_NOTIFICATIONS = 1 << 2, 1 << 6, 1 << 7, 1 << 12
-MAX_CONTENT = 2000
-ATTACHMENT_SIZE_LIMIT = 10 * 1024 * 1024  # what Discord grants a bot in a guild without boosts
-DISCORD_EPOCH_MS = 1420070400000
-
-# Event names as constants: discord.py silently ignores a misspelt event (fake-discord.md pitfall 17).
-READY, RESUMED, GUILD_CREATE, GUILD_DELETE = "READY", "RESUMED", "GUILD_CREATE", "GUILD_DELETE"
-CHANNEL_UPDATE, GUILD_MEMBERS_CHUNK, INTERACTION_CREATE = "CHANNEL_UPDATE", "GUILD_MEMBERS_CHUNK", "INTERACTION_CREATE"
-MESSAGE_CREATE, MESSAGE_UPDATE = "MESSAGE_CREATE", "MESSAGE_UPDATE"
-MESSAGE_DELETE, MESSAGE_DELETE_BULK = "MESSAGE_DELETE", "MESSAGE_DELETE_BULK"
-CHANNEL_DELETE, THREAD_CREATE, THREAD_DELETE = "CHANNEL_DELETE", "THREAD_CREATE", "THREAD_DELETE"
-_INTENT_OF = dict.fromkeys(
-    (GUILD_CREATE, GUILD_DELETE, CHANNEL_UPDATE, CHANNEL_DELETE, THREAD_CREATE, THREAD_DELETE), INTENT_GUILDS
-)
-_INTENT_OF |= dict.fromkeys(
-    (MESSAGE_CREATE, MESSAGE_UPDATE, MESSAGE_DELETE, MESSAGE_DELETE_BULK), INTENT_GUILD_MESSAGES
+from tests.fakediscord.members import MembersAndRoles
+from tests.fakediscord.protocol import (
+    ADMINISTRATOR,
+    ALL_CHANNEL_PERMISSIONS,
+    ALL_PERMISSIONS,
+    ATTACH_FILES,
+    ATTACHMENT_SIZE_LIMIT,
+    CATEGORY,
+    CHANNEL_DELETE,
+    CHANNEL_UPDATE,
+    DEFAULT_PERMISSIONS,
+    DISCORD_EPOCH_MS,
+    EMBED_LINKS,
+    EPHEMERAL,
+    FORUM,
+    GUILD_CREATE,
+    GUILD_DELETE,
+    INTENT_GUILD_MEMBERS,
+    INTENT_GUILDS,
+    INTENT_MESSAGE_CONTENT,
+    INTENT_OF,
+    INTERACTION_CREATE,
+    LOADING,
+    MANAGE_MESSAGES,
+    MANAGE_THREADS,
+    MAX_CONTENT,
+    MENTION_EVERYONE,
+    MESSAGE_CREATE,
+    MESSAGE_DELETE,
+    MESSAGE_DELETE_BULK,
+    MESSAGE_UPDATE,
+    MESSAGEABLE_TYPES,
+    NEWS,
+    PRIVATE_THREAD,
+    PRIVILEGED_INTENTS,
+    PUBLIC_THREAD,
+    READ_MESSAGE_HISTORY,
+    READY,
+    RESUMED,
+    SEND_MESSAGES,
+    SEND_MESSAGES_IN_THREADS,
+    SEND_TTS_MESSAGES,
+    SUPPRESS_EMBEDS,
+    SUPPRESS_NOTIFICATIONS,
+    TEXT,
+    THREAD_CREATE,
+    THREAD_DELETE,
+    THREAD_TYPES,
+    VIEW_CHANNEL,
+    VOICE_PERMISSIONS,
 )
 
 
@@ -152,6 +160,7 @@ class _Session:
     id: str
     intents: int
     shard: list[int]
+    large_threshold: int = 50  # IDENTIFY's: above it, GUILD_CREATE leaves offline members out (discord.py asks 250)
     seq: int = 0
     ws: web.WebSocketResponse | None = None
     log: list[tuple[int, str]] = field(default_factory=list)  # sent dispatches, replayed on RESUME
@@ -217,8 +226,9 @@ def point_discord_py_at(server: FakeDiscord) -> None:
     discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(server.gateway_url)
 
 
-class FakeDiscord:
-    """A small stateful Discord: world building, user actions, recorded requests and injected faults."""
+class FakeDiscord(MembersAndRoles):
+    """A small stateful Discord: world building, user actions, recorded requests and injected faults (members, roles
+    and link previews in `MembersAndRoles`)."""
 
     def __init__(self, *, privileged_intents_allowed: bool = True, token: str = "fake-token") -> None:  # noqa: S107
         self.privileged_intents_allowed = privileged_intents_allowed  # the portal switches (and REST content)
@@ -244,12 +254,15 @@ class FakeDiscord:
         self._faults: list[_Fault] = []
         self._history_pages = 0
         self._changed = asyncio.Event()
+        self._cdn_released = asyncio.Event()
+        self._cdn_released.set()
         self._runner: web.AppRunner | None = None
         self._websockets: set[web.WebSocketResponse] = set()
         self.bot_user_id = self.add_user("memorybot", bot=True)
         self.application_id = self.bot_user_id  # modern applications share the bot user's id
         self._app_owner_id = self.add_user("app-owner")
         self._routes = self._route_table()
+        self._init_members()
 
     # --- lifecycle ---------------------------------------------------------------------------------------------
 
@@ -295,13 +308,17 @@ class FakeDiscord:
         self._users[user_id] |= {"avatar": None, "bot": bot, "public_flags": 0}
         return user_id
 
-    def add_guild(self, name: str, *, owner_id: str, everyone_permissions: int = DEFAULT_PERMISSIONS) -> str:
-        """A guild owned by owner_id; the bot joins it, and the @everyone role id is the guild id."""
+    def add_guild(
+        self, name: str, *, owner_id: str, everyone_permissions: int = DEFAULT_PERMISSIONS, bot_member: bool = True
+    ) -> str:
+        """A guild owned by owner_id; the bot is in it unless bot_member=False (then `announce_guild` makes it join),
+        and the @everyone role id is the guild id."""
         guild_id = self._snowflake()
         everyone = {"id": guild_id, "name": "@everyone", "permissions": everyone_permissions, "position": 0}
         self._guilds[guild_id] = _Guild(guild_id, name, owner_id, {guild_id: everyone})
         self.add_member(guild_id, owner_id)
-        self.add_member(guild_id, self.bot_user_id)
+        if bot_member:
+            self.add_member(guild_id, self.bot_user_id)
         return guild_id
 
     def add_role(self, guild_id: str, name: str, permissions: int) -> str:
@@ -362,6 +379,14 @@ class FakeDiscord:
         self._channels[thread_id] = thread
         self._messages[thread_id] = []
         return thread_id
+
+    def hold_cdn(self) -> None:
+        """Make CDN downloads wait (recorded, unanswered) until `release_cdn`: a slow download, deterministically."""
+        self._cdn_released.clear()
+
+    def release_cdn(self) -> None:
+        """Answer the CDN downloads held since `hold_cdn`."""
+        self._cdn_released.set()
 
     def set_cdn_stream_size(self, url: str, total_bytes: int) -> None:
         """Make the CDN stream `total_bytes` for an attachment URL (its data repeated), whatever its size says."""
@@ -442,14 +467,19 @@ class FakeDiscord:
     def _thread_member(self, thread: _Channel, user_id: str) -> dict[str, Any]:
         return {"id": thread.id, "user_id": user_id, "join_timestamp": thread.archive_timestamp, "flags": 0}
 
-    def _guild_payload(self, guild: _Guild, intents: int) -> dict[str, Any]:
+    def _guild_payload(self, guild: _Guild, session: _Session) -> dict[str, Any]:
         # Without GUILD_MEMBERS Discord sends only the bot itself; member_count stays the real count. With it, all
-        # members are sent and member_count == len(members), so discord.py sees the guild as chunked (pitfall 6).
-        member_ids = list(guild.members) if intents & INTENT_GUILD_MEMBERS else [self.bot_user_id]
+        # members are sent and member_count == len(members), so discord.py sees the guild as chunked (pitfall 6);
+        # but a guild above IDENTIFY's large_threshold is "large": without the presences intent Discord sends only
+        # the bot (and members in voice, which this fake has none of), and the rest comes by op 8 member chunks.
+        large = len(guild.members) > session.large_threshold
+        full = session.intents & INTENT_GUILD_MEMBERS and not large
+        member_ids = list(guild.members) if full else [self.bot_user_id]
         channels = [c for c in self._channels.values() if c.guild_id == guild.id]
         threads = [c for c in channels if c.type in THREAD_TYPES and not c.archived and self._bot_can(c, VIEW_CHANNEL)]
         payload = {"id": guild.id, "name": guild.name, "owner_id": guild.owner_id, "unavailable": False}
         payload |= {"member_count": len(guild.members), "joined_at": guild.members[self.bot_user_id].joined_at}
+        payload["large"] = large
         payload |= {"roles": [self._role(r) for r in guild.roles.values()], "features": [], "icon": None}
         payload["channels"] = [self._channel(c) for c in channels if c.type not in THREAD_TYPES]
         payload["threads"] = [self._channel(t) for t in threads]
@@ -560,6 +590,7 @@ class FakeDiscord:
                     continue
                 payload = json.loads(frame.data)
                 self.gateway_received.append(payload)
+                self._notify()
                 op, data = payload.get("op"), payload.get("d")
                 if op == 1:
                     await ws.send_json({"op": 11})
@@ -568,11 +599,7 @@ class FakeDiscord:
                 elif op == 6:
                     session = await self._resume(ws, data)
                 elif op == 8 and session is not None:  # REQUEST_GUILD_MEMBERS (discord.py sends int ids)
-                    guild = self._guilds[str(data["guild_id"])]
-                    wanted = {str(u) for u in data.get("user_ids") or []}
-                    members = [self._member(guild.id, u) for u in guild.members if not wanted or u in wanted]
-                    chunk = {"guild_id": guild.id, "members": members, "chunk_index": 0, "chunk_count": 1}
-                    await self._send(session, GUILD_MEMBERS_CHUNK, chunk | {"nonce": data.get("nonce")})
+                    self._request_guild_members(session, data)
         finally:
             self._websockets.discard(ws)
             if session is not None and session.ws is ws:
@@ -590,6 +617,7 @@ class FakeDiscord:
             await ws.close(code=4014, message=b"Disallowed intent(s).")  # -> discord.PrivilegedIntentsRequired
             return None
         session = _Session(secrets.token_hex(16), intents, list(data.get("shard") or [0, 1]), ws=ws)
+        session.large_threshold = min(250, max(50, int(data.get("large_threshold") or 50)))
         self._sessions[session.id] = session
         guilds = [g for g in self._guilds.values() if self.bot_user_id in g.members]
         ready = {"v": 10, "user": self._user(self.bot_user_id) | {"verified": True, "mfa_enabled": False}}
@@ -599,7 +627,7 @@ class FakeDiscord:
         await self._send(session, READY, ready | {"private_channels": [], "relationships": []})
         if intents & INTENT_GUILDS:
             for guild in guilds:
-                await self._send(session, GUILD_CREATE, self._guild_payload(guild, intents))
+                await self._send(session, GUILD_CREATE, self._guild_payload(guild, session))
         return session
 
     async def _resume(self, ws: web.WebSocketResponse, data: dict[str, Any]) -> _Session | None:
@@ -631,7 +659,7 @@ class FakeDiscord:
     ) -> None:
         """Send an event to every session whose intents allow it; `data` may be built per session from its intents."""
         for session in list(self._sessions.values()):
-            if session.intents & _INTENT_OF.get(event, 0) != _INTENT_OF.get(event, 0):
+            if session.intents & INTENT_OF.get(event, 0) != INTENT_OF.get(event, 0):
                 continue
             if channel is not None and not self._bot_can(channel, VIEW_CHANNEL):
                 continue  # Discord sends nothing from channels the bot cannot see
@@ -648,6 +676,11 @@ class FakeDiscord:
         for session in list(self._sessions.values()):
             if session.ws is not None:
                 await session.ws.send_json({"op": 7, "d": None})
+
+    def sent_events(self, event: str) -> list[dict[str, Any]]:
+        """The payloads of the `event` dispatches sent so far (the last 1,000 frames of each session), in order."""
+        frames = [json.loads(raw) for session in self._sessions.values() for _, raw in session.log]
+        return [frame["d"] for frame in frames if frame["t"] == event]
 
     def connected_sessions(self) -> int:
         """How many identified gateway sessions currently have a live connection."""
@@ -713,7 +746,7 @@ class FakeDiscord:
             self.add_member(guild_id, self.bot_user_id)
         for session in list(self._sessions.values()):
             if session.intents & INTENT_GUILDS:
-                payload = self._guild_payload(self._guilds[guild_id], session.intents)
+                payload = self._guild_payload(self._guilds[guild_id], session)
                 if joined:
                     del payload["unavailable"]  # no "unavailable" key means a join (on_guild_join), not a return
                 await self._send(session, GUILD_CREATE, payload)
@@ -938,6 +971,10 @@ class FakeDiscord:
             except TimeoutError:
                 continue
 
+    async def wait_until(self, condition: Callable[[], object], timeout: float = 10.0) -> None:
+        """Wait until condition() holds, checked after each request or gateway frame the fake receives."""
+        await self._wait_until(lambda: bool(condition()), timeout, lambda: "the condition")
+
     async def wait_for_request(
         self, predicate: Callable[[RecordedRequest], bool], timeout: float = 10.0, *, start: int = 0
     ) -> RecordedRequest:
@@ -1036,6 +1073,8 @@ class FakeDiscord:
             ("DELETE", message, self._delete_message),
             ("POST", channel + r"/typing", self._typing),
             ("GET", channel + r"/threads/archived/(?P<kind>public|private)", self._archived_threads),
+            ("GET", channel + r"/thread-members", self._get_thread_members),
+            ("GET", channel + r"/thread-members/(?P<user_id>\d+)", self._get_thread_member),
             ("GET", guild + r"/channels", self._get_guild_channels),
             ("GET", guild + r"/members/(?P<user_id>\d+)", self._get_member),
             ("GET", guild + r"/threads/active", self._active_threads),
@@ -1051,6 +1090,8 @@ class FakeDiscord:
         path = quote(request.match_info["tail"])  # stored quoted, as it appears in the attachment URL
         rec = RecordedRequest("GET", f"/cdn/{path}", dict(request.query), None, [], dict(request.headers))
         self.requests.append(rec)
+        self._notify()
+        await self._cdn_released.wait()  # a slow CDN, see hold_cdn
         blob = self._blobs.get(path)
         early = self._injected_fault(rec)
         if early is not None or blob is None:
@@ -1255,6 +1296,21 @@ class FakeDiscord:
         page = threads[: int(rec.query.get("limit", 50))]
         members = [self._thread_member(t, self.bot_user_id) for t in page if self.bot_user_id in t.thread_members]
         return {"threads": [self._channel(t) for t in page], "members": members, "has_more": len(threads) > len(page)}
+
+    async def _get_thread_members(self, rec: RecordedRequest, channel_id: str) -> list:
+        """Everyone in a thread (Discord sends other users only to a bot with the members intent, which the fake
+        does not check over REST)."""
+        thread = self._bot_channel(channel_id)
+        if thread.type not in THREAD_TYPES:
+            raise ApiError(400, 50024, "Cannot execute action on this channel type")
+        return [self._thread_member(thread, u) for u in sorted(thread.thread_members)]
+
+    async def _get_thread_member(self, rec: RecordedRequest, channel_id: str, user_id: str) -> dict:
+        members = await self._get_thread_members(rec, channel_id)
+        found = [m for m in members if m["user_id"] == user_id]
+        if not found:
+            raise ApiError(404, 10007, "Unknown Member")
+        return found[0]
 
     # --- REST: guilds ------------------------------------------------------------------------------------------
 
