@@ -12,6 +12,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -265,6 +266,11 @@ async def run(args: argparse.Namespace) -> None:
                 f"remembered {args.messages} messages in #general as {ingested.chunks_added} chunks "
                 f"in {time.perf_counter() - started:.1f} s; embeddings: {memory.identity}"
             )
+            if args.chunks > ingested.chunks_added:
+                started = time.perf_counter()
+                added = await asyncio.to_thread(fill_general, memory, ids, args.chunks)
+                took = time.perf_counter() - started
+                print(f"filled #general with {added} more chunks, to {args.chunks}, in {took:.1f} s")
             probes = Probes()
             install_probes(fake, llm, memory, probes)
             async with running_bot(settings, fake, memory) as bot:
@@ -307,9 +313,48 @@ async def run(args: argparse.Namespace) -> None:
         print(f"{name:<36}{percentile(ms, 0.5):>9.1f}{percentile(ms, 0.95):>9.1f}{max(ms):>9.1f}")
 
 
+def fill_general(memory: Memory, ids: dict[str, int], size: int) -> int:
+    """Fill #general up to `size` chunks, as benchmarks/bench.py's scale part builds its stores: noisy copies of the
+    remembered chunks' vectors (cosine ~0.8 to their source), each with its source's text, written straight to SQLite
+    and Chroma. They are in #general so that the asker may read them all, as in a busy server's main channel."""
+    import numpy as np
+
+    from benchmarks.bench import synthetic_vectors
+    from memory import Chunk, utc_iso
+    from memory.chunking import chunk_id
+
+    guild, channel = str(ids["guild"]), str(ids["general"])
+    held = [c for batch in memory.stores.chunks.iter_guild_chunks(guild) for c in batch]
+    stored = memory.vectors.vectors(guild, [c.chunk_id for c in held])
+    pool = [c for c in held if c.chunk_id in stored]
+    vectors, source = synthetic_vectors(
+        np.asarray([stored[c.chunk_id] for c in pool], dtype=np.float32), size, np.random.default_rng(size)
+    )
+    start = datetime(2022, 1, 3, 9, 0, tzinfo=UTC)  # before the remembered chat: the filler is older history
+    for first in range(len(pool), size, 5000):  # Chroma takes at most ~5,400 vectors per call
+        numbers = range(first, min(first + 5000, size))
+        chunks = [
+            Chunk(
+                chunk_id=chunk_id(guild, "filler", str(n)), kind="chat", guild_id=guild, channel_id=channel,
+                record_id=f"chat:{channel}", position=0, start_key=f"filler-{n:09d}", text=pool[source[n]].text,
+                tokens=pool[source[n]].tokens, message_ids=(f"filler-{n}",), author_ids=("filler",),
+                created_at=utc_iso(start + timedelta(minutes=n)), jump_url=None,
+            )
+            for n in numbers
+        ]  # fmt: skip
+        memory.stores.chunks.replace_chunks(guild, set(), chunks)
+        memory.vectors.upsert(guild, chunks, vectors[first : first + len(chunks)].tolist())
+        memory.stores.chunks.mark_embedded([c.chunk_id for c in chunks])
+    return size - len(pool)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--messages", type=int, default=2000, help="messages remembered in #general")
+    parser.add_argument(
+        "--chunks", type=int, default=0, metavar="N",
+        help="fill #general up to N chunks with noisy copies of the remembered ones (e.g. 100000), as bench.py's scale",
+    )  # fmt: skip
     parser.add_argument("--questions", type=int, default=30, help="measured /ask runs")
     parser.add_argument("--warmups", type=int, default=3, help="unmeasured /ask runs first")
     parser.add_argument("--seed", type=int, default=7)
