@@ -86,9 +86,18 @@ async def _drain(process: asyncio.subprocess.Process) -> None:
 
 
 async def burst_kill_restart(
-    workdir: Path, *, burst: int = 300, kill_after: int = 149, live: int = 50, window: int = 200, max_missed: int = 5000
+    workdir: Path,
+    *,
+    burst: int = 300,
+    kill_after: int = 149,
+    stored_first: int = 100,
+    live: int = 50,
+    window: int = 200,
+    max_missed: int = 5000,
 ) -> BurstResult:
-    """Run the sequence once in `workdir` (a fresh fake Discord and data directory) and report."""
+    """Run the sequence once in `workdir` (a fresh fake Discord and data directory) and report. The first
+    `stored_first` messages of the burst are stored before the rest (up to `kill_after`) is sent and the bot killed
+    at once, so that it dies with a mark past stored messages and delivered ones not yet stored."""
     fake = FakeDiscord()
     await fake.start()
     processes: list[asyncio.subprocess.Process] = []
@@ -107,12 +116,17 @@ async def burst_kill_restart(
                 n = len(sent)
                 sent.append((await fake.user_sends_message(ids["general"], ids["bob"], f"{what} {n} W{n}"))["id"])
 
+        async def stored(count: int) -> None:
+            async with asyncio.timeout(STORED_SECONDS):
+                while len(held(data_dir, ids["general"])[0]) < count:
+                    await asyncio.sleep(0.05)  # polling another process's SQLite: there is no event to wait on
+
         processes.append(await start_bot(config, fake.token))
         await say(1, "remembered before the burst")  # the channel holds memory (and so a mark) already
-        async with asyncio.timeout(STORED_SECONDS):
-            while not held(data_dir, ids["general"])[1]:
-                await asyncio.sleep(0.05)  # polling another process's SQLite: there is no event to wait on
-        await say(kill_after, "burst")
+        await stored(1)
+        await say(stored_first, "burst")
+        await stored(len(sent))
+        await say(kill_after - stored_first, "burst")
         processes[-1].kill()  # SIGKILL: whatever it received and had not stored yet is in no file
         await processes[-1].wait()
         at_kill, mark = held(data_dir, ids["general"])

@@ -97,6 +97,9 @@ async def test_more_missed_than_the_bound_is_shown_to_admins_with_the_backfill_t
                 await admin_command(world, "backfill", {"channel": world["general"], "since": int(since)})
                 await wait_until(lambda: mark_of(world) is not None and mark_of(world).missed_before is None)
                 cleared = await admin_command(world, "backfill-status")
+                await wait_until(lambda: not world.bot.backfiller.running(world["guild"], world["general"]))
+                live = await send(world, "live after the backfill", 1)  # read to its end: live marks move again
+                await wait_until(lambda: mark_of(world) is not None and mark_of(world).newest_id == live[-1])
             filled, text = held_ids(world), remembered(world)
 
     assert report.gaps == 1 and report.added == 7
