@@ -1,9 +1,14 @@
 """Stress: a writer process is SIGKILLed at random moments, again and again; each restart opens memory with the
-index check (as `memorybot run` does). Prints how often a repair was needed and whether anything was lost."""
+index check (as `memorybot run` does). Prints how often a repair was needed and whether anything was lost.
+
+With `--burst`, issue 12's sequence instead, against the real bot process and the fake Discord
+(`tests/bot/burst.py`): a burst sent to one channel, the bot SIGKILLed after `--kill-after` were delivered, the
+rest sent while it is down, a restart and `--live` messages the moment it is ready. Prints sent, remembered, lost."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import random
 import signal
@@ -74,11 +79,44 @@ def run_round(data_dir: Path, start: int, rng: random.Random) -> tuple[list[str]
     return repaired, acked, deadline is not None
 
 
+def run_bursts(args: argparse.Namespace) -> None:
+    """`--burst`: the sequence `--rounds` times, one line of figures each, then the totals."""
+    from tests.bot.burst import burst_kill_restart  # the fake Discord and the bot process
+
+    totals = [0, 0, 0]
+    for round_number in range(args.rounds):
+        with tempfile.TemporaryDirectory() as tmp:
+            started = time.monotonic()
+            sequence = burst_kill_restart(
+                Path(tmp), burst=args.messages, kill_after=args.kill_after, stored_first=args.stored_first,
+                live=args.live, window=args.window,
+            )  # fmt: skip
+            result = asyncio.run(sequence)
+        after = [q for q in result.history_queries if "after" in q]
+        print(
+            f"run {round_number}: sent {len(result.sent)}, remembered {len(result.remembered)}, lost "
+            f"{len(result.lost)}; stored at the kill {result.stored_at_kill}; history pages read after the mark "
+            f"{len(after)} of {len(result.history_queries)}; {time.monotonic() - started:.1f} s"
+        )
+        for i, figure in enumerate((len(result.sent), len(result.remembered), len(result.lost))):
+            totals[i] += figure
+    print(f"{args.rounds} runs: sent {totals[0]}, remembered {totals[1]}, lost {totals[2]}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=30)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--burst", action="store_true", help="issue 12's burst-kill-restart sequence (real bot)")
+    parser.add_argument("--messages", type=int, default=300, help="--burst: messages in the burst")
+    parser.add_argument("--kill-after", type=int, default=149, help="--burst: delivered before the SIGKILL")
+    parser.add_argument("--stored-first", type=int, default=100, help="--burst: stored before the rest is sent")
+    parser.add_argument("--live", type=int, default=50, help="--burst: sent the moment the restarted bot is ready")
+    parser.add_argument("--window", type=int, default=200, help="--burst: discord.reconcile_messages")
     args = parser.parse_args()
+    if args.burst:
+        run_bursts(args)
+        return
     rng = random.Random(args.seed)
     with tempfile.TemporaryDirectory() as tmp:
         data_dir = Path(tmp) / "data"

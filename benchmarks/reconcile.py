@@ -1,4 +1,6 @@
-"""Measures the reconciliation pass after a restart against the fake Discord: time, history pages, what it found."""
+"""Measures the reconciliation pass after a restart against the fake Discord: time, history pages (the latest
+window, and those read after each channel's mark), what it found, and sent / remembered / lost of the messages sent
+while the bot was down."""
 
 from __future__ import annotations
 
@@ -23,7 +25,7 @@ from tests.fakeopenai import FakeOpenAI  # noqa: E402
 from tests.fakes import HashEmbeddings  # noqa: E402
 
 
-async def measure(channels: int, per_channel: int, window: int) -> None:
+async def measure(channels: int, per_channel: int, window: int, missed: int) -> None:
     fake, llm = FakeDiscord(), FakeOpenAI()
     await fake.start()
     await llm.start()
@@ -42,16 +44,18 @@ async def measure(channels: int, per_channel: int, window: int) -> None:
                         sent[channel_id].append(message["id"])
                 await asyncio.sleep(0.3)
                 await asyncio.wait_for(bot.ingestion.idle(), 300)
-            # Offline: in each channel, a tenth of the window edited, a tenth deleted, and 20 new messages.
+            # Offline: in each channel, a tenth of the window edited, a tenth deleted, and `missed` new messages.
             tenth = max(1, window // 10)
+            offline: list[str] = []
             for channel_id in targets:
                 recent = sent[channel_id][-window:]
                 for message_id in recent[:tenth]:
                     await fake.user_edits_message(channel_id, message_id, f"edited {message_id}")
                 for message_id in recent[tenth : 2 * tenth]:
                     await fake.user_deletes_message(channel_id, message_id)
-                for i in range(20):
-                    await fake.user_sends_message(channel_id, ids["alice"], f"missed {i} in {channel_id}")
+                for i in range(missed):
+                    message = await fake.user_sends_message(channel_id, ids["alice"], f"missed {i} in {channel_id}")
+                    offline.append(message["id"])
             fake.requests.clear()
             async with running_bot(settings, fake, memory) as bot:
                 started = time.monotonic()
@@ -63,11 +67,15 @@ async def measure(channels: int, per_channel: int, window: int) -> None:
                 read = time.monotonic() - started
                 await asyncio.wait_for(bot.ingestion.idle(), 300)
                 stored = time.monotonic() - started
+            held = {i for c in targets for i in memory.stores.records.message_ids_where(ids["guild"], channel_id=c)}
             memory.close()
         pages = [r for r in fake.requests if r.method == "GET" and r.path.endswith("/messages")]
-        print(f"{channels} channels x {per_channel} remembered messages, window {window}:")
+        after = [r for r in pages if "after" in r.query]
+        remembered = len(set(offline) & held)
+        print(f"{channels} channels x {per_channel} remembered messages, window {window}, {missed} missed each:")
         print(f"  history read and compared in {read:.2f} s; changes stored after {stored:.2f} s")
-        print(f"  {len(pages)} history requests; {report}")
+        print(f"  {len(pages)} history requests ({len(after)} after a mark); {report}")
+        print(f"  sent while down {len(offline)}, remembered {remembered}, lost {len(offline) - remembered}")
     finally:
         await llm.stop()
         await fake.stop()
@@ -78,8 +86,9 @@ def main() -> None:
     parser.add_argument("--channels", type=int, default=10)
     parser.add_argument("--messages", type=int, default=300, help="remembered per channel before the restart")
     parser.add_argument("--window", type=int, default=200, help="discord.reconcile_messages")
+    parser.add_argument("--missed", type=int, default=20, help="sent per channel while the bot is down")
     args = parser.parse_args()
-    asyncio.run(measure(args.channels, args.messages, args.window))
+    asyncio.run(measure(args.channels, args.messages, args.window, args.missed))
 
 
 if __name__ == "__main__":

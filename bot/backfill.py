@@ -13,7 +13,7 @@ import discord
 
 from bot.adapters import Attachments, member_record, place_names
 from bot.ingestion import log_attachments, remember_names
-from memory import AsyncMemory, BackfillCursor, ChatMessage, FileDocument, utc_iso
+from memory import AsyncMemory, BackfillCursor, ChatMessage, FileDocument, HistoryMark, utc_iso
 
 log = logging.getLogger(__name__)
 BATCH_SIZE = 100  # one history page: a batch is stored and its cursor saved before the next is read
@@ -24,11 +24,15 @@ Key = tuple[str, str]
 class Backfiller:
     """Runs backfills as background tasks, one per channel. Each batch is stored, then its cursor saved (commit
     before acknowledge), so a restart resumes after the last stored message and never skips one; re-reading a
-    batch is harmless, as `remember_messages` skips unchanged messages."""
+    batch is harmless, as `remember_messages` skips unchanged messages. A batch that joins the channel's mark
+    moves it on (`memory.HistoryMark` "backfilled"): that is how a hole a restart left is filled."""
 
-    def __init__(self, memory: AsyncMemory, attachments: Attachments) -> None:
+    def __init__(
+        self, memory: AsyncMemory, attachments: Attachments, *, session: Callable[[], str] = lambda: ""
+    ) -> None:
         self._memory = memory
         self._attachments = attachments
+        self._session = session  # the gateway session live messages are queued in (`IngestionQueue.session`)
         self.tasks: dict[Key, asyncio.Task[BackfillCursor]] = {}
         self.cursors: dict[Key, BackfillCursor] = {}  # live progress of running backfills
         self._watchers: set[asyncio.Task[None]] = set()  # progress reporters, held so they are not collected
@@ -90,16 +94,20 @@ class Backfiller:
         remaining = None if cursor.max_messages is None else max(0, cursor.max_messages - cursor.messages)
         after = discord.Object(int(cursor.newest_id)) if cursor.newest_id else None
         batch: list[discord.Message] = []
+        session, read = self._session(), 0  # the session before the first read (see `_caught_up`)
         try:
             if remaining != 0:
                 # discord.py pages the history and waits out 429s itself.
                 async for message in channel.history(limit=remaining, after=after, oldest_first=True):
                     batch.append(message)
+                    read += 1
                     if len(batch) >= BATCH_SIZE:
                         cursor = await self._store(cursor, batch)
                         batch = []
             if batch:
                 cursor = await self._store(cursor, batch)
+            if remaining is None or read < remaining:
+                await self._caught_up(cursor, session)
             cursor = replace(cursor, done=True, updated_at=utc_iso(datetime.now(UTC)))
             await self._memory.backfills.save(cursor)
             self.cursors[key] = cursor
@@ -108,6 +116,16 @@ class Backfiller:
             # The cursor stays unfinished, so the next start resumes from the last stored batch.
             log.exception("backfill of channel %s stopped", key[1])
         return self.cursors[key]
+
+    async def _caught_up(self, cursor: BackfillCursor, session: str) -> None:
+        """The history was read to its end within one gateway session, so everything after it reaches the bot live:
+        if the batches joined the channel's mark, the session's live messages may move it from now on."""
+        if cursor.newest_id is None or not session or self._session() != session:
+            return
+        newest = cursor.newest_id
+        mark = HistoryMark(cursor.guild_id, cursor.channel_id, newest, "reconciled", session=session, read_after=newest)
+        async with self._store_lock:
+            await asyncio.to_thread(self._memory.sync.remember_messages, [], marks=[mark])
 
     async def _store(self, cursor: BackfillCursor, batch: list[discord.Message]) -> BackfillCursor:
         """Store one batch and then save the cursor past it, in one worker-thread call."""
@@ -127,8 +145,14 @@ class Backfiller:
             files=cursor.files + len(files),
             updated_at=utc_iso(datetime.now(UTC)),
         )
+        # The batch was read after the cursor's newest id (or from the channel's start): all of it, bots' included.
+        mark = HistoryMark(
+            after.guild_id, after.channel_id, str(batch[-1].id), "backfilled", read_after=cursor.newest_id or "0"
+        )
         async with self._store_lock:
-            job = asyncio.ensure_future(asyncio.to_thread(self._commit, records, files, after, place_names(batch[0])))
+            job = asyncio.ensure_future(
+                asyncio.to_thread(self._commit, records, files, after, place_names(batch[0]), mark)
+            )
             try:
                 await asyncio.shield(job)
             except asyncio.CancelledError:
@@ -144,11 +168,12 @@ class Backfiller:
         files: list[FileDocument],
         cursor: BackfillCursor,
         names: tuple[tuple[str, str, str], ...],
+        mark: HistoryMark,
     ) -> None:
         memory = self._memory.sync  # already in a worker thread
+        if files:  # first: the mark moves with the messages, after everything of theirs is stored
+            log_attachments(files, memory.ingest_files(files))
         if records:
             remember_names(memory, names)
-            memory.remember_messages(records)
-        if files:
-            log_attachments(files, memory.ingest_files(files))
+        memory.remember_messages(records, marks=[mark])
         memory.backfills.save(cursor)  # only after the batch is stored

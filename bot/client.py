@@ -70,7 +70,7 @@ class MemoryBot(commands.Bot):
         self.ingestion = IngestionQueue(memory.sync, on_cuts=self.cut_notices)
         self.attachments = Attachments(settings.limits)
         self.policies = ChannelPolicies(memory, settings.discord.enabled_channels)
-        self.backfiller = Backfiller(memory, self.attachments)
+        self.backfiller = Backfiller(memory, self.attachments, session=lambda: self.ingestion.session)
         self.admin = AdminSocket(memory, Path(settings.storage.data_dir))
         self.synced_guilds: set[int] = set()
         self.announced = False  # the ready line is printed once, not at every reconnection

@@ -15,9 +15,12 @@ class DiscordSettings(SettingsSection):
     api_base_url: str = "https://discord.com/api/v10"
     gateway_url: str = "wss://gateway.discord.gg/"
     enabled_channels: list[DiscordId] = Field(default_factory=list)
-    # After a restart, how many of each remembered channel's latest messages are read again to catch the
-    # edits, deletes and new messages missed while offline (0: no reconciliation).
+    # After a restart (a new gateway session), how many of each remembered channel's latest messages are read again
+    # to catch the edits and deletes missed while offline (0: no reconciliation at all).
     reconcile_messages: int = Field(default=200, ge=0, le=10_000)
+    # And at most how many messages sent while the bot was away are read after each channel's mark (beyond that,
+    # the log and /memory backfill-status name the /memory backfill that reads the rest; 0: none).
+    reconcile_max_missed: int = Field(default=5000, ge=0, le=1_000_000)
 
 
 class Settings(MemorySettings):

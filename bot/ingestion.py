@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+import secrets
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, replace
 
-from memory import ChatMessage, FileDocument, IngestReport, Memory
+from memory import ChatMessage, FileDocument, HistoryMark, IngestReport, Memory
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +38,8 @@ BATCH_WAIT_SECONDS = 0.2  # gather a burst of messages into one embedding batch
 CATCH_UP_CHUNKS = 512  # chunks embedded per catch-up slice (seconds of work with the local model)
 
 Cut = tuple[FileDocument, str]  # a file a cap cut short, and how much of it was kept (memory's wording)
+Place = tuple[str, str]  # (guild id, channel id)
+LIVE_MARKS = ("stored", "seen")  # the marks of live messages, which hold only while the session's order does
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +54,10 @@ class Remember:
     announce_cuts: bool = False
     # The names of the places they were said in: (guild id, channel id or '' for the guild, name).
     names: tuple[tuple[str, str, str], ...] = ()
+    # Channel marks that move with these messages (`memory.HistoryMark`), in the transaction that stores them.
+    marks: tuple[HistoryMark, ...] = ()
+    # A reconciliation's job: the queue's `failures` when it read the history (a failure before is made good).
+    failures_read: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +92,12 @@ Job = Remember | Erase | ForgetChannel | CatchUp
 class IngestionQueue:
     """Applies jobs in arrival order (an edit never overtakes its create, a delete never precedes it),
     merging consecutive `Remember` jobs into one batch. Slow work runs in a worker thread. `on_cuts` is called on
-    the event loop after a batch with the files of `announce_cuts` jobs that a cap cut short; it must not block."""
+    the event loop after a batch with the files of `announce_cuts` jobs that a cap cut short; it must not block.
+
+    Live messages move their channel's mark (`memory.HistoryMark`) only while every message before them is stored:
+    marks carry the gateway `session` that delivered them (a new one begins at each IDENTIFY, see `new_session`),
+    a message whose files are still downloading holds back the marks of later ones (`receiving`), and a channel
+    whose batch failed moves no live mark until a reconciliation has read its history again."""
 
     def __init__(self, memory: Memory, *, on_cuts: Callable[[list[Cut]], None] | None = None) -> None:
         self._memory = memory
@@ -93,6 +106,11 @@ class IngestionQueue:
         self._worker: asyncio.Task[None] | None = None
         self._held: Job | Stop | None = None  # taken while batching, it must wait for the next round
         self.failures = 0
+        self.session = secrets.token_hex(8)  # the gateway session whose live messages are being queued
+        self._receiving: dict[Place, list[int]] = {}  # messages whose job is being made, by channel
+        # Channels with a failed batch (the `failures` count then): a live mark would pass the messages it lost, until
+        # a reconciliation reads the channel again. Bounded by the channels there are.
+        self._failed: dict[Place, int] = {}
 
     def start(self) -> None:
         """Start the worker task."""
@@ -101,7 +119,37 @@ class IngestionQueue:
 
     def put(self, job: Job) -> None:
         """Queue a job (never blocks the event loop)."""
+        if isinstance(job, Remember) and job.marks:
+            job = replace(job, marks=tuple(m for m in job.marks if not self._overtakes(m)))
         self._queue.put_nowait(job)
+
+    def new_session(self) -> None:
+        """A new gateway session began (READY, not RESUMED): it replays nothing, so until a channel's history is
+        reconciled, its live messages must not move its mark past what was missed in between. Call it before any of
+        the session's events is queued (discord.py dispatches `connect` before them)."""
+        self.session = secrets.token_hex(8)
+
+    def live_mark(self, guild_id: str, channel_id: str, message_id: str, *, stored: bool) -> HistoryMark:
+        """The mark of a live message of the current session: `stored` (remembered) or `seen` (left out)."""
+        return HistoryMark(guild_id, channel_id, message_id, "stored" if stored else "seen", session=self.session)
+
+    @contextlib.contextmanager
+    def receiving(self, mark: HistoryMark) -> Iterator[None]:
+        """While a live message's job is being made (its files downloaded), later messages of its channel may be
+        queued first: their marks must not pass it. Put the job inside the block."""
+        place, number = (mark.guild_id, mark.channel_id), int(mark.newest_id)
+        self._receiving.setdefault(place, []).append(number)
+        try:
+            yield
+        finally:
+            waiting = self._receiving[place]
+            waiting.remove(number)
+            if not waiting:
+                del self._receiving[place]
+
+    def _overtakes(self, mark: HistoryMark) -> bool:
+        waiting = self._receiving.get((mark.guild_id, mark.channel_id), ())
+        return mark.kind in LIVE_MARKS and any(number < int(mark.newest_id) for number in waiting)
 
     async def idle(self) -> None:
         """Wait until every queued job is done."""
@@ -124,18 +172,43 @@ class IngestionQueue:
             batch: list[Job] = [job]
             if isinstance(job, Remember):
                 batch += await self._more_remember_jobs()
+            batch, failed = self._sound_marks(batch)
             try:
                 more, cuts = await asyncio.to_thread(self._apply, batch)
                 if more:
                     self.put(CatchUp())
             except Exception:  # one bad batch is logged and dropped; the queue keeps going
                 self.failures += 1
+                self._failed |= dict.fromkeys(_places(batch), self.failures)
                 log.exception("ingestion of %d job(s) failed", len(batch))
             else:
+                self._failed = failed
                 self._hand_on(cuts)  # before task_done: once `idle` returns, the notices are under way
             finally:
                 for _ in batch:
                     self._queue.task_done()
+
+    def _sound_marks(self, batch: list[Job]) -> tuple[list[Job], dict[Place, int]]:
+        """The batch without the live marks of channels whose earlier batch failed, in order: a reconciliation (with
+        no hole) that read a channel after its failure has stored what was lost, so live marks after it may move the
+        mark again. Also the failed channels as they are once the batch is stored."""
+        failed = dict(self._failed)
+        sound: list[Job] = []
+        for job in batch:
+            if not isinstance(job, Remember) or not job.marks:
+                sound.append(job)
+                continue
+            kept = []
+            for mark in job.marks:
+                place = (mark.guild_id, mark.channel_id)
+                if mark.kind in LIVE_MARKS and place in failed:
+                    continue
+                kept.append(mark)
+                caught_up = mark.kind == "reconciled" and mark.missed_before is None
+                if caught_up and place in failed and failed[place] <= job.failures_read:
+                    del failed[place]
+            sound.append(replace(job, marks=tuple(kept)))
+        return sound, failed
 
     def _hand_on(self, cuts: list[Cut]) -> None:
         if not cuts or self._on_cuts is None:
@@ -179,9 +252,9 @@ class IngestionQueue:
         remember_names(self._memory, [n for job in batch if isinstance(job, Remember) for n in job.names])
         messages = [m for job in batch if isinstance(job, Remember) for m in job.messages]
         files = [f for job in batch if isinstance(job, Remember) for f in job.files]
-        if messages:
-            self._memory.remember_messages(messages)
+        marks = [m for job in batch if isinstance(job, Remember) for m in job.marks]
         cuts: list[Cut] = []
+        # Files first: the marks move with the messages, so a crash in between leaves the messages to be read again.
         if files:
             report = self._memory.ingest_files(files)
             log_attachments(files, report)
@@ -189,8 +262,20 @@ class IngestionQueue:
                 f.source: f for job in batch if isinstance(job, Remember) and job.announce_cuts for f in job.files
             }
             cuts = [(announced[source], kept) for source, kept in report.truncated if source in announced]
+        if messages or marks:
+            self._memory.remember_messages(messages, marks=marks)
         for job in batch:
             if isinstance(job, Remember):
                 for guild_id, message_id, kept in job.attachments_kept:
                     self._memory.forget_removed_attachments(guild_id, message_id, kept)
         return False, cuts
+
+
+def _places(batch: list[Job]) -> set[Place]:
+    """The channels a batch wrote to (their live marks must wait after it failed)."""
+    places: set[Place] = set()
+    for job in batch:
+        if isinstance(job, Remember):
+            places |= {(m.guild_id, m.channel_id) for m in job.messages}
+            places |= {(m.guild_id, m.channel_id) for m in job.marks}
+    return places

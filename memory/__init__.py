@@ -22,6 +22,7 @@ from memory.extract import clean_text
 from memory.extractive import extractive_answer
 from memory.guild_settings import SETTING_KEYS, GuildSettings, SettingChanges, Visibility
 from memory.health import HealthCheck, health_checks
+from memory.marks import ChannelMark, HistoryMark
 from memory.prompts import Exchange, SourceLabel
 from memory.recap import Recap, Recapper
 from memory.reports import (
@@ -49,6 +50,7 @@ __all__ = [
     "AskedQuestion",
     "AsyncMemory",
     "BackfillCursor",
+    "ChannelMark",
     "ChannelStats",
     "ChatExport",
     "ChatExportError",
@@ -67,6 +69,7 @@ __all__ = [
     "GuildSettings",
     "GuildStats",
     "HealthCheck",
+    "HistoryMark",
     "Hit",
     "IngestReport",
     "LimitSettings",

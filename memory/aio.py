@@ -11,13 +11,14 @@ from typing import TYPE_CHECKING, Any
 from memory.answering import Answerer, Question
 from memory.guild_settings import GuildSettings, PerGuildSettings
 from memory.llm import make_chat_model
+from memory.marks import ChannelMark
 from memory.prompts import Exchange
 from memory.recap import Recapper
 from memory.reports import AskedQuestion, ForgetReport, MemoryStats, UserData
 from memory.retrieval import PackedContext
 from memory.service import Memory
 from memory.settings import MemorySettings
-from memory.stores.interfaces import BackfillCursors, ChannelPolicies, OptOuts
+from memory.stores.interfaces import BackfillCursors, ChannelMarks, ChannelPolicies, OptOuts
 from memory.types import BackfillCursor
 
 if TYPE_CHECKING:
@@ -41,6 +42,7 @@ class AsyncMemory:
         self.channel_policies = AsyncChannelPolicies(memory.channel_policies)
         self.guild_settings = AsyncGuildSettings(memory.guild_settings)
         self.backfills = AsyncBackfills(memory.backfills)
+        self.marks = AsyncMarks(memory.marks)
         self.questions = AsyncQuestions(memory)
 
     @classmethod
@@ -223,6 +225,17 @@ class AsyncBackfills:
     async def all(self, guild_id: str | None = None) -> list[BackfillCursor]:
         """A guild's backfill cursors (every guild's if None)."""
         return await asyncio.to_thread(self._store.all, guild_id)
+
+
+class AsyncMarks:
+    """`Memory.marks` off the event loop (they are moved with the messages, through `Memory.remember_messages`)."""
+
+    def __init__(self, store: ChannelMarks) -> None:
+        self._store = store
+
+    async def of_guild(self, guild_id: str) -> dict[str, ChannelMark]:
+        """How far each channel of a guild is held, by channel id."""
+        return await asyncio.to_thread(self._store.of_guild, guild_id)
 
 
 class AsyncQuestions:

@@ -89,6 +89,7 @@ class Eraser(Writer):
             # Its name goes with it, and its threads' (purged below with the messages).
             threads = [c for c, parent in self._records.message_channels(guild_id).items() if parent == channel_id]
             self._stores.names.forget(guild_id, [channel_id, *threads])
+            self._stores.marks.forget(guild_id, [channel_id, *threads])  # nothing held: no history to catch up
         if user_id is not None and channel_id is None and message_id is None:  # a member erased: what they asked too
             self._stores.questions.forget_user(user_id)
         return ForgetReport(files=len(files), chunks=chunks) + self.delete_messages(
@@ -102,6 +103,7 @@ class Eraser(Writer):
         self._stores.backfills.delete(guild_id)
         self._stores.questions.forget_guild(guild_id)
         self._stores.names.forget(guild_id)
+        self._stores.marks.forget(guild_id)
         self._vectors.drop_guild(guild_id)
         self._stores.purge_erased()
         return ForgetReport(messages=messages, files=files, chunks=chunks)

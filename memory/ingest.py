@@ -17,6 +17,7 @@ from langchain_core.embeddings import Embeddings
 from memory.chunking import chat_windows, chunk_id, content_hash, file_chunks, sort_key, split_file_text
 from memory.errors import EmbeddingError, ExtractionError
 from memory.extract import SANDBOXED_SUFFIXES, extract_text, suffix_of
+from memory.marks import HistoryMark
 from memory.reports import IngestReport
 from memory.sandbox import SandboxedExtractor
 from memory.settings import MemorySettings
@@ -169,9 +170,19 @@ class Ingestor(Writer):
         return StoredFile(added, removed, len(chunks) - len(added), changed=True, truncated=extracted.truncated)
 
     @serialised
-    def remember_messages(self, messages: Sequence[ChatMessage], *, progress: Progress | None = None) -> IngestReport:
-        """Remember new or edited chat messages: unchanged ones are skipped, changed channels re-windowed."""
+    def remember_messages(
+        self,
+        messages: Sequence[ChatMessage],
+        *,
+        marks: Sequence[HistoryMark] = (),
+        progress: Progress | None = None,
+    ) -> IngestReport:
+        """Remember new or edited chat messages: unchanged ones are skipped, changed channels re-windowed; the
+        channel marks move in the transaction that stores the messages (those left out count as covered)."""
         started = time.monotonic()
+        if not messages:  # marks alone (messages left out on purpose): no ingest to stamp
+            self._records.save_messages([], {}, marks)
+            return IngestReport()
         refused = self._stores.opt_outs.among(m.author_id for m in messages)
         erased = self.erased((m.guild_id, m.message_id) for m in messages)
         skipped = [(f"message {m.message_id}", OPTED_OUT) for m in messages if m.author_id in refused]
@@ -187,7 +198,7 @@ class Ingestor(Writer):
             for place, items in by_channel.items()
         }
         kept = [item for items in by_channel.values() for item in items]
-        changed = self._records.save_messages(kept, anchors)
+        changed = self._records.save_messages(kept, anchors, marks)
         report = self.rebuild_stale_windows(progress=progress)
         self._stamp()  # an ingest even when nothing changed (the rebuild stamps only what it rebuilt)
         report.records = len(changed)

@@ -20,6 +20,7 @@ from memory.erase import Eraser
 from memory.guild_settings import PerGuildSettings
 from memory.ingest import Ingestor, Progress
 from memory.lock import DataDirLock
+from memory.marks import HistoryMark
 from memory.opening import open_parts
 from memory.prompts import Exchange
 from memory.reports import (
@@ -49,9 +50,9 @@ class Memory:
     the stores serialise their own access and the writers take turns (see `memory.ingest.Writer`).
 
     Besides memory proper it holds the state that lives beside it in the same database, as sub-objects:
-    `opt_outs`, `channel_policies`, `guild_settings`, `backfills` and `names`. They stay here, not in the bot, because
-    ingestion itself needs the opt-outs and the answers the guild settings, and because every process that shares
-    one memory (several bot processes, the command line) must see the same state at once.
+    `opt_outs`, `channel_policies`, `guild_settings`, `backfills`, `names` and `marks`. They stay here, not in the
+    bot, because ingestion itself needs the opt-outs and the answers the guild settings, and because every process
+    that shares one memory (several bot processes, the command line) must see the same state at once.
     """
 
     def __init__(
@@ -77,6 +78,7 @@ class Memory:
         self.backfills = stores.backfills
         self.questions = stores.questions
         self.names = stores.names  # guild and channel names, for sources that read "#dev" rather than an id
+        self.marks = stores.marks  # how far each channel's history is held (`memory.marks`)
         self.guild_settings = PerGuildSettings(stores.guild_settings, settings)
         self._lock = lock
         self._owns_index = owns_index  # close the Chroma client too (it was made here, not passed in)
@@ -189,9 +191,12 @@ class Memory:
         """Remember files: extract, split, store, embed. A file that fails is reported and the rest go on."""
         return self._ingestor.ingest_files(documents, progress=progress)
 
-    def remember_messages(self, messages: Sequence[ChatMessage], *, progress: Progress | None = None) -> IngestReport:
-        """Remember new or edited chat messages: unchanged ones are skipped, changed channels re-windowed."""
-        return self._ingestor.remember_messages(messages, progress=progress)
+    def remember_messages(
+        self, messages: Sequence[ChatMessage], *, marks: Sequence[HistoryMark] = (), progress: Progress | None = None
+    ) -> IngestReport:
+        """Remember new or edited chat messages: unchanged ones are skipped, changed channels re-windowed; `marks`
+        move in the same transaction as the messages (see `memory.marks`)."""
+        return self._ingestor.remember_messages(messages, marks=marks, progress=progress)
 
     def catch_up(self, *, at_most: int | None = None) -> int:
         """Finish what an interrupted run left: rebuild stale windows, then embed chunks still without a vector

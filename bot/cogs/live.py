@@ -30,7 +30,7 @@ class LiveMemory(commands.Cog):
         self.reconciler = Reconciler(
             memory=bot.memory, queue=bot.ingestion, attachments=bot.attachments, policies=bot.policies,
             backfiller=bot.backfiller, forget_channel=self.forget_channel,
-            limit=bot.settings.discord.reconcile_messages,
+            limit=bot.settings.discord.reconcile_messages, max_missed=bot.settings.discord.reconcile_max_missed,
         )  # fmt: skip
         self.reconciling: asyncio.Task[ReconcileReport] | None = None  # the last pass (see on_ready)
 
@@ -41,24 +41,65 @@ class LiveMemory(commands.Cog):
             await asyncio.gather(self.reconciling, return_exceptions=True)
 
     @commands.Cog.listener()
+    async def on_connect(self) -> None:
+        """A new gateway session (READY; a RESUME replays what was missed and is no new session): its live messages
+        must not move channel marks past what was sent in between until the reconciliation has read it. discord.py
+        dispatches `connect` before any event of the session, and this runs before their handlers (nothing awaited)."""
+        self.bot.ingestion.new_session()
+
+    @commands.Cog.listener()
     async def on_ready(self) -> None:
         """Resume the backfills a restart interrupted, then reconcile what changed while the bot was offline (or
-        disconnected), in the background as it reads history; channels being backfilled are left to the backfill."""
+        disconnected), in the background as it reads history; channels being backfilled are left to the backfill.
+        A pass of an earlier session still reading is replaced: what it reads now no longer covers this session."""
         resumed = await self.bot.backfiller.resume_unfinished(self.bot.get_channel)
         if resumed:
             log.info("resumed %d unfinished backfills", resumed)
-        if self.reconciling is None or self.reconciling.done():
-            self.reconciling = asyncio.create_task(self.reconciler.run(self.bot.guilds), name="memorybot-reconcile")
+        if self.reconciling is not None and not self.reconciling.done():
+            self.reconciling.cancel()
+        self.reconciling = asyncio.create_task(self.reconciler.run(self.bot.guilds), name="memorybot-reconcile")
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
-        """Remember a new message (and its files) from a remembered channel."""
-        await self._remember(message)
+        """Remember a new message (and its files) from a remembered channel; either way its channel's mark moves past
+        it (a message left out on purpose stays out after a restart)."""
+        if message.guild is None:
+            return
+        queue = self.bot.ingestion
+        record = to_chat_message(message) if self._remembered(message) else None
+        place = (str(message.guild.id), str(message.channel.id))
+        mark = queue.live_mark(*place, str(message.id), stored=record is not None)
+        if record is None:
+            if self._remembered(message):
+                self._warn_if_content_missing(message)
+            queue.put(Remember(marks=(mark,)))
+            return
+        with queue.receiving(mark):  # later messages queued while the files download must not move the mark past it
+            files = await self.bot.attachments.documents(message)
+            # An update that came during the download (Discord's link preview, an edit) changed this cached message
+            # in place and was queued first: the record and files are taken again, so the older version does not win.
+            record = to_chat_message(message) or record
+            still_attached = set(attachment_sources(message))
+            files = [f for f in files if f.source in still_attached]
+            queue.put(
+                Remember(
+                    messages=(record,), files=tuple(files), names=place_names(message), announce_cuts=True,
+                    marks=(mark,),
+                )
+            )  # fmt: skip
 
     @commands.Cog.listener()
     async def on_raw_message_edit(self, payload: discord.RawMessageUpdateEvent) -> None:
         """Re-remember an edited message: its windows are re-chunked, and files the edit removed are forgotten."""
-        await self._remember(payload.message, edited=True)
+        message = payload.message
+        if message.guild is None or not self._remembered(message):
+            return
+        record = to_chat_message(message)
+        if record is None:
+            self._warn_if_content_missing(message)
+            return
+        kept = ((record.guild_id, record.message_id, attachment_sources(message)),)  # an edit can only remove files
+        self.bot.ingestion.put(Remember(messages=(record,), attachments_kept=kept, names=place_names(message)))
 
     @commands.Cog.listener()
     async def on_raw_message_delete(self, payload: discord.RawMessageDeleteEvent) -> None:
@@ -88,30 +129,9 @@ class LiveMemory(commands.Cog):
         self.bot.ingestion.put(ForgetChannel(str(guild_id), str(channel_id)))
         await self.bot.policies.clear(guild_id, channel_id)
 
-    async def _remember(self, message: discord.Message, *, edited: bool = False) -> None:
-        if (
-            message.guild is None
-            or not is_remembered_kind(message)
-            or not self.bot.policies.is_enabled(message.channel)
-        ):
-            return
-        record = to_chat_message(message)
-        if record is None:
-            self._warn_if_content_missing(message)
-            return
-        if edited:  # an edit never adds files, but it can remove them
-            kept = ((record.guild_id, record.message_id, attachment_sources(message)),)
-            self.bot.ingestion.put(Remember(messages=(record,), attachments_kept=kept, names=place_names(message)))
-            return
-        files = await self.bot.attachments.documents(message)
-        # An update that came during the download (Discord's link preview, an edit) changed this cached message in
-        # place and was queued first: the record and files are taken again, so the older version does not win.
-        record = to_chat_message(message) or record
-        still_attached = set(attachment_sources(message))
-        files = [f for f in files if f.source in still_attached]
-        self.bot.ingestion.put(
-            Remember(messages=(record,), files=tuple(files), names=place_names(message), announce_cuts=True)
-        )
+    def _remembered(self, message: discord.Message) -> bool:
+        """Whether a guild message is of a kind and in a channel that is remembered."""
+        return is_remembered_kind(message) and self.bot.policies.is_enabled(message.channel)
 
     def _warn_if_content_missing(self, message: discord.Message) -> None:
         # Without the Message Content intent Discord sends empty messages; say so once, store nothing.

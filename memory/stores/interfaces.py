@@ -8,6 +8,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from memory.marks import ChannelMark, HistoryMark
 from memory.reports import AskedQuestion, AuthorPlace, ChannelStats, PlaceNames
 from memory.types import BackfillCursor, ChatMessage, Chunk, FileRecord
 
@@ -28,7 +29,7 @@ class RecordStore(Protocol):
     messages marks its windows stale in the same transaction; deleting a file deletes its chunks with it."""
 
     def save_messages(
-        self, messages: Iterable[tuple[ChatMessage, str, str]], anchors: Anchors
+        self, messages: Iterable[tuple[ChatMessage, str, str]], anchors: Anchors, marks: Sequence[HistoryMark] = ()
     ) -> list[ChatMessage]: ...
     def messages(self, guild_id: str, message_ids: Sequence[str]) -> list[ChatMessage]: ...
     def channel_messages_from(self, guild_id: str, channel_id: str, start_key: str) -> list[ChatMessage]: ...
@@ -167,6 +168,13 @@ class BackfillCursors(Protocol):
     def all(self, guild_id: str | None = None) -> list[BackfillCursor]: ...
 
 
+class ChannelMarks(Protocol):
+    """How far each channel's history is held (moved by `RecordStore.save_messages`, with what they cover)."""
+
+    def of_guild(self, guild_id: str) -> dict[str, ChannelMark]: ...
+    def forget(self, guild_id: str, channel_ids: Sequence[str] | None = None) -> None: ...
+
+
 class QuestionLog(Protocol):
     """Questions asked of memory, the sources their answers used, and members' verdicts on them."""
 
@@ -203,6 +211,7 @@ class RecordStores:
     backfills: BackfillCursors
     questions: QuestionLog
     names: NameStore
+    marks: ChannelMarks
 
     def purge_erased(self) -> None:
         """Make erasure reach the disk: the keyword index drops the erased terms, then the database its pages."""

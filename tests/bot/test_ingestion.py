@@ -1,25 +1,30 @@
-"""The ingestion queue keeps event order, batches bursts, survives a bad batch and drains on close."""
+"""The ingestion queue keeps event order, batches bursts, survives a bad batch and drains on close; live channel
+marks move only while every earlier message of their channel is stored."""
 
 from __future__ import annotations
 
 import asyncio
 
 from bot.ingestion import Erase, IngestionQueue, Remember
+from memory import HistoryMark
 from tests.fakes import message
 
 
 class RecordingMemory:
-    """Stands in for Memory and records the calls the queue makes, in order."""
+    """Stands in for Memory and records the calls the queue makes, in order (and the marks handed on)."""
 
     def __init__(self, fail_on: str | None = None) -> None:
         self.calls: list[tuple[str, list[str]]] = []
+        self.marks: list[HistoryMark] = []
         self.fail_on = fail_on
 
-    def remember_messages(self, messages):
+    def remember_messages(self, messages, *, marks=()):
         ids = [m.message_id for m in messages]
         if self.fail_on in ids:
             raise RuntimeError("poisoned batch")
-        self.calls.append(("remember", ids))
+        if ids:
+            self.calls.append(("remember", ids))
+        self.marks.extend(marks)
 
     def delete_messages(self, guild_id, message_ids):
         self.calls.append(("delete", list(message_ids)))
@@ -79,3 +84,73 @@ async def test_close_right_after_a_message_does_not_hang():
     queue.put(Remember(messages=(message(1, "last words"),)))
     await asyncio.wait_for(queue.close(), 5)
     assert memory.calls == [("remember", ["1000001"])]
+
+
+def live(queue: IngestionQueue, number: int, *, channel: str = "c1") -> Remember:
+    """A live message's job as the cog makes it: the message with its `stored` mark."""
+    record = message(number, f"m{number}", channel=channel)
+    return Remember(messages=(record,), marks=(queue.live_mark("g1", channel, record.message_id, stored=True),))
+
+
+async def test_a_message_whose_files_still_download_holds_back_the_marks_of_later_ones():
+    """Message 1 is being received (its files download) when 2 and 3 are queued: they are stored, but their marks
+    would claim 1 is stored, so they are dropped; 1's own mark, and those after it, go through. Another channel
+    is not held back."""
+    memory = RecordingMemory()
+    queue = IngestionQueue(memory)  # type: ignore[arg-type]
+    queue.start()
+    first = live(queue, 1)
+    with queue.receiving(first.marks[0]):
+        queue.put(live(queue, 2))
+        queue.put(live(queue, 3))
+        queue.put(live(queue, 4, channel="c2"))
+        queue.put(first)
+    queue.put(live(queue, 5))
+    await asyncio.wait_for(queue.close(), 5)
+    assert memory.calls == [("remember", ["1000002", "1000003", "1000004", "1000001", "1000005"])]
+    assert [(m.channel_id, m.newest_id) for m in memory.marks] == [
+        ("c2", "1000004"),
+        ("c1", "1000001"),
+        ("c1", "1000005"),
+    ]
+
+
+async def test_after_a_failed_batch_live_marks_wait_for_a_reconciliation_that_read_the_channel_after_it():
+    """A dropped batch's messages are not stored: later live marks of that channel would pass them, so they are
+    dropped, until a reconciliation that read the channel after the failure is stored; one that read it before
+    the failure does not count."""
+    memory = RecordingMemory(fail_on="1000001")
+    queue = IngestionQueue(memory)  # type: ignore[arg-type]
+    queue.start()
+    read_before = queue.failures
+    queue.put(live(queue, 1))
+    await asyncio.wait_for(queue.idle(), 5)
+    assert queue.failures == 1
+
+    def reconciled(newest: int, failures_read: int) -> Remember:
+        mark = HistoryMark("g1", "c1", str(1_000_000 + newest), "reconciled", session=queue.session, read_after="0")
+        return Remember(marks=(mark,), failures_read=failures_read)
+
+    queue.put(live(queue, 2))
+    queue.put(reconciled(2, read_before))  # read before the failure: 1 may not be in what it read
+    queue.put(live(queue, 3))
+    await asyncio.wait_for(queue.idle(), 5)
+    queue.put(reconciled(3, queue.failures))  # read after it: 1 is stored with it, if Discord still has it
+    queue.put(live(queue, 4))
+    await asyncio.wait_for(queue.close(), 5)
+    assert [(m.kind, m.newest_id) for m in memory.marks] == [
+        ("reconciled", "1000002"),
+        ("reconciled", "1000003"),
+        ("stored", "1000004"),
+    ]
+
+
+async def test_live_marks_carry_the_session_they_were_received_in():
+    """A new gateway session gives the marks of its live messages a new session (memory moves a mark only for the
+    session its channel was caught up in)."""
+    queue = IngestionQueue(RecordingMemory())  # type: ignore[arg-type]
+    before = queue.live_mark("g1", "c1", "1", stored=True)
+    queue.new_session()
+    after = queue.live_mark("g1", "c1", "2", stored=False)
+    assert before.session and after.session and before.session != after.session
+    assert (before.kind, after.kind) == ("stored", "seen")

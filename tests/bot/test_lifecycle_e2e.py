@@ -87,13 +87,16 @@ async def test_a_restart_catches_edits_deletes_removed_files_new_messages_and_de
 
 
 async def test_reconciliation_reads_only_the_configured_number_of_messages(tmp_path, monkeypatch):
+    """The latest `discord.reconcile_messages` are compared with memory: an edit made offline inside them is seen,
+    an older one is not. With nothing sent while away, that one page is all that is read (the window reaches the
+    mark, so there is no history after it to read; see test_restart_gap_e2e for what is)."""
     async with offline_world(tmp_path, monkeypatch, discord={"reconcile_messages": 5}) as world:
         fake = world.discord
         async with running_bot(world.settings, fake, world.memory) as world.bot:
-            await fake.user_sends_message(world["general"], world["bob"], "before the outage WREN")
+            sent = [await fake.user_sends_message(world["general"], world["bob"], f"note WREN{i}") for i in range(8)]
             await world.settle()
-        for i in range(8):
-            await fake.user_sends_message(world["general"], world["bob"], f"missed message MISSED{i}")
+        await fake.user_edits_message(world["general"], sent[1]["id"], "an old note now says EGRET")
+        await fake.user_edits_message(world["general"], sent[6]["id"], "a recent note now says IBIS")
         fake.requests.clear()
 
         async with running_bot(world.settings, fake, world.memory) as world.bot:
@@ -101,8 +104,9 @@ async def test_reconciliation_reads_only_the_configured_number_of_messages(tmp_p
             held = remembered(world)
         pages = [r for r in fake.requests if r.method == "GET" and r.path.endswith("/messages")]
 
-    assert report.gaps == 1 and report.added == 5
-    assert all(f"MISSED{i}" in held for i in range(3, 8)) and "MISSED2" not in held and "WREN" in held
+    assert report.checked == 5 and report.added == 0 and report.gaps == 0
+    assert "IBIS" in held and "WREN6" not in held
+    assert "EGRET" not in held and "WREN1" in held
     # One page of 5, of #general only: the thread and #staff hold no memory, so there is nothing to reconcile.
     assert [r.query for r in pages] == [{"limit": "5"}]
 

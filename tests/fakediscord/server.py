@@ -253,6 +253,7 @@ class FakeDiscord(MembersAndRoles):
         self._sessions: dict[str, _Session] = {}
         self._faults: list[_Fault] = []
         self._history_pages = 0
+        self._history_gate: asyncio.Event | None = None  # see hold_history
         self._changed = asyncio.Event()
         self._cdn_released = asyncio.Event()
         self._cdn_released.set()
@@ -681,6 +682,23 @@ class FakeDiscord(MembersAndRoles):
         """The payloads of the `event` dispatches sent so far (the last 1,000 frames of each session), in order."""
         frames = [json.loads(raw) for session in self._sessions.values() for _, raw in session.log]
         return [frame["d"] for frame in frames if frame["t"] == event]
+
+    def end_sessions(self) -> None:
+        """Forget every gateway session, as after a long outage: events from now on reach no one and are never
+        replayed, and a RESUME is refused (then discord.py IDENTIFYs afresh). Connections stay open until
+        `close_connections`."""
+        self._sessions.clear()
+
+    async def close_connections(self, code: int = 4000) -> None:
+        """Close every gateway connection with a code discord.py reconnects after (it tries to RESUME first)."""
+        for ws in list(self._websockets):
+            await ws.close(code=code)
+
+    def hold_history(self) -> asyncio.Event:
+        """Make history reads (GET /channels/{id}/messages) wait until the returned event is set: a slow Discord,
+        so that a test can act while a reader waits."""
+        self._history_gate = asyncio.Event()
+        return self._history_gate
 
     def connected_sessions(self) -> int:
         """How many identified gateway sessions currently have a live connection."""
@@ -1170,6 +1188,8 @@ class FakeDiscord(MembersAndRoles):
         return self._channel(self._bot_channel(channel_id))
 
     async def _get_history(self, rec: RecordedRequest, channel_id: str) -> list:
+        if self._history_gate is not None:
+            await self._history_gate.wait()
         self._bot_channel(channel_id, VIEW_CHANNEL | READ_MESSAGE_HISTORY)
         stored, query = self._messages[channel_id], rec.query
         limit = max(1, min(100, int(query.get("limit", 50))))

@@ -47,10 +47,11 @@ def test_public_api_is_pinned():
     """memory.__all__ is exactly the documented public API, and every name in it exists."""
     assert sorted(memory.__all__) == sorted(
         [
-            "AnswerError", "Answerer", "AskedQuestion", "AsyncMemory", "BackfillCursor", "ChannelStats",
+            "AnswerError", "Answerer", "AskedQuestion", "AsyncMemory", "BackfillCursor", "ChannelMark", "ChannelStats",
             "ChatExport", "ChatExportError", "ChatMessage", "Chunk", "ConfigError", "DiscordId", "Draft",
             "EmbeddingError", "EmbeddingModelMismatchError", "Exchange", "ExtractionError", "FileDocument",
-            "ForgetReport", "GuildSettingError", "GuildSettings", "GuildStats", "HealthCheck", "Hit", "IngestReport",
+            "ForgetReport", "GuildSettingError", "GuildSettings", "GuildStats", "HealthCheck", "HistoryMark", "Hit",
+            "IngestReport",
             "LimitSettings",
             "Memory", "MemorySettings", "MemoryStats", "MemoryStoreError", "PackedContext", "QUESTION_DAYS", "Question",
             "PlaceNames", "Recap", "Recapper", "SETTING_KEYS", "SettingChanges", "SettingsSection", "SourceLabel",

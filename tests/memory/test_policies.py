@@ -48,7 +48,7 @@ def test_a_version_2_store_is_migrated_to_3_and_keeps_its_data(tmp_path):
     stores.database.close()
     downgrade_store(path, 2)
     stores = open_sqlite_stores(path)
-    assert stores.database.get_meta("schema_version") == str(SCHEMA_VERSION) == "12"
+    assert stores.database.get_meta("schema_version") == str(SCHEMA_VERSION) == "13"
     assert [m.content for m in stores.records.messages("g1", ["1000000"])] == ["kept across the migration"]
     assert stores.opt_outs.among(["alice", "bob"]) == {"alice"}
     stores.channel_policies.set("g1", "general", False)

@@ -23,6 +23,7 @@ from bot.cogs.admin._text import (
     REFUSAL,
     channels_text,
     gaps_text,
+    missed_text,
     name,
     progress_text,
     settings_text,
@@ -200,11 +201,13 @@ class MemoryAdmin(
         """List this server's backfills: messages, files, and whether each is done."""
         guild = _guild(interaction)
         cursors = await self.bot.memory.backfills.all(str(guild.id))
+        missed = missed_text(guild, await self.bot.memory.marks.of_guild(str(guild.id)))
+        lines = [missed] if missed else []
         if not cursors:
-            await interaction.response.send_message("No backfill has run in this server.", ephemeral=True)
-            return
+            lines.append("No backfill has run in this server.")
+        else:
+            lines.append("**Backfills of this server:**")
         backfiller = self.bot.backfiller
-        lines = ["**Backfills of this server:**"]
         for cursor in cursors:
             current = backfiller.cursors.get((cursor.guild_id, cursor.channel_id), cursor)
             running = backfiller.running(cursor.guild_id, cursor.channel_id)
@@ -218,7 +221,8 @@ class MemoryAdmin(
         await interaction.response.defer(thinking=True, ephemeral=True)
         since = (interaction.created_at - timedelta(days=QUESTION_DAYS)).isoformat(timespec="seconds")
         asked = await self.bot.memory.questions.asked(str(guild.id), since)
-        parts = split_message(gaps_text(asked, QUESTION_DAYS))
+        missed = missed_text(guild, await self.bot.memory.marks.of_guild(str(guild.id)))
+        parts = split_message("\n\n".join(filter(None, [missed, gaps_text(asked, QUESTION_DAYS)])))
         await interaction.edit_original_response(content=parts[0])
         for part in parts[1:]:
             await interaction.followup.send(part, ephemeral=True)

@@ -7,8 +7,9 @@ import time
 
 import discord
 
+from bot.reconcile import backfill_command
 from bot.render import clip, plural
-from memory import SETTING_KEYS, AskedQuestion, BackfillCursor, GuildSettings, MemoryStats
+from memory import SETTING_KEYS, AskedQuestion, BackfillCursor, ChannelMark, GuildSettings, MemoryStats
 
 REFUSAL = "Only members with the Manage Server permission can change or see what memorybot remembers here."
 MESSAGE_LINK = re.compile(r"https://(?:\w+\.)?discord(?:app)?\.com/channels/(\d+)/(\d+)/(\d+)")
@@ -126,3 +127,19 @@ def gaps_text(asked: list[AskedQuestion], days: int) -> str:
         lines.append(f"• {question.asked_at[:10]} <@{question.user_id}>: “{text}” — {verdict}")
     lines.append("Members vote under each answer; `memorybot eval-export` writes these questions as JSON lines.")
     return "\n".join(lines)
+
+
+def missed_text(guild: discord.Guild, marks: dict[str, ChannelMark]) -> str:
+    """The channels where a restart left more unread than `discord.reconcile_max_missed`, each with the exact
+    `/memory backfill` that reads the rest ('' when there is none)."""
+    lines = [
+        f"• {name(guild, mark.channel_id)}: messages sent while I was away after "
+        f"<t:{int(discord.utils.snowflake_time(int(mark.newest_id)).timestamp())}:f> are not all read yet: run "
+        f"`{backfill_command(mark.channel_id, mark.newest_id)}`"
+        for mark in sorted(marks.values(), key=lambda m: m.channel_id)
+        if mark.missed_before is not None
+    ]
+    if not lines:
+        return ""
+    head = "**Missed while offline** (more than a restart reads, `discord.reconcile_max_missed`):"
+    return "\n".join([head, *lines])

@@ -8,6 +8,7 @@ from memory.stores.interfaces import RecordStores
 from memory.stores.sqlite.chunks import SQLiteChunkStore
 from memory.stores.sqlite.database import SQLiteDatabase
 from memory.stores.sqlite.keywords import SQLiteKeywordIndex
+from memory.stores.sqlite.marks import SQLiteChannelMarks
 from memory.stores.sqlite.names import SQLiteNames
 from memory.stores.sqlite.questions import SQLiteQuestionLog
 from memory.stores.sqlite.records import SQLiteRecordStore
@@ -35,4 +36,5 @@ def open_sqlite_stores(path: Path) -> RecordStores:
         backfills=SQLiteBackfillCursors(database),
         questions=SQLiteQuestionLog(database),
         names=SQLiteNames(database),
+        marks=SQLiteChannelMarks(database),
     )

@@ -130,6 +130,19 @@ MIGRATIONS: dict[int, str] = {
     12: """
     CREATE INDEX messages_by_author_name ON messages (guild_id, lower(author_name));
     """,
+    # Each channel's high-water mark (`memory.marks`): every message up to newest_id is stored or left out on
+    # purpose, so a restart reads the history after it; session is the gateway session whose live messages may move
+    # it ('' for none), missed_before the end of a hole a restart could not read. A store from before starts from
+    # the newest message it holds per channel, the best it knows.
+    13: """
+    CREATE TABLE channel_marks (
+        guild_id TEXT NOT NULL, channel_id TEXT NOT NULL, newest_id INTEGER NOT NULL, session TEXT NOT NULL DEFAULT '',
+        missed_before INTEGER, PRIMARY KEY (guild_id, channel_id)
+    ) WITHOUT ROWID;
+    INSERT INTO channel_marks (guild_id, channel_id, newest_id)
+        SELECT guild_id, channel_id, max(CAST(message_id AS INTEGER)) FROM messages
+        WHERE message_id <> '' AND message_id NOT GLOB '*[^0-9]*' GROUP BY guild_id, channel_id;
+    """,
 }
 SCHEMA_VERSION = max(MIGRATIONS)  # each migration adds its own numbered entry
 

@@ -6,8 +6,10 @@ import json
 import sqlite3
 from collections.abc import Iterable, Sequence
 
+from memory.marks import HistoryMark
 from memory.reports import AuthorPlace
 from memory.stores.sqlite.database import SQLiteDatabase, in_lists
+from memory.stores.sqlite.marks import move_marks
 from memory.types import ChatMessage, FileRecord
 
 Anchors = dict[tuple[str, str], str]  # (guild, channel) -> the sort key its windows must be rebuilt from
@@ -22,9 +24,15 @@ class SQLiteRecordStore:
 
     # --- chat messages --------------------------------------------------------------------------------
 
-    def save_messages(self, messages: Iterable[tuple[ChatMessage, str, str]], anchors: Anchors) -> list[ChatMessage]:
-        """Insert or update messages given as (message, sort key, content hash) and mark their channels'
-        windows stale from the anchors, in one transaction; return the messages that changed.
+    def save_messages(
+        self,
+        messages: Iterable[tuple[ChatMessage, str, str]],
+        anchors: Anchors,
+        marks: Sequence[HistoryMark] = (),
+    ) -> list[ChatMessage]:
+        """Insert or update messages given as (message, sort key, content hash), mark their channels' windows stale
+        from the anchors and move the channel marks that cover them, in one transaction; return the messages that
+        changed.
 
         Erased messages (see `erased`) are the caller's to leave out; a version older than the stored one is
         skipped here."""
@@ -51,6 +59,7 @@ class SQLiteRecordStore:
             for place, key in anchors.items():
                 if place in touched:
                     mark_stale(db, *place, key)
+            move_marks(db, marks)  # last, in the same transaction: a crash never moves a mark past a lost message
         return changed
 
     def messages(self, guild_id: str, message_ids: Sequence[str]) -> list[ChatMessage]:
