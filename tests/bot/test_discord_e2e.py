@@ -224,15 +224,19 @@ async def test_public_answer_from_private_channels_is_sent_privately(world):
 
 
 async def test_guilds_never_share_memory(world):
-    """A question in the other guild finds nothing of the first guild's memory."""
+    """A question in the other guild, which remembers walruses too, finds its own memory and none of the first's."""
     await world.discord.user_sends_message(world["general"], world["alice"], "walrus protocol is enabled")
+    await world.discord.user_sends_message(world["other_general"], world["carol"], "the walrus enclosure opens at nine")
     await world.settle()
     shown = await world.search("carol", "walrus protocol", channel="other_general", guild="other_guild")
-    assert "walrus" not in shown
+    assert "walrus enclosure" in shown and "walrus protocol is enabled" not in shown  # searched, and only its own
+    world.llm.reply = "It opens at nine [1]."
     await world.ask("carol", "is the walrus protocol enabled?", channel="other_general", guild="other_guild")
-    assert world.llm.requests and not reached_the_model(world, "walrus protocol is enabled")
+    (answer,) = answer_requests(world.llm)
+    assert "walrus enclosure" in answer["messages"][0]["content"]
+    assert not reached_the_model(world, "walrus protocol is enabled")
     shown_first = await world.search("alice", "walrus protocol")  # the first guild does hold it
-    assert "walrus protocol is enabled" in shown_first
+    assert "walrus protocol is enabled" in shown_first and "walrus enclosure" not in shown_first
 
 
 async def test_pings_in_answers_ping_nobody(world):
