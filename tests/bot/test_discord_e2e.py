@@ -99,8 +99,17 @@ async def test_ask_defers_streams_and_cites_jump_links(world):
     assert "deploy key rotates fridays" in prompt
 
 
+def prompt_sources(world) -> list[str]:
+    """The passages in the prompt of the latest answer."""
+    prompt = answer_requests(world.llm)[-1]["messages"][0]["content"]
+    return re.findall(r'<source id="\d+"[^>]*>\n(.*?)\n</source>', prompt, re.DOTALL)
+
+
 async def test_prompt_holds_the_right_chunks_within_the_budget(world):
-    """The packed context in the prompt respects retrieval.budget and holds the relevant message."""
+    """The packed context in the prompt holds the relevant message and fits the budget in force: config.yaml's,
+    then the smaller one an admin set with /memory settings (which binds: the first prompt held more)."""
+    from memory.tokens import count_tokens
+
     for i in range(40):
         await world.discord.user_sends_message(world["general"], world["bob"], f"status update {i}: " + "filler " * 40)
     await world.discord.user_sends_message(
@@ -108,12 +117,18 @@ async def test_prompt_holds_the_right_chunks_within_the_budget(world):
     )
     await world.settle()
     await world.ask("bob", "what database did we choose?")
-    from memory.tokens import count_tokens
-
-    prompt = world.llm.requests[-1]["messages"][0]["content"]
-    sources = re.findall(r'<source id="\d+"[^>]*>\n(.*?)\n</source>', prompt, re.DOTALL)
+    sources = prompt_sources(world)
+    tokens = sum(count_tokens(s, "gpt-4o-mini") for s in sources)
     assert any("SQLite in WAL mode" in s for s in sources)
-    assert sum(count_tokens(s, "gpt-4o-mini") for s in sources) <= world.settings.retrieval.budget
+    assert 300 < tokens <= world.settings.retrieval.budget
+    changed = await world.discord.user_runs_slash_command(
+        world["guild"], world["general"], world["alice"], "memory", {"budget": 300}, subcommand="settings"
+    )
+    await changed.wait_done()
+    await world.ask("bob", "what database did we choose?")
+    sources = prompt_sources(world)
+    assert any("SQLite in WAL mode" in s for s in sources)
+    assert sum(count_tokens(s, "gpt-4o-mini") for s in sources) <= 300
 
 
 def reached_the_model(world, text: str) -> bool:
