@@ -36,8 +36,11 @@ class World:
         return self.ids[name]
 
     async def settle(self) -> None:
-        """Let the bot receive what was dispatched and finish ingesting it."""
-        await asyncio.sleep(0.15)
+        """Wait until the bot has handled everything the fake sent it, stored or not: it has received every gateway
+        event (its sequence number reached the fake's), its handlers of them have finished, and what they queued is
+        ingested. A check that a message was *not* stored is then about a message the bot did handle."""
+        await wait_until(lambda: self.bot.ws is not None and self.bot.ws.sequence >= self.discord.last_sequence(), 30)
+        await wait_until(lambda: not handlers_running(), 30)
         await asyncio.wait_for(self.bot.ingestion.idle(), 30)
 
     async def ask(self, user: str, question: str, *, channel: str = "general", guild: str = "guild", **options):
@@ -57,6 +60,11 @@ class World:
         await interaction.wait_done(lambda i: final_text(i) is not None)
         await settled(interaction)
         return all_text(interaction)
+
+
+def handlers_running() -> list[asyncio.Task]:
+    """The bot's event handlers still running: discord.py runs each listener call as a task named after its event."""
+    return [t for t in asyncio.all_tasks() if t.get_name().startswith("discord.py: on_") and not t.done()]
 
 
 def answer_requests(llm) -> list[dict]:

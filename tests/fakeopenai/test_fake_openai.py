@@ -187,12 +187,11 @@ async def test_429_carries_retry_after_and_openai_error_shape(fake: FakeOpenAI) 
 
 
 async def test_slow_times_out_quickly(fake: FakeOpenAI) -> None:
-    """A "slow" server past a 0.5 s client timeout raises a timeout error well before the server would answer."""
+    """A "slow" server past a 0.5 s client timeout raises a timeout error before the server answers at all."""
     fake.fault, fake.delay_seconds = "slow", 10.0
-    started = time.monotonic()
     with pytest.raises(openai.APITimeoutError):
         await chat(fake, timeout=0.5).ainvoke("hi")
-    assert time.monotonic() - started < 2.0
+    assert len(fake.requests) == 1 and fake.first_token_sent_at == []  # asked once, never answered
     # The client hung up, so the handler was cancelled rather than left sleeping.
     for _ in range(50):
         if fake.in_flight == 0:
