@@ -7,7 +7,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from memory import ChatMessage, FileDocument, IngestReport, Memory
+from memory import ChatMessage, EmbeddingError, FileDocument, IngestReport, Memory
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +34,13 @@ def remember_names(memory: Memory, names: Sequence[tuple[str, str, str]]) -> Non
 BATCH_SIZE = 64
 BATCH_WAIT_SECONDS = 0.2  # gather a burst of messages into one embedding batch
 CATCH_UP_CHUNKS = 512  # chunks embedded per catch-up slice (seconds of work with the local model)
+# After the embedder failed (its own retries spent), the chunks wait in SQLite and a catch-up retries them: first
+# after this long, then twice as long each time it fails again, up to the maximum.
+RETRY_FIRST_SECONDS = 5.0
+RETRY_MAX_SECONDS = 300.0
+# Jobs queued, beyond which bulk producers wait in `room` (live events never wait nor are dropped: Discord paces
+# them, and each holds at most one message's files).
+MAX_QUEUED_JOBS = 1000
 
 Cut = tuple[FileDocument, str]  # a file a cap cut short, and how much of it was kept (memory's wording)
 
@@ -93,6 +100,8 @@ class IngestionQueue:
         self._worker: asyncio.Task[None] | None = None
         self._held: Job | Stop | None = None  # taken while batching, it must wait for the next round
         self.failures = 0
+        self.retry_seconds = RETRY_FIRST_SECONDS  # the next catch-up retry's delay after an embedding failure
+        self._retry: asyncio.TimerHandle | None = None
 
     def start(self) -> None:
         """Start the worker task."""
@@ -103,12 +112,20 @@ class IngestionQueue:
         """Queue a job (never blocks the event loop)."""
         self._queue.put_nowait(job)
 
+    async def room(self) -> None:
+        """Wait until fewer than `MAX_QUEUED_JOBS` jobs are queued: the back-pressure of bulk producers (a
+        reconciliation or import), so that what they read waits in Discord rather than in this process."""
+        while self._queue.qsize() >= MAX_QUEUED_JOBS:
+            await asyncio.sleep(BATCH_WAIT_SECONDS)
+
     async def idle(self) -> None:
         """Wait until every queued job is done."""
         await self._queue.join()
 
     async def close(self) -> None:
         """Finish every queued job, then stop the worker."""
+        if self._retry is not None:
+            self._retry.cancel()
         if self._worker is None:
             return
         self._queue.put_nowait(Stop())
@@ -128,14 +145,33 @@ class IngestionQueue:
                 more, cuts = await asyncio.to_thread(self._apply, batch)
                 if more:
                     self.put(CatchUp())
+            except EmbeddingError as e:  # what was stored waits in SQLite for its vectors: retried later
+                self.failures += 1
+                self._retry_later(e)
             except Exception:  # one bad batch is logged and dropped; the queue keeps going
                 self.failures += 1
                 log.exception("ingestion of %d job(s) failed", len(batch))
             else:
+                if isinstance(job, CatchUp):
+                    self.retry_seconds = RETRY_FIRST_SECONDS  # the embedder answers again
                 self._hand_on(cuts)  # before task_done: once `idle` returns, the notices are under way
             finally:
                 for _ in batch:
                     self._queue.task_done()
+
+    def _retry_later(self, error: EmbeddingError) -> None:
+        """One line naming the endpoint's fault, and one catch-up scheduled (with a growing delay) for the chunks
+        it left without vectors."""
+        if self._retry is not None and not self._retry.cancelled() and self._retry.when() > self._loop_time():
+            log.warning("ingestion: %s (a catch-up is already due)", error)
+            return
+        delay, self.retry_seconds = self.retry_seconds, min(RETRY_MAX_SECONDS, self.retry_seconds * 2)
+        log.warning("ingestion: %s; their vectors are retried in %g s", error, delay)
+        self._retry = asyncio.get_running_loop().call_later(delay, self.put, CatchUp())
+
+    @staticmethod
+    def _loop_time() -> float:
+        return asyncio.get_running_loop().time()
 
     def _hand_on(self, cuts: list[Cut]) -> None:
         if not cuts or self._on_cuts is None:
@@ -179,18 +215,29 @@ class IngestionQueue:
         remember_names(self._memory, [n for job in batch if isinstance(job, Remember) for n in job.names])
         messages = [m for job in batch if isinstance(job, Remember) for m in job.messages]
         files = [f for job in batch if isinstance(job, Remember) for f in job.files]
+        # An embedder failure leaves what it could not embed stored without vectors: the rest of the batch goes on.
+        failed: EmbeddingError | None = None
         if messages:
-            self._memory.remember_messages(messages)
+            try:
+                self._memory.remember_messages(messages)
+            except EmbeddingError as e:
+                failed = e
         cuts: list[Cut] = []
         if files:
-            report = self._memory.ingest_files(files)
-            log_attachments(files, report)
-            announced = {
-                f.source: f for job in batch if isinstance(job, Remember) and job.announce_cuts for f in job.files
-            }
-            cuts = [(announced[source], kept) for source, kept in report.truncated if source in announced]
+            try:
+                report = self._memory.ingest_files(files)
+            except EmbeddingError as e:
+                failed = failed or e
+            else:
+                log_attachments(files, report)
+                announced = {
+                    f.source: f for job in batch if isinstance(job, Remember) and job.announce_cuts for f in job.files
+                }
+                cuts = [(announced[source], kept) for source, kept in report.truncated if source in announced]
         for job in batch:
             if isinstance(job, Remember):
                 for guild_id, message_id, kept in job.attachments_kept:
                     self._memory.forget_removed_attachments(guild_id, message_id, kept)
+        if failed is not None:
+            raise failed
         return False, cuts
