@@ -53,6 +53,13 @@ def _error(
     return web.json_response(body, status=status, headers=headers)
 
 
+def _known(value: str | None, faults: frozenset[str], kind: str) -> str | None:
+    # Checked when set, so a misspelt fault fails in the test that sets it, not as a puzzling pass.
+    if value is not None and value not in faults:
+        raise ValueError(f"unknown {kind} {value!r}; expected one of {sorted(faults)}")
+    return value
+
+
 def _count_tokens(text: str) -> int:
     # Whitespace words: deterministic and close enough for usage numbers nobody bills.
     return len(text.split())
@@ -130,10 +137,7 @@ class FakeOpenAI:
 
     @fault.setter
     def fault(self, value: str | None) -> None:
-        # Checked here so a misspelt fault fails in the test that sets it, not as a puzzling pass.
-        if value is not None and value not in FAULTS:
-            raise ValueError(f"unknown fault {value!r}; expected one of {sorted(FAULTS)}")
-        self._fault = value
+        self._fault = _known(value, FAULTS, "fault")
 
     @property
     def embedding_fault(self) -> str | None:
@@ -142,9 +146,7 @@ class FakeOpenAI:
 
     @embedding_fault.setter
     def embedding_fault(self, value: str | None) -> None:
-        if value is not None and value not in EMBEDDING_FAULTS:
-            raise ValueError(f"unknown embedding fault {value!r}; expected one of {sorted(EMBEDDING_FAULTS)}")
-        self._embedding_fault = value
+        self._embedding_fault = _known(value, EMBEDDING_FAULTS, "embedding fault")
 
     def last_prompt_text(self) -> str:
         """All message contents of the last chat completion request, joined with newlines."""
