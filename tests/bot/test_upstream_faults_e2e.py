@@ -4,7 +4,9 @@ bot; nothing is half-written or lost, a member sees one clear sentence, and atte
 from __future__ import annotations
 
 import logging
+import re
 
+import discord
 import pytest
 
 import bot.ingestion
@@ -134,3 +136,31 @@ async def test_a_failing_model_recap_is_one_sentence(world):
     failed = "⚠️ The language model failed (HTTP 500). Please try again later."
     assert [b["content"] for b in bodies(interaction)] == [failed]
     assert len(world.llm.requests) == 1  # the world's llm.max_retries is 0: one attempt
+
+
+async def test_a_mention_reply_through_discord_rate_limits(world, caplog):
+    """Scenario 23 (a)(b)(c): a per-route and a global 429 on the reply are waited out and the answer is delivered
+    once; a 429 asking for 120 s (over max_ratelimit_timeout) is not waited on nor retried in a loop."""
+    await world.discord.user_sends_message(world["general"], world["alice"], "the printer is on floor two")
+    await world.settle()
+    bot_id = str(world.bot.user.id)
+    route = rf"^/channels/{world['general']}/messages$"
+
+    def posts() -> list:  # the bot's replies (its requests carry a message_reference), answered
+        sent = [r for r in world.discord.requests if r.method == "POST" and re.search(route, r.path)]
+        return [r for r in sent if r.status is not None and "message_reference" in (r.json or {})]
+
+    world.discord.fail_next("POST", route, retry_after=0.05)
+    world.discord.fail_next("POST", route, retry_after=0.05, global_=True)
+    await world.discord.user_sends_message(
+        world["general"], world["bob"], f"<@{bot_id}> where is the printer?", mentions=[bot_id]
+    )
+    await wait_until(lambda: [r.status for r in posts()] == [429, 429, 200])
+    answers = [m for m in world.discord.channel_messages(world["general"]) if m["author"]["id"] == bot_id]
+    assert len(answers) == 1
+    world.discord.fail_next("POST", route, retry_after=120)
+    await world.discord.user_sends_message(
+        world["general"], world["bob"], f"<@{bot_id}> and the scanner?", mentions=[bot_id]
+    )
+    await wait_until(lambda: any(r.exc_info and r.exc_info[0] is discord.RateLimited for r in caplog.records))
+    assert [r.status for r in posts()] == [429, 429, 200, 429]  # refused once, not retried in a loop
