@@ -270,7 +270,7 @@ class Ingestor(Writer):
                 try:
                     vectors = self._embeddings.embed_documents([_embedding_text(c) for c in batch])
                 except EmbeddingError as e:  # its message names the endpoint and the fault already
-                    msg = f"{e}; the chunks are kept and retried later"
+                    msg = f"embedding failed: {e}; the chunks are kept and retried later"
                     raise EmbeddingError(msg) from e
                 except Exception as e:  # any embedder failure: the chunks stay pending in SQLite for a retry
                     msg = f"embedding failed ({type(e).__name__}: {e}); the chunks are kept and retried next run"
