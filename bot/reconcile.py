@@ -99,6 +99,7 @@ class Reconciler:
             if not isinstance(channel, HistoryChannel) or self._backfiller.running(guild.id, channel_id):
                 continue
             try:
+                await self._queue.room()  # what is still to read waits in Discord, not in this process
                 await self._channel(channel, marks.get(channel_id), session, report)
             except discord.HTTPException as e:  # e.g. the bot may no longer read it: memory stays as it is
                 log.warning("could not reconcile channel %s: %s", channel_id, e)

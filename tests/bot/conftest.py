@@ -161,7 +161,7 @@ def seed(fake: FakeDiscord) -> dict[str, str]:
     return ids
 
 
-def world_settings(fake: FakeDiscord, llm: FakeOpenAI, ids: dict[str, str], data_dir, **sections) -> Settings:
+def world_settings(fake: FakeDiscord, llm: FakeOpenAI, ids: dict[str, str], data_dir, /, **sections) -> Settings:
     raw: dict[str, object] = {
         "discord": {
             "api_base_url": fake.api_base,
@@ -206,9 +206,12 @@ async def started_world(
     *,
     remembered: tuple[str, ...] | None = None,
     members_per_chunk: int | None = None,
+    sections: dict[str, dict[str, object]] | None = None,
+    embeddings: str | None = None,
 ) -> AsyncIterator[World]:
     """The fakes started, seeded by `seed_world`, and the real bot running on them; `remembered` names the
-    enabled channels (default: those of `seed`)."""  # fmt: skip
+    enabled channels (default: those of `seed`); `sections` overrides settings (e.g. {"llm": {"max_retries": 1}});
+    `embeddings="openai"` embeds through the fake OpenAI server (the real client), not the hashing embedder."""
     monkeypatch.setenv("OPENAI_API_KEY", "sk-fake")
     fake, llm = FakeDiscord(), FakeOpenAI()
     if members_per_chunk is not None:
@@ -217,8 +220,14 @@ async def started_world(
     await llm.start()
     ids = seed_world(fake)
     enabled = {} if remembered is None else {"discord": {"enabled_channels": [ids[name] for name in remembered]}}
-    settings = world_settings(fake, llm, ids, tmp_path / "data", **enabled)
-    memory = Memory.open(settings, embeddings=HashEmbeddings())
+    overrides = {**(sections or {})}
+    for name, values in enabled.items():
+        overrides[name] = {**overrides.get(name, {}), **values}
+    if embeddings == "openai":
+        wanted = {"provider": "openai", "model": "text-embedding-3-small", "base_url": llm.base_url}
+        overrides["embeddings"] = {**wanted, **overrides.get("embeddings", {})}
+    settings = world_settings(fake, llm, ids, tmp_path / "data", **overrides)
+    memory = Memory.open(settings, embeddings=None if embeddings == "openai" else HashEmbeddings())
     try:
         async with running_bot(settings, fake, memory) as bot:
             yield World(fake, llm, bot, memory, settings, ids)
