@@ -20,6 +20,7 @@ from bot.config import Settings
 from bot.cut_notices import CutNotices
 from bot.errors import APOLOGY, user_message
 from bot.ingestion import CatchUp, IngestionQueue
+from bot.limits import RateLimits
 from bot.policies import ChannelPolicies
 from memory import AsyncMemory
 
@@ -48,6 +49,7 @@ class MemoryBot(commands.Bot):
     - `policies`: which channels are remembered (cached admins' policies over config.yaml).
     - `backfiller`: history backfills in the background.
     - `admin`: the local admin socket the CLI asks while the bot holds the data directory.
+    - `limits`: the per-member and per-guild rate limits on questions and recaps.
     """
 
     def __init__(self, *, settings: Settings, memory: AsyncMemory, **options: Any) -> None:  # noqa: ANN401
@@ -72,6 +74,7 @@ class MemoryBot(commands.Bot):
         self.policies = ChannelPolicies(memory, settings.discord.enabled_channels)
         self.backfiller = Backfiller(memory, self.attachments, session=lambda: self.ingestion.session)
         self.admin = AdminSocket(memory, Path(settings.storage.data_dir))
+        self.limits = RateLimits(settings.limits)
         self.synced_guilds: set[int] = set()
         self.announced = False  # the ready line is printed once, not at every reconnection
         self.tree.on_error = self.on_app_command_error  # type: ignore[method-assign]

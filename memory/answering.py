@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from memory.errors import AnswerError
-from memory.extractive import NOTHING_FOUND, extractive_answer
+from memory.extractive import EXTRACTIVE_LABEL, NOTHING_FOUND, extractive_answer
 from memory.guild_settings import GuildSettings
 from memory.llm import close_chat_model
 from memory.prompts import (
@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from memory.service import Memory
 
 log = logging.getLogger(__name__)
-MAX_CONCURRENT_LLM_CALLS = 4  # bounded, so a burst of questions cannot exhaust the endpoint or memory
+FALLBACK_LABEL = "The most relevant passages from memory instead:"
 TYPICAL_PASSAGE_TOKENS = 60  # between a message passage (~30) and a window (~190)
 _CITATION = re.compile(r"\[(\d{1,3})\]")
 
@@ -74,7 +74,8 @@ class Draft:
 
 class Answerer:
     """Retrieves and packs the context of a question, then streams an answer from the chat model (or answers
-    extractively). Retrieval runs in a worker thread; at most `MAX_CONCURRENT_LLM_CALLS` model calls at once."""
+    extractively). Retrieval runs in a worker thread; at most `llm.max_concurrent` model calls at once (`slots`,
+    shared with the recapper), so a burst of questions cannot exhaust the endpoint or memory."""
 
     def __init__(self, memory: Memory, chat_model: BaseChatModel | None, *, llm: LLMSettings | None = None) -> None:
         """Answer from `memory` with `chat_model` (None: extractively); `llm` describes the model's window and
@@ -82,7 +83,7 @@ class Answerer:
         self._memory = memory
         self._chat = chat_model
         self._llm = llm or memory.settings.llm
-        self._llm_slots = asyncio.Semaphore(MAX_CONCURRENT_LLM_CALLS)
+        self.slots = asyncio.Semaphore(self._llm.max_concurrent)
 
     @property
     def has_llm(self) -> bool:
@@ -112,7 +113,7 @@ class Answerer:
         if self._chat is None or not self._llm.rewrite_queries or not needs_second_round(question.text, first):
             return first
         try:
-            async with self._llm_slots:
+            async with self.slots:
                 queries = await rewritten_queries(self._chat, question.text)
         except Exception as e:  # a rewrite that fails costs the second round, never the answer
             log.warning("query rewriting failed (%s: %s); answering from the first round", type(e).__name__, e)
@@ -166,7 +167,7 @@ class Answerer:
         chat = self._chat
         if question.settings.model != self._llm.model:  # a guild's own model overrides the request's `model`
             chat = self._chat.bind(model=question.settings.model)  # type: ignore[assignment]
-        async with self._llm_slots:
+        async with self.slots:
             try:
                 async for chunk in chat.astream(messages):
                     piece = chunk.content if isinstance(chunk.content, str) else ""
@@ -184,6 +185,12 @@ class Answerer:
             raise AnswerError(msg)
         draft.used_sources = _cited(draft.text, context)
         yield draft
+
+    def fallback(self, question: Question, context: PackedContext) -> Draft:
+        """What to show when the model failed: the extractive answer from the same passages, labelled as quotes
+        (the model's partial text is never shown as an answer)."""
+        text = extractive_answer(question.text, context).replace(EXTRACTIVE_LABEL, FALLBACK_LABEL, 1)
+        return Draft(context=context, generated=False, text=text, used_sources=_cited(text, context))
 
 
 def _cited(text: str, context: PackedContext) -> list[int]:

@@ -86,15 +86,8 @@ class Memory:
         write_lock = threading.RLock()
         self._ingestor = Ingestor(stores, vectors, embeddings, settings, identity=identity, write_lock=write_lock)
         self._eraser = Eraser(stores, vectors, self._ingestor, self.guild_settings, write_lock=write_lock)
-        self._retriever = Retriever(
-            stores.chunks,
-            stores.keywords,
-            vectors,
-            embeddings,
-            settings.retrieval,
-            records=stores.records,
-            reranker=reranker,
-        )
+        self._retriever = Retriever(stores.chunks, stores.keywords, vectors, embeddings, settings.retrieval,
+                                    records=stores.records, reranker=reranker)  # fmt: skip
         self.repaired: list[str] = []  # guilds whose damaged vector index was dropped at open, to re-embed
 
     @classmethod
