@@ -12,7 +12,6 @@ from memory import Memory
 from tests.bot.conftest import answer_requests, final_text, started_world
 from tests.fakes import message
 
-
 ASKED = bot.client.make_intents
 
 
