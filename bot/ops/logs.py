@@ -31,6 +31,10 @@ def use_log_format(log_format: str) -> None:
     """Give the root logger's console handlers (those `logging.basicConfig` made) the configured format; handlers
     of other kinds (files, pytest's capture) are left as they are."""
     formatter = JsonFormatter() if log_format == "json" else logging.Formatter(TEXT_FORMAT)
+    if log_format == "json":
+        # sentence-transformers draws a tqdm bar on stderr for each embedding batch while its logger is at INFO
+        # (`-v`): a line that is not JSON. At WARNING it draws none; its INFO lines are load notices only.
+        logging.getLogger("sentence_transformers").setLevel(logging.WARNING)
     for handler in logging.getLogger().handlers:
         if type(handler) is logging.StreamHandler:
             handler.setFormatter(formatter)

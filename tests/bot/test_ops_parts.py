@@ -65,13 +65,20 @@ def test_a_json_log_line_is_one_object_with_the_trace():
 
 
 def test_use_log_format_changes_console_handlers_only(monkeypatch):
-    """The basicConfig console handler gets the JSON format; a handler of another kind keeps its own."""
+    """The basicConfig console handler gets the JSON format; a handler of another kind keeps its own; the embedding
+    library's progress bars are off."""
     root = logging.getLogger()
     console, other = logging.StreamHandler(io.StringIO()), logging.FileHandler("/dev/null")
     kept = logging.Formatter("%(message)s")
     other.setFormatter(kept)
     monkeypatch.setattr(root, "handlers", [console, other])
-    use_log_format("json")
+    library = logging.getLogger("sentence_transformers")
+    level = library.level
+    try:
+        use_log_format("json")
+        assert library.level == logging.WARNING  # no progress bars between the JSON lines
+    finally:
+        library.setLevel(level)
     assert isinstance(console.formatter, JsonFormatter) and other.formatter is kept
     use_log_format("text")
     assert not isinstance(console.formatter, JsonFormatter)
