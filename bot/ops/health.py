@@ -6,12 +6,12 @@ import asyncio
 import math
 from typing import TYPE_CHECKING, Any
 
+from memory import stores_reachable
+
 if TYPE_CHECKING:
     from bot.client import MemoryBot
-    from memory import Memory
 
 STORE_CHECK_SECONDS = 5.0  # an unresponsive Chroma server makes the check fail, not hang (probes time out too)
-OK = "ok"
 
 
 def gateway_connected(bot: MemoryBot) -> bool:
@@ -22,22 +22,6 @@ def gateway_connected(bot: MemoryBot) -> bool:
     return ws is not None and ws.open
 
 
-def check_stores(memory: Memory) -> dict[str, str]:
-    """`ok`, or the error, for the record store (a read) and the vector index (its heartbeat). Blocking."""
-    checks = {
-        "records": lambda: memory.stores.database.get_meta("embedding_model"),
-        "vectors": memory.vectors.heartbeat,
-    }
-    found: dict[str, str] = {}
-    for name, check in checks.items():
-        try:
-            check()
-            found[name] = OK
-        except Exception as e:  # any failure is what the probe reports, in one line
-            found[name] = f"{type(e).__name__}: {e}"
-    return found
-
-
 async def health(bot: MemoryBot | None) -> tuple[int, dict[str, Any]]:
     """200 and `status: ok` when the gateway is connected and both stores answer; 503 otherwise (`starting` before
     the bot exists, `unavailable` after), with what was found."""
@@ -45,10 +29,10 @@ async def health(bot: MemoryBot | None) -> tuple[int, dict[str, Any]]:
         return 503, {"status": "starting", "gateway": {"connected": False}}
     connected = gateway_connected(bot)
     try:
-        stores = await asyncio.wait_for(asyncio.to_thread(check_stores, bot.memory.sync), STORE_CHECK_SECONDS)
+        stores = await asyncio.wait_for(asyncio.to_thread(stores_reachable, bot.memory.sync), STORE_CHECK_SECONDS)
     except TimeoutError:
         stores = {"records": "no answer", "vectors": "no answer"}
-    healthy = connected and all(value == OK for value in stores.values())
+    healthy = connected and all(value == "ok" for value in stores.values())
     latency = bot.latency
     body = {
         "status": "ok" if healthy else "unavailable",

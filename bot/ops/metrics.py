@@ -10,9 +10,10 @@ from typing import TYPE_CHECKING
 from prometheus_client import CollectorRegistry, Counter, Histogram, ProcessCollector, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
+from memory import chunks_held
+
 if TYPE_CHECKING:
     from bot.client import MemoryBot
-    from memory.answering import Outcome
 
 # Error kinds counted, listed even at 0 so that `rate()` sees a series from the start: a slash command that failed
 # unexpectedly, an event handler that raised, a dropped ingestion batch, a failed model answer or query rewrite.
@@ -75,7 +76,7 @@ class BotMetrics:
         self._tokens.labels(self.shard, "prompt").inc(prompt_tokens)
         self._tokens.labels(self.shard, "completion").inc(completion_tokens)
 
-    def answered(self, outcome: Outcome) -> None:
+    def answered(self, outcome: str) -> None:
         """A final answer."""
         self._answered.labels(self.shard, outcome).inc()
 
@@ -96,8 +97,7 @@ class _BotCollector:
         queue = bot.ingestion
         yield _counter("memorybot_messages_remembered", "New or changed messages stored by the ingestion queue",
                        shard, queue.remembered)  # fmt: skip
-        held = sum(stats.chunks for stats in bot.memory.sync.stores.chunks.chunk_counts().values())
-        yield _gauge("memorybot_chunks", "Chunks (passages) held in memory", shard, held)
+        yield _gauge("memorybot_chunks", "Chunks (passages) held in memory", shard, chunks_held(bot.memory.sync))
         yield _gauge("memorybot_ingest_queue_depth", "Ingestion jobs queued or being applied", shard, queue.depth)
         yield _gauge("memorybot_ingest_lag_seconds", "How long the oldest ingestion job has waited", shard,
                      queue.lag_seconds)  # fmt: skip

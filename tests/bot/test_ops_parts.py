@@ -13,7 +13,11 @@ from bot.config import OpsSettings
 from bot.ingestion import Erase, IngestionQueue
 from bot.ops.logs import JsonFormatter, announce, use_log_format
 from bot.ops.probe import healthz_url
+from memory import Memory, stores_reachable
 from tests.bot.conftest import wait_until
+from tests.bot.test_ops_run_e2e import free_port
+from tests.conftest import make_settings
+from tests.fakes import HashEmbeddings
 
 
 class BlockingMemory:
@@ -104,3 +108,14 @@ def test_the_probe_reaches_an_endpoint_on_every_interface_through_loopback():
     assert healthz_url(OpsSettings(http_host="::", http_port=8080)) == "http://127.0.0.1:8080/healthz"
     assert healthz_url(OpsSettings(http_host="::1", http_port=9)) == "http://[::1]:9/healthz"
     assert healthz_url(OpsSettings(http_host="bot.internal", http_port=9)) == "http://bot.internal:9/healthz"
+
+
+def test_stores_reachable_names_a_chroma_server_that_does_not_answer(tmp_path):
+    """SQLite answers but the configured Chroma server does not: records `ok`, vectors the error in one line (what
+    /healthz shows with its 503)."""
+    port = free_port()  # nothing listens there
+    settings = make_settings(tmp_path / "data", storage={"chroma": {"mode": "http", "host": "127.0.0.1", "port": port}})
+    with Memory.open(settings, embeddings=HashEmbeddings()) as memory:
+        found = stores_reachable(memory)
+    assert found["records"] == "ok"
+    assert found["vectors"] != "ok" and "\n" not in found["vectors"].strip()
