@@ -21,6 +21,7 @@ from bot.config import Settings
 from bot.cut_notices import CutNotices
 from bot.errors import APOLOGY, user_message
 from bot.ingestion import CatchUp, IngestionQueue
+from bot.limits import RateLimits
 from bot.ops.logs import announce
 from bot.policies import ChannelPolicies
 from memory import AsyncMemory
@@ -50,6 +51,7 @@ class MemoryBot(commands.Bot):
     - `policies`: which channels are remembered (cached admins' policies over config.yaml).
     - `backfiller`: history backfills in the background.
     - `admin`: the local admin socket the CLI asks while the bot holds the data directory.
+    - `limits`: the per-member and per-guild rate limits on questions and recaps.
     """
 
     def __init__(self, *, settings: Settings, memory: AsyncMemory, **options: Any) -> None:  # noqa: ANN401
@@ -74,6 +76,7 @@ class MemoryBot(commands.Bot):
         self.policies = ChannelPolicies(memory, settings.discord.enabled_channels)
         self.backfiller = Backfiller(memory, self.attachments, session=lambda: self.ingestion.session)
         self.admin = AdminSocket(memory, Path(settings.storage.data_dir))
+        self.limits = RateLimits(settings.limits)
         self.synced_guilds: set[int] = set()
         self.announced = False  # the ready line is printed once, not at every reconnection
         self.errors: Counter[str] = Counter()  # errors by kind (`command`, `event`), for the metrics (`bot.ops`)

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from memory import DiscordId, MemorySettings, SettingsSection, load_settings
+from memory import DiscordId, LimitSettings, MemorySettings, SettingsSection, load_settings
 
 
 class DiscordSettings(SettingsSection):
@@ -24,6 +24,15 @@ class DiscordSettings(SettingsSection):
     reconcile_max_missed: int = Field(default=5000, ge=0, le=1_000_000)
 
 
+class BotLimitSettings(LimitSettings):
+    """The memory's limits on files, plus the bot's on requests that cost a model call (`bot.limits`; 0: none)."""
+
+    asks_per_member_per_minute: int = Field(default=5, ge=0)  # /ask and mentions, per member of a guild
+    asks_per_guild_per_minute: int = Field(default=30, ge=0)
+    recaps_per_member_per_minute: int = Field(default=2, ge=0)
+    recaps_per_guild_per_minute: int = Field(default=10, ge=0)
+
+
 class OpsSettings(SettingsSection):
     # The operations endpoint (`/healthz`, `/metrics`, see `bot.ops`): off at port 0. Loopback by default: the
     # metrics name guilds' activity, so listening on every interface (0.0.0.0, as in Docker) is a choice made here.
@@ -37,6 +46,7 @@ class Settings(MemorySettings):
     """config.yaml: every section validated, unknown keys rejected by name."""
 
     discord: DiscordSettings = DiscordSettings()
+    limits: BotLimitSettings = BotLimitSettings()
     ops: OpsSettings = OpsSettings()
 
 

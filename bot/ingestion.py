@@ -11,7 +11,7 @@ from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 
-from memory import ChatMessage, FileDocument, HistoryMark, IngestReport, Memory
+from memory import ChatMessage, EmbeddingError, FileDocument, HistoryMark, IngestReport, Memory
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +38,13 @@ def remember_names(memory: Memory, names: Sequence[tuple[str, str, str]]) -> Non
 BATCH_SIZE = 64
 BATCH_WAIT_SECONDS = 0.2  # gather a burst of messages into one embedding batch
 CATCH_UP_CHUNKS = 512  # chunks embedded per catch-up slice (seconds of work with the local model)
+# After the embedder failed (its own retries spent), the chunks wait in SQLite and a catch-up retries them: first
+# after this long, then twice as long each time it fails again, up to the maximum.
+RETRY_FIRST_SECONDS = 5.0
+RETRY_MAX_SECONDS = 300.0
+# Jobs queued, beyond which bulk producers wait in `room` (live events never wait nor are dropped: Discord paces
+# them, and each holds at most one message's files).
+MAX_QUEUED_JOBS = 1000
 
 Cut = tuple[FileDocument, str]  # a file a cap cut short, and how much of it was kept (memory's wording)
 Place = tuple[str, str]  # (guild id, channel id)
@@ -115,6 +122,8 @@ class IngestionQueue:
         # Channels with a failed batch (the `failures` count then): a live mark would pass the messages it lost, until
         # a reconciliation reads the channel again. Bounded by the channels there are.
         self._failed: dict[Place, int] = {}
+        self.retry_seconds = RETRY_FIRST_SECONDS  # the next catch-up retry's delay after an embedding failure
+        self._retry: asyncio.TimerHandle | None = None
 
     def start(self) -> None:
         """Start the worker task."""
@@ -166,12 +175,20 @@ class IngestionQueue:
         waiting = self._receiving.get((mark.guild_id, mark.channel_id), ())
         return mark.kind in LIVE_MARKS and any(number < int(mark.newest_id) for number in waiting)
 
+    async def room(self) -> None:
+        """Wait until fewer than `MAX_QUEUED_JOBS` jobs are queued: the back-pressure of bulk producers (a
+        reconciliation or import), so that what they read waits in Discord rather than in this process."""
+        while self._queue.qsize() >= MAX_QUEUED_JOBS:
+            await asyncio.sleep(BATCH_WAIT_SECONDS)
+
     async def idle(self) -> None:
         """Wait until every queued job is done."""
         await self._queue.join()
 
     async def close(self) -> None:
         """Finish every queued job, then stop the worker."""
+        if self._retry is not None:
+            self._retry.cancel()
         if self._worker is None:
             return
         self._queue.put_nowait(Stop())
@@ -192,12 +209,18 @@ class IngestionQueue:
                 more, cuts = await asyncio.to_thread(self._apply, batch)
                 if more:
                     self.put(CatchUp())
+            except EmbeddingError as e:  # what was stored waits in SQLite for its vectors: retried later
+                self.failures += 1
+                self._failed = failed  # stored, with their marks: only the vectors are missing
+                self._retry_later(e)
             except Exception:  # one bad batch is logged and dropped; the queue keeps going
                 self.failures += 1
                 self._failed |= dict.fromkeys(_places(batch), self.failures)
                 log.exception("ingestion of %d job(s) failed", len(batch))
             else:
                 self._failed = failed
+                if isinstance(job, CatchUp):
+                    self.retry_seconds = RETRY_FIRST_SECONDS  # the embedder answers again
                 self._hand_on(cuts)  # before task_done: once `idle` returns, the notices are under way
             finally:
                 for _ in batch:
@@ -225,6 +248,20 @@ class IngestionQueue:
                     del failed[place]
             sound.append(replace(job, marks=tuple(kept)))
         return sound, failed
+
+    def _retry_later(self, error: EmbeddingError) -> None:
+        """One line naming the endpoint's fault, and one catch-up scheduled (with a growing delay) for the chunks
+        it left without vectors."""
+        if self._retry is not None and not self._retry.cancelled() and self._retry.when() > self._loop_time():
+            log.warning("ingestion: %s (a catch-up is already due)", error)
+            return
+        delay, self.retry_seconds = self.retry_seconds, min(RETRY_MAX_SECONDS, self.retry_seconds * 2)
+        log.warning("ingestion: %s; their vectors are retried in %g s", error, delay)
+        self._retry = asyncio.get_running_loop().call_later(delay, self.put, CatchUp())
+
+    @staticmethod
+    def _loop_time() -> float:
+        return asyncio.get_running_loop().time()
 
     def _hand_on(self, cuts: list[Cut]) -> None:
         if not cuts or self._on_cuts is None:
@@ -269,21 +306,32 @@ class IngestionQueue:
         messages = [m for job in batch if isinstance(job, Remember) for m in job.messages]
         files = [f for job in batch if isinstance(job, Remember) for f in job.files]
         marks = [m for job in batch if isinstance(job, Remember) for m in job.marks]
+        # An embedder failure leaves what it could not embed stored without vectors: the rest of the batch goes on.
+        failed: EmbeddingError | None = None
         cuts: list[Cut] = []
         # Files first: the marks move with the messages, so a crash in between leaves the messages to be read again.
         if files:
-            report = self._memory.ingest_files(files)
-            log_attachments(files, report)
-            announced = {
-                f.source: f for job in batch if isinstance(job, Remember) and job.announce_cuts for f in job.files
-            }
-            cuts = [(announced[source], kept) for source, kept in report.truncated if source in announced]
+            try:
+                report = self._memory.ingest_files(files)
+            except EmbeddingError as e:
+                failed = e
+            else:
+                log_attachments(files, report)
+                announced = {
+                    f.source: f for job in batch if isinstance(job, Remember) and job.announce_cuts for f in job.files
+                }
+                cuts = [(announced[source], kept) for source, kept in report.truncated if source in announced]
         if messages or marks:
-            self.remembered += self._memory.remember_messages(messages, marks=marks).records
+            try:
+                self.remembered += self._memory.remember_messages(messages, marks=marks).records
+            except EmbeddingError as e:  # stored, marks moved with them: only their vectors wait
+                failed = failed or e
         for job in batch:
             if isinstance(job, Remember):
                 for guild_id, message_id, kept in job.attachments_kept:
                     self._memory.forget_removed_attachments(guild_id, message_id, kept)
+        if failed is not None:
+            raise failed
         return False, cuts
 
 

@@ -42,6 +42,15 @@ def backfill_command(channel_id: int | str, mark_id: int | str, now: datetime | 
     return f"/memory backfill channel:<#{channel_id}> since:{days}"
 
 
+def first_marks(channel: discord.abc.GuildChannel, session: str) -> tuple[HistoryMark, ...]:
+    """The marks of a channel (or a category's channels) just enabled: everything said before now was left out on
+    purpose, so a restart before its first message is stored reads what came after (an existing mark stays)."""
+    now = str(discord.utils.time_snowflake(datetime.now(UTC)))
+    inside = channel.channels if isinstance(channel, discord.CategoryChannel) else [channel]
+    guild = str(channel.guild.id)
+    return tuple(HistoryMark(guild, str(c.id), now, "stored", session=session) for c in inside)
+
+
 class Reconciler:
     """Reads, for every channel that holds memory or a mark, up to `discord.reconcile_max_missed` messages after its
     mark (sent while the bot was away: they are remembered) and the latest `discord.reconcile_messages` (compared
@@ -88,6 +97,12 @@ class Reconciler:
     async def _guild(self, guild: discord.Guild, session: str, report: ReconcileReport) -> None:
         held = await self._memory.message_channels(str(guild.id))
         marks = await self._memory.marks.of_guild(str(guild.id))
+        # A remembered thread that memory knows nothing of was created while the bot was away, or just before it
+        # stopped (its first messages not stored yet): everything since it began was missed. (A channel gets its
+        # mark when it is enabled, `first_marks`.)
+        for thread in guild.threads:
+            if str(thread.id) not in held and str(thread.id) not in marks and self._policies.is_enabled(thread):
+                marks[str(thread.id)] = ChannelMark(str(guild.id), str(thread.id), str(thread.id - 1))
         for channel_id in sorted(held.keys() | marks.keys()):
             channel = guild.get_channel_or_thread(int(channel_id)) if channel_id.isdigit() else None
             if channel is None and channel_id in held and held[channel_id] is None and channel_id.isdigit():
@@ -99,6 +114,7 @@ class Reconciler:
             if not isinstance(channel, HistoryChannel) or self._backfiller.running(guild.id, channel_id):
                 continue
             try:
+                await self._queue.room()  # what is still to read waits in Discord, not in this process
                 await self._channel(channel, marks.get(channel_id), session, report)
             except discord.HTTPException as e:  # e.g. the bot may no longer read it: memory stays as it is
                 log.warning("could not reconcile channel %s: %s", channel_id, e)

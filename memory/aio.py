@@ -37,7 +37,7 @@ class AsyncMemory:
         self.settings = memory.settings
         model = chat_model if chat_model is not None else make_chat_model(memory.settings.llm)
         self.answers = Answerer(memory, model)
-        self.recaps = Recapper(memory, model)
+        self.recaps = Recapper(memory, model, slots=self.answers.slots)  # one bound on the model's calls
         self.opt_outs = AsyncOptOuts(memory.opt_outs)
         self.channel_policies = AsyncChannelPolicies(memory.channel_policies)
         self.guild_settings = AsyncGuildSettings(memory.guild_settings)

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Literal, Protocol
 
 from memory.errors import AnswerError
-from memory.extractive import NOTHING_FOUND, extractive_answer
+from memory.extractive import EXTRACTIVE_LABEL, NOTHING_FOUND, extractive_answer
 from memory.guild_settings import GuildSettings
 from memory.llm import close_chat_model
 from memory.prompts import (
@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from memory.service import Memory
 
 log = logging.getLogger(__name__)
-MAX_CONCURRENT_LLM_CALLS = 4  # bounded, so a burst of questions cannot exhaust the endpoint or memory
+FALLBACK_LABEL = "The most relevant passages from memory instead:"
 TYPICAL_PASSAGE_TOKENS = 60  # between a message passage (~30) and a window (~190)
 _CITATION = re.compile(r"\[(\d{1,3})\]")
 
@@ -111,7 +111,8 @@ class Draft:
 
 class Answerer:
     """Retrieves and packs the context of a question, then streams an answer from the chat model (or answers
-    extractively). Retrieval runs in a worker thread; at most `MAX_CONCURRENT_LLM_CALLS` model calls at once."""
+    extractively). Retrieval runs in a worker thread; at most `llm.max_concurrent` model calls at once (`slots`,
+    shared with the recapper), so a burst of questions cannot exhaust the endpoint or memory."""
 
     def __init__(self, memory: Memory, chat_model: BaseChatModel | None, *, llm: LLMSettings | None = None) -> None:
         """Answer from `memory` with `chat_model` (None: extractively); `llm` describes the model's window and
@@ -119,7 +120,7 @@ class Answerer:
         self._memory = memory
         self._chat = chat_model
         self._llm = llm or memory.settings.llm
-        self._llm_slots = asyncio.Semaphore(MAX_CONCURRENT_LLM_CALLS)
+        self.slots = asyncio.Semaphore(self._llm.max_concurrent)
         self.observer: AnswerObserver = _Unobserved()  # set by whoever measures the pipeline (`bot.ops`)
 
     @property
@@ -150,7 +151,7 @@ class Answerer:
         if self._chat is None or not self._llm.rewrite_queries or not needs_second_round(question.text, first):
             return first
         try:
-            async with self._llm_slots:
+            async with self.slots:
                 queries = await rewritten_queries(self._chat, question.text)
         except Exception as e:  # a rewrite that fails costs the second round, never the answer
             self.observer.failed("rewrite")
@@ -211,7 +212,7 @@ class Answerer:
         if question.settings.model != self._llm.model:  # a guild's own model overrides the request's `model`
             chat = self._chat.bind(model=question.settings.model)  # type: ignore[assignment]
         usage: dict[str, int] = {}  # the endpoint's token counts, when it sends them
-        async with self._llm_slots:
+        async with self.slots:
             started = time.perf_counter()
             try:
                 async for chunk in chat.astream(messages):
@@ -244,6 +245,12 @@ class Answerer:
         self.observer.answered("llm")
         draft.used_sources = _cited(draft.text, context)
         yield draft
+
+    def fallback(self, question: Question, context: PackedContext) -> Draft:
+        """What to show when the model failed: the extractive answer from the same passages, labelled as quotes
+        (the model's partial text is never shown as an answer)."""
+        text = extractive_answer(question.text, context).replace(EXTRACTIVE_LABEL, FALLBACK_LABEL, 1)
+        return Draft(context=context, generated=False, text=text, used_sources=_cited(text, context))
 
 
 def _cited(text: str, context: PackedContext) -> list[int]:

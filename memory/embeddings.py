@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import os
 import re
 import threading
@@ -160,6 +161,7 @@ class LazyEmbeddings(Embeddings):
         self._built: Embeddings | None = None
         self._queries: OnnxQueryEncoder | QueryEncoder | None = None
         self._lock = threading.Lock()  # the bot embeds from worker threads: the model is loaded once
+        self.dimensions: int | None = None  # the index's vector length, once the ingestor knows it
 
     @property
     def built(self) -> Embeddings | None:
@@ -183,13 +185,16 @@ class LazyEmbeddings(Embeddings):
         embedder (building it first, once).
 
         Raises:
-            EmbeddingError: the endpoint of the openai provider cannot be reached (the message names its URL).
+            EmbeddingError: the openai provider's endpoint failed after its retries, or answered vectors that do
+                not fit (fewer than the texts, or of another length); the message names its URL.
         """
         if self._built is None and self._settings.provider == "local" and len(texts) <= FEW_TEXTS:
             encoder = self._query_encoder()
             return [[float(x) for x in encoder.encode(text)] for text in texts]
         embedder = self.load()
-        return self._reaching(lambda: embedder.embed_documents(texts))
+        if not texts:
+            return []
+        return self._checked(self._reaching(lambda: embedder.embed_documents(texts)), len(texts))
 
     def embed_query(self, text: str) -> list[float]:
         """Embed one query: with the embedder if it is built, else with the local provider's numpy encoder, else
@@ -197,23 +202,72 @@ class LazyEmbeddings(Embeddings):
         if self._built is None and self._settings.provider == "local":
             return [float(x) for x in self._query_encoder().encode(text)]
         embedder = self.load()
-        return self._reaching(lambda: embedder.embed_query(text))
+        return self._checked([self._reaching(lambda: embedder.embed_query(text))], 1)[0]
+
+    @property
+    def endpoint(self) -> str:
+        """Where the vectors come from, for messages: the openai provider's URL, else the model's identity."""
+        return (self._settings.base_url or OPENAI_URL) if self._settings.provider == "openai" else self.identity
+
+    def expect_dimensions(self, dimensions: int) -> None:
+        """The length of the vectors the index holds (the ingestor tells once it knows): later answers of another
+        length are refused, queries included, so that no such vector reaches the index."""
+        self.dimensions = dimensions
+
+    def _checked(self, vectors: list[list[float]], count: int) -> list[list[float]]:
+        """The openai provider's vectors, if there is one per text, all of the index's length and finite numbers
+        (a server can answer short, or a model swapped behind the same URL can answer another size)."""
+        if self._settings.provider != "openai":
+            return vectors
+        problem = None
+        lengths = {len(v) for v in vectors}
+        if len(vectors) != count:
+            problem = f"{len(vectors)} vectors for {count} texts"
+        elif len(lengths) > 1:
+            problem = f"vectors of different lengths ({', '.join(map(str, sorted(lengths)))})"
+        elif self.dimensions is not None and lengths != {self.dimensions}:
+            problem = f"{lengths.pop()}-dimensional vectors where the index holds {self.dimensions}-dimensional ones"
+        elif not all(math.isfinite(x) for v in vectors for x in v):
+            problem = "vectors holding NaN or infinity"
+        if problem is not None:
+            msg = (
+                f"the embeddings endpoint {self.endpoint} answered {problem}; nothing was stored from it (is "
+                f"embeddings.model {self._settings.model!r} the model it serves?)"
+            )
+            raise EmbeddingError(msg)
+        return vectors
 
     def _reaching(self, call: Callable[[], T]) -> T:
-        """Run an embedding call; an endpoint that cannot be reached is named (the client's own message says
-        only "Connection error.", which leaves an Ollama user guessing which URL was tried)."""
+        """Run an embedding call; the openai provider's failures (after the SDK's retries) name the endpoint (the
+        client's own message says only "Connection error.", which leaves an Ollama user guessing which URL was
+        tried)."""
         if self._settings.provider != "openai":
             return call()
         import openai
 
+        url = self.endpoint
         try:
             return call()
+        except openai.APITimeoutError as e:
+            msg = (
+                f"the embeddings endpoint {url} did not answer within embeddings.timeout_seconds "
+                f"({self._settings.timeout_seconds:g} s), {self._settings.max_retries} retries included"
+            )
+            raise EmbeddingError(msg) from e
         except openai.APIConnectionError as e:
-            url = self._settings.base_url or OPENAI_URL
             msg = (
                 f"the embeddings endpoint {url} could not be reached ({type(e).__name__}: {e}); check "
                 "embeddings.base_url and that the server is running"
             )
+            raise EmbeddingError(msg) from e
+        except openai.APIStatusError as e:
+            msg = (
+                f"the embeddings endpoint {url} answered HTTP {e.status_code} "
+                f"({e.message}) after {self._settings.max_retries} retries"
+            )
+            raise EmbeddingError(msg) from e
+        except (openai.APIError, ValueError, TypeError, KeyError) as e:  # a body that is not the API's answer
+            msg = f"the embeddings endpoint {url} sent an answer that is not embeddings ({type(e).__name__}: {e})"
             raise EmbeddingError(msg) from e
 
     def _query_encoder(self) -> OnnxQueryEncoder | QueryEncoder:
@@ -245,7 +299,7 @@ def build_embeddings(settings: EmbeddingSettings) -> Embeddings:
     from langchain_openai import OpenAIEmbeddings
 
     # Our own HTTP client, so that `close_embeddings` can release its connections.
-    kwargs: dict[str, Any] = {"http_client": httpx.Client(timeout=60.0)}
+    kwargs: dict[str, Any] = {"http_client": httpx.Client(timeout=settings.timeout_seconds)}
     if settings.base_url:
         kwargs["base_url"] = settings.base_url
         # A local server (Ollama, llama.cpp, vLLM) needs no key, but the client insists on one: a placeholder then.
@@ -258,7 +312,9 @@ def build_embeddings(settings: EmbeddingSettings) -> Embeddings:
         chunk_size=settings.batch_size,
         # The default context-length check downloads a tiktoken file; chunks are already token-bounded.
         check_embedding_ctx_length=False,
-        max_retries=3,
+        # The SDK is the one owner of retries: exponential backoff with jitter, honouring retry-after.
+        max_retries=settings.max_retries,
+        timeout=settings.timeout_seconds,
         **kwargs,
     )
 

@@ -29,6 +29,9 @@ R = TypeVar("R")
 Progress = Callable[[int], object]  # told how many items were just done
 OPTED_OUT = "its author opted out of being remembered"
 ERASED = "it was deleted or forgotten before"
+# The vector length of the model the index was built with: "<model identity> <length>" (a reindex with another
+# model starts over, since the identity no longer matches).
+DIMENSIONS_KEY = "embedding_dimensions"
 EMBED_EVERY = 256  # chunks gathered before an embedding round while ingesting
 # Part of a file's content hash: a file ingested again after the splitting changed is split anew (2: PDF pages
 # and sections are boundaries, and chunks name them).
@@ -259,6 +262,8 @@ class Ingestor(Writer):
             self._vectors.drop_guild(guild_id)
             self._chunks.mark_guild_unembedded(guild_id)
         self._stores.database.set_meta("embedding_model", self._identity)
+        if set(guild_ids) >= set(self._stores.records.guilds()):  # every vector goes: their length may change too
+            self._stores.database.set_meta(DIMENSIONS_KEY, "")
         return self.embed_pending(progress=progress)
 
     def _index(self, chunks: Sequence[Chunk], *, progress: Progress | None = None) -> IngestReport:
@@ -275,12 +280,16 @@ class Ingestor(Writer):
                 batch = items[start : start + size]
                 try:
                     vectors = self._embeddings.embed_documents([_embedding_text(c) for c in batch])
+                except EmbeddingError as e:  # its message names the endpoint and the fault already
+                    msg = f"embedding failed: {e}; the chunks are kept and retried later"
+                    raise EmbeddingError(msg) from e
                 except Exception as e:  # any embedder failure: the chunks stay pending in SQLite for a retry
                     msg = f"embedding failed ({type(e).__name__}: {e}); the chunks are kept and retried next run"
                     raise EmbeddingError(msg) from e
                 if len(vectors) != len(batch):
                     msg = f"the embedder returned {len(vectors)} vectors for {len(batch)} texts"
                     raise EmbeddingError(msg)
+                self._check_dimensions(vectors)
                 # Bound only once a vector is written: a first run whose embedder failed binds nothing.
                 if self._stores.database.get_meta("embedding_model") is None:
                     self._stores.database.set_meta("embedding_model", self._identity)
@@ -291,6 +300,29 @@ class Ingestor(Writer):
                 if progress:
                     progress(len(batch))
         return report
+
+    def _check_dimensions(self, vectors: Sequence[Sequence[float]]) -> None:
+        """Refuse vectors whose length is not the index's (a model swapped behind the same URL, a broken server)
+        before any reaches the vector index; the first batch of a model sets the length. The embedder is told, so
+        that its queries are checked too."""
+        lengths = {len(v) for v in vectors}
+        bound = (self._stores.database.get_meta(DIMENSIONS_KEY) or "").rpartition(" ")
+        expected = int(bound[2]) if bound[0] == self._identity and bound[2].isdigit() else None
+        expect = getattr(self._embeddings, "expect_dimensions", None)
+        if expected is not None and callable(expect):
+            expect(expected)
+        if len(lengths) > 1 or (expected is not None and lengths != {expected}):
+            where = getattr(self._embeddings, "endpoint", self._identity)
+            msg = (
+                f"the embedder {where} returned vectors of {'/'.join(map(str, sorted(lengths)))} dimensions where "
+                f"the index holds {expected or 'one length'}; nothing was written (the chunks are kept and retried)"
+            )
+            raise EmbeddingError(msg)
+        (length,) = lengths
+        if expected is None:
+            self._stores.database.set_meta(DIMENSIONS_KEY, f"{self._identity} {length}")
+            if callable(expect):
+                expect(length)
 
     def _stamp(self) -> None:
         self._stores.database.set_meta("last_ingest_at", datetime.now(UTC).isoformat(timespec="seconds"))

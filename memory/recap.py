@@ -110,10 +110,19 @@ class Recapper:
     """Recaps a window of one guild's chat: the conversations held for it, then the model's summary of them (or
     the extractive one). Reading memory runs in a worker thread."""
 
-    def __init__(self, memory: Memory, chat_model: BaseChatModel | None, *, llm: LLMSettings | None = None) -> None:
+    def __init__(
+        self,
+        memory: Memory,
+        chat_model: BaseChatModel | None,
+        *,
+        llm: LLMSettings | None = None,
+        slots: asyncio.Semaphore | None = None,
+    ) -> None:
+        """Recap from `memory` with `chat_model`; `slots` bounds the model calls at once (share the answerer's)."""
         self._memory = memory
         self._chat = chat_model
         self._llm = llm or memory.settings.llm
+        self._slots = slots or asyncio.Semaphore(self._llm.max_concurrent)
 
     async def recap(
         self,
@@ -173,7 +182,8 @@ class Recapper:
 
         assert self._chat is not None  # noqa: S101  (only called with a model)
         try:
-            reply = await self._chat.ainvoke([SystemMessage(rules), HumanMessage("\n\n".join(parts))])
+            async with self._slots:
+                reply = await self._chat.ainvoke([SystemMessage(rules), HumanMessage("\n\n".join(parts))])
         except Exception as e:  # the model's own failures; `explain_failure` words them for the member
             log.warning("language model at %s failed: %s: %s", self._llm.base_url, type(e).__name__, e)
             raise AnswerError(explain_failure(e)) from e

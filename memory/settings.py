@@ -66,6 +66,10 @@ class EmbeddingSettings(SettingsSection):
     base_url: str | None = None
     api_key_env: str = "OPENAI_API_KEY"
     batch_size: int = Field(default=64, ge=1, le=2048)
+    # The openai provider: seconds per request, and retries of a 429, 5xx, timeout or dropped connection (the
+    # openai SDK's exponential backoff with jitter, honouring retry-after); after the last, the chunks stay pending.
+    timeout_seconds: float = Field(default=60.0, gt=0)
+    max_retries: int = Field(default=3, ge=0, le=10)
     # auto: bf16 autocast where the CPU supports it and it matches fp32 (checked at load), else fp32.
     precision: Literal["auto", "fp32", "bf16"] = "auto"
     # The local model embeds search queries through an ONNX export of itself (made once into onnx_dir and checked
@@ -118,6 +122,8 @@ class LLMSettings(SettingsSection):
     temperature: float = Field(default=0.2, ge=0.0, le=2.0)
     timeout_seconds: float = Field(default=60.0, gt=0)
     max_retries: int = Field(default=2, ge=0, le=10)
+    # Calls to the model at once (answers, recaps, query rewrites); more questions wait their turn.
+    max_concurrent: int = Field(default=4, ge=1, le=256)
     context_window: int = Field(default=128000, ge=512)
     max_answer_tokens: int = Field(default=800, ge=16)
     # Models a server admin may pick with `/memory settings`; empty means only `model`.

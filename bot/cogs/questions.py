@@ -81,6 +81,10 @@ class Questions(commands.Cog):
             text = f"`{wrong[0]}` must be a date like 2025-03-01. Nothing was asked."
             await interaction.response.send_message(text, ephemeral=True)
             return
+        if refusal := self.bot.limits.check("ask", guild.id, member.id):
+            log.info("ask refused to %s in guild %s: %s limit", member.id, guild.id, refusal.scope)
+            await interaction.response.send_message(refusal.message(), ephemeral=True)
+            return
         asked = await self._question(
             guild, question, await self._readable(guild, member), now=interaction.created_at,
             after=days.get("after"), before=days.get("before"),
@@ -148,6 +152,11 @@ class Questions(commands.Cog):
         if not text:
             return
         guild = message.guild
+        if refusal := self.bot.limits.check("ask", guild.id, message.author.id):
+            log.info("mention refused to %s in guild %s: %s limit", message.author.id, guild.id, refusal.scope)
+            if self.bot.limits.tell(guild.id, message.author.id):
+                await message.reply(refusal.message(), mention_author=False, suppress_embeds=True)
+            return
         # A message in a channel is read by everyone there: only channels they can all read may be used.
         channels = await audience_safe(guild, message.channel, await self._readable(guild, message.author))
         history = await self._history(replied)
@@ -227,6 +236,7 @@ class Questions(commands.Cog):
         allowed_urls = [url for url, _ in labels if url]
         last_edit = 0.0
         final: Draft | None = None
+        failure = ""
         try:
             async for draft in self.bot.memory.answers.stream(question, context, prompt_labels):
                 final = draft
@@ -235,12 +245,17 @@ class Questions(commands.Cog):
                     last_edit = now
                     preview = safe_links(draft.text, allowed_urls)
                     await target.write(preview[: MAX_MESSAGE_CHARS - len(CURSOR)] + CURSOR)
-        except AnswerError as e:  # shown where the answer was going, not as a separate error message
-            await target.write(f"⚠️ {user_message(e) or APOLOGY}")
-            return
+        except AnswerError as e:
+            # Shown where the answer was going, in place of whatever the model had streamed (a half answer is
+            # never left looking whole): the failure in one sentence, then the passages quoted without the model.
+            failure = f"⚠️ {user_message(e) or APOLOGY}"
+            log.info("answer in guild %s fell back to quotes: %s", guild.id, e)
+            final = self.bot.memory.answers.fallback(question, context)
         if final is None:
             return
         text = safe_links(final.text, allowed_urls)
+        if failure:
+            text = f"{failure}\n\n{text}"
         if final.cut_off:
             text += "\n\n⚠️ The answer was cut off at the length limit."
         if context.hits:

@@ -54,6 +54,9 @@ class Recaps(commands.Cog):
         except ValueError as e:
             await interaction.response.send_message(f"`since` must be {e}. Nothing was recapped.", ephemeral=True)
             return
+        if refusal := self.bot.limits.check("recap", guild.id, member.id):
+            await interaction.response.send_message(refusal.message(), ephemeral=True)
+            return
         readable = readable_channels(guild, member, await self.bot.memory.channels(str(guild.id)))
         if channel is not None:
             readable = [c for c in readable if c == str(channel.id) or _parent_id(guild, c) == str(channel.id)]

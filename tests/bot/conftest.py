@@ -36,8 +36,11 @@ class World:
         return self.ids[name]
 
     async def settle(self) -> None:
-        """Let the bot receive what was dispatched and finish ingesting it."""
-        await asyncio.sleep(0.15)
+        """Wait until the bot has handled everything the fake sent it, stored or not: it has received every gateway
+        event (its sequence number reached the fake's), its handlers of them have finished, and what they queued is
+        ingested. A check that a message was *not* stored is then about a message the bot did handle."""
+        await wait_until(lambda: self.bot.ws is not None and self.bot.ws.sequence >= self.discord.last_sequence(), 30)
+        await wait_until(lambda: not handlers_running(), 30)
         await asyncio.wait_for(self.bot.ingestion.idle(), 30)
 
     async def ask(self, user: str, question: str, *, channel: str = "general", guild: str = "guild", **options):
@@ -57,6 +60,11 @@ class World:
         await interaction.wait_done(lambda i: final_text(i) is not None)
         await settled(interaction)
         return all_text(interaction)
+
+
+def handlers_running() -> list[asyncio.Task]:
+    """The bot's event handlers still running: discord.py runs each listener call as a task named after its event."""
+    return [t for t in asyncio.all_tasks() if t.get_name().startswith("discord.py: on_") and not t.done()]
 
 
 def answer_requests(llm) -> list[dict]:
@@ -153,7 +161,7 @@ def seed(fake: FakeDiscord) -> dict[str, str]:
     return ids
 
 
-def world_settings(fake: FakeDiscord, llm: FakeOpenAI, ids: dict[str, str], data_dir, **sections) -> Settings:
+def world_settings(fake: FakeDiscord, llm: FakeOpenAI, ids: dict[str, str], data_dir, /, **sections) -> Settings:
     raw: dict[str, object] = {
         "discord": {
             "api_base_url": fake.api_base,
@@ -198,9 +206,12 @@ async def started_world(
     *,
     remembered: tuple[str, ...] | None = None,
     members_per_chunk: int | None = None,
+    sections: dict[str, dict[str, object]] | None = None,
+    embeddings: str | None = None,
 ) -> AsyncIterator[World]:
     """The fakes started, seeded by `seed_world`, and the real bot running on them; `remembered` names the
-    enabled channels (default: those of `seed`)."""  # fmt: skip
+    enabled channels (default: those of `seed`); `sections` overrides settings (e.g. {"llm": {"max_retries": 1}});
+    `embeddings="openai"` embeds through the fake OpenAI server (the real client), not the hashing embedder."""
     monkeypatch.setenv("OPENAI_API_KEY", "sk-fake")
     fake, llm = FakeDiscord(), FakeOpenAI()
     if members_per_chunk is not None:
@@ -209,8 +220,14 @@ async def started_world(
     await llm.start()
     ids = seed_world(fake)
     enabled = {} if remembered is None else {"discord": {"enabled_channels": [ids[name] for name in remembered]}}
-    settings = world_settings(fake, llm, ids, tmp_path / "data", **enabled)
-    memory = Memory.open(settings, embeddings=HashEmbeddings())
+    overrides = {**(sections or {})}
+    for name, values in enabled.items():
+        overrides[name] = {**overrides.get(name, {}), **values}
+    if embeddings == "openai":
+        wanted = {"provider": "openai", "model": "text-embedding-3-small", "base_url": llm.base_url}
+        overrides["embeddings"] = {**wanted, **overrides.get("embeddings", {})}
+    settings = world_settings(fake, llm, ids, tmp_path / "data", **overrides)
+    memory = Memory.open(settings, embeddings=None if embeddings == "openai" else HashEmbeddings())
     try:
         async with running_bot(settings, fake, memory) as bot:
             yield World(fake, llm, bot, memory, settings, ids)

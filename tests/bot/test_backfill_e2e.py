@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 from bot.cogs.admin._text import REFUSAL
 from memory import Memory
 from tests.bot.conftest import all_text, running_bot, seed, settled, wait_until, world_settings
@@ -14,8 +12,17 @@ from tests.fakes import HashEmbeddings
 PER_CHANNEL = 500
 
 
-def stored(memory: Memory, guild_id: str) -> list[str]:
-    return memory.stores.records.message_ids_where(guild_id)
+def stored(memory: Memory, guild_id: str, channel_id: str | None = None) -> list[str]:
+    return memory.stores.records.message_ids_where(guild_id, channel_id=channel_id)
+
+
+def pages_after(fake: FakeDiscord, channel_id: str, start: int = 0) -> list[int]:
+    """The `after` of each history page the fake served for a channel (from request number `start` on)."""
+    return [
+        int(r.query["after"])
+        for r in fake.requests[start:]
+        if r.method == "GET" and r.path == f"/channels/{channel_id}/messages" and r.status == 200 and "after" in r.query
+    ]
 
 
 async def backfill(fake: FakeDiscord, ids: dict[str, str], user: str, channel_id: str):
@@ -28,7 +35,6 @@ async def backfill(fake: FakeDiscord, ids: dict[str, str], user: str, channel_id
 
 async def test_backfill_survives_429s_and_a_restart_and_stores_each_message_once(tmp_path, monkeypatch):
     monkeypatch.setenv("OPENAI_API_KEY", "sk-fake")
-    started = time.monotonic()
     fake, llm = FakeDiscord(), FakeOpenAI()
     await fake.start()
     await llm.start()
@@ -38,10 +44,12 @@ async def test_backfill_survives_429s_and_a_restart_and_stores_each_message_once
         # History that exists before the bot ever connects (no session: nothing is dispatched, only stored).
         channels = [fake.add_channel(ids["guild"], f"history-{n}", parent_id=ids["category"]) for n in range(3)]
         sent: set[str] = set()
+        sent_in: dict[str, list[str]] = {channel_id: [] for channel_id in channels}  # oldest first
         for i in range(PER_CHANNEL):
             for n, channel_id in enumerate(channels):
                 message = await fake.user_sends_message(channel_id, ids["bob"], f"HISTORY channel {n} line {i}")
                 sent.add(str(message["id"]))
+                sent_in[channel_id].append(str(message["id"]))
         for channel_id in channels:  # a bot's messages are not remembered
             await fake.user_sends_message(channel_id, ids["otherbot"], "BOTNOISE")
         fake.history_429_ratio = 0.1
@@ -61,10 +69,21 @@ async def test_backfill_survives_429s_and_a_restart_and_stores_each_message_once
                 lambda: len(stored(memory, ids["guild"])) >= 600 and any("messages/s" in all_text(p) for p in progress),
                 timeout=40,
             )
-        interrupted = memory.backfills.all(ids["guild"])
+        interrupted = {c.channel_id: c for c in memory.backfills.all(ids["guild"])}
         before_restart = len(stored(memory, ids["guild"]))
-        assert len(interrupted) == 3 and not all(c.done for c in interrupted)
+        assert len(interrupted) == 3 and not all(c.done for c in interrupted.values())
         assert before_restart < 3 * PER_CHANNEL
+        # Each saved cursor is the resume point: history is read oldest first, and what a channel holds is exactly
+        # its messages up to the cursor, as many as the cursor counts (saved with each batch, not at the end).
+        for channel_id, cursor in interrupted.items():
+            resume = int(cursor.newest_id or 0)
+            assert sorted(stored(memory, ids["guild"], channel_id), key=int) == [
+                m for m in sent_in[channel_id] if int(m) <= resume
+            ]
+            assert cursor.messages == len(stored(memory, ids["guild"], channel_id))
+        assert any(0 < c.messages < PER_CHANNEL for c in interrupted.values())
+        read_before = {channel_id: set(pages_after(fake, channel_id)) for channel_id in channels}
+        restarted_at = len(fake.requests)
         memory.close()
         memory = None
         memory = Memory.open(settings, embeddings=HashEmbeddings())
@@ -77,6 +96,15 @@ async def test_backfill_survives_429s_and_a_restart_and_stores_each_message_once
             await settled(status, quiet=0.2)
             assert all_text(status).count(f"done: {PER_CHANNEL} messages") == 3
             assert bot.ingestion.failures == 0
+        # After the restart each backfill read on from its cursor: no page before it, none read before again (but
+        # the one the restart interrupted, which starts at the cursor).
+        for channel_id, cursor in interrupted.items():
+            resume = int(cursor.newest_id or 0)
+            read_after = pages_after(fake, channel_id, restarted_at)
+            if not cursor.done:
+                assert min(read_after) == resume, channel_id
+            assert all(after >= resume for after in read_after)
+            assert set(read_after) & read_before[channel_id] <= {resume}
 
         message_ids = stored(memory, ids["guild"])
         assert len(message_ids) == len(set(message_ids)) == 3 * PER_CHANNEL
@@ -93,7 +121,6 @@ async def test_backfill_survives_429s_and_a_restart_and_stores_each_message_once
         ]
         refused_pages = [r for r in pages if r.status == 429]  # every 10th page, retried by discord.py itself
         assert len(pages) >= 15 and len(refused_pages) == len(pages) // 10 >= 1
-        assert time.monotonic() - started < 60
     finally:
         if memory is not None:
             memory.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from tests.bot.conftest import answer_requests, final_text, remembered, wait_until
+from tests.fakediscord import READ_MESSAGE_HISTORY, VIEW_CHANNEL
 
 
 def mentions_are_off(body: dict) -> bool:
@@ -98,8 +99,17 @@ async def test_ask_defers_streams_and_cites_jump_links(world):
     assert "deploy key rotates fridays" in prompt
 
 
+def prompt_sources(world) -> list[str]:
+    """The passages in the prompt of the latest answer."""
+    prompt = answer_requests(world.llm)[-1]["messages"][0]["content"]
+    return re.findall(r'<source id="\d+"[^>]*>\n(.*?)\n</source>', prompt, re.DOTALL)
+
+
 async def test_prompt_holds_the_right_chunks_within_the_budget(world):
-    """The packed context in the prompt respects retrieval.budget and holds the relevant message."""
+    """The packed context in the prompt holds the relevant message and fits the budget in force: config.yaml's,
+    then the smaller one an admin set with /memory settings (which binds: the first prompt held more)."""
+    from memory.tokens import count_tokens
+
     for i in range(40):
         await world.discord.user_sends_message(world["general"], world["bob"], f"status update {i}: " + "filler " * 40)
     await world.discord.user_sends_message(
@@ -107,12 +117,18 @@ async def test_prompt_holds_the_right_chunks_within_the_budget(world):
     )
     await world.settle()
     await world.ask("bob", "what database did we choose?")
-    from memory.tokens import count_tokens
-
-    prompt = world.llm.requests[-1]["messages"][0]["content"]
-    sources = re.findall(r'<source id="\d+"[^>]*>\n(.*?)\n</source>', prompt, re.DOTALL)
+    sources = prompt_sources(world)
+    tokens = sum(count_tokens(s, "gpt-4o-mini") for s in sources)
     assert any("SQLite in WAL mode" in s for s in sources)
-    assert sum(count_tokens(s, "gpt-4o-mini") for s in sources) <= world.settings.retrieval.budget
+    assert 300 < tokens <= world.settings.retrieval.budget
+    changed = await world.discord.user_runs_slash_command(
+        world["guild"], world["general"], world["alice"], "memory", {"budget": 300}, subcommand="settings"
+    )
+    await changed.wait_done()
+    await world.ask("bob", "what database did we choose?")
+    sources = prompt_sources(world)
+    assert any("SQLite in WAL mode" in s for s in sources)
+    assert sum(count_tokens(s, "gpt-4o-mini") for s in sources) <= 300
 
 
 def reached_the_model(world, text: str) -> bool:
@@ -127,12 +143,78 @@ async def test_hidden_channel_text_never_reaches_a_member_who_cannot_read_it(wor
     await world.ask("bob", "what is planned for q3 zebra?", private=True)
     assert world.llm.requests and not reached_the_model(world, "staff only")  # neither an answer nor a rewrite
     assert "layoffs" not in await world.search("bob", "layoffs q3 zebra")
-    await world.discord.user_sends_message(world["general"], world["bob"], f"<@{world.bot.user.id}> layoffs q3 zebra?",
-                                           mentions=[str(world.bot.user.id)])  # fmt: skip
-    await wait_until(lambda: any("layoffs" not in m.get("content", "") and m["author"]["id"] == str(world.bot.user.id)
-                                 for m in world.discord.channel_messages(world["general"])))  # fmt: skip
+    asked = len(world.llm.requests)
+    reply = await mention(world, "bob", "general", "layoffs q3 zebra?")
+    assert "layoffs" not in reply["content"]
+    assert asked_by_mention(world, "layoffs q3 zebra?", since=asked)  # this mention's own request was read
     assert not reached_the_model(world, "staff only")
     assert "layoffs" in await world.search("alice", "layoffs q3 zebra")
+
+
+async def mention(world, user: str, channel: str, question: str) -> dict:
+    """Mention the bot with a question; return the bot's reply to that message once it is complete."""
+    bot_id = str(world.bot.user.id)
+    sent = await world.discord.user_sends_message(world[channel], world[user], f"<@{bot_id}> {question}",
+                                                  mentions=[bot_id])  # fmt: skip
+
+    def reply() -> dict | None:
+        return next((m for m in world.discord.channel_messages(world[channel]) if m["author"]["id"] == bot_id
+                     and (m.get("message_reference") or {}).get("message_id") == sent["id"]
+                     and m.get("content") and not m["content"].endswith("▌")), None)  # fmt: skip
+
+    await wait_until(lambda: reply() is not None)
+    found = reply()
+    assert found is not None
+    return found
+
+
+def asked_by_mention(world, question: str, *, since: int) -> list[dict]:
+    """The requests to the model (answers or query rewrites), from request number `since` on, for this question."""
+    return [r for r in world.llm.requests[since:] if any(question in str(m.get("content")) for m in r["messages"])]
+
+
+async def test_a_member_who_may_view_a_channel_but_not_read_its_history_gets_none_of_it(world):
+    """Read Message History counts: bob let into #staff with View Channel only finds none of its text by /search
+    or /ask; once he may read its history too, he does."""
+    await world.discord.user_sends_message(world["staff"], world["alice"], "staff only: the vault code is HERON-4417")
+    await world.settle()
+    channel = world.bot.get_channel(int(world["staff"]))
+    bob = world.bot.get_guild(int(world["guild"])).get_member(int(world["bob"]))
+
+    async def let_bob_in(allow: int, deny: int) -> None:
+        seeded = [(world["guild"], 0, 0, VIEW_CHANNEL), (world["staff_role"], 0, VIEW_CHANNEL, 0),
+                  (str(world.bot.user.id), 1, VIEW_CHANNEL, 0), (world["bob"], 1, allow, deny)]  # fmt: skip
+        rows = [{"id": i, "type": kind, "allow": a, "deny": d} for i, kind, a, d in seeded]
+        await world.discord.set_overwrites(world["staff"], rows)
+        wanted = (True, bool(allow & READ_MESSAGE_HISTORY))  # the update reached the bot's cache
+        await wait_until(lambda: (channel.permissions_for(bob).view_channel,
+                                  channel.permissions_for(bob).read_message_history) == wanted)  # fmt: skip
+
+    await let_bob_in(VIEW_CHANNEL, READ_MESSAGE_HISTORY)
+    assert "HERON-4417" not in await world.search("bob", "vault code")
+    await world.ask("bob", "what is the vault code?", private=True)
+    assert world.llm.requests and not reached_the_model(world, "HERON-4417")  # neither an answer nor a rewrite
+    await let_bob_in(VIEW_CHANNEL | READ_MESSAGE_HISTORY, 0)
+    assert "HERON-4417" in await world.search("bob", "vault code")
+
+
+async def test_a_mention_in_a_public_channel_uses_only_what_everyone_there_may_read(world):
+    """Alice (staff) mentions the bot in #general: the reply, read by all of #general, holds nothing of #staff,
+    though she may read it; the same mention in #staff does use it."""
+    await world.discord.user_sends_message(world["staff"], world["alice"], "staff only: the offsite is in LISBON-QX")
+    await world.discord.user_sends_message(world["general"], world["bob"], "the offsite planning starts soon")
+    await world.settle()
+    asked = len(world.llm.requests)
+    reply = await mention(world, "alice", "general", "where is the offsite?")
+    assert asked_by_mention(world, "where is the offsite?", since=asked)
+    assert not any("LISBON-QX" in str(m.get("content")) for r in world.llm.requests[asked:] for m in r["messages"])
+    assert "LISBON-QX" not in reply["content"]
+    asked = len(world.llm.requests)
+    await mention(world, "alice", "staff", "where is the offsite?")
+    (request,) = [
+        r for r in asked_by_mention(world, "where is the offsite?", since=asked) if r in answer_requests(world.llm)
+    ]
+    assert "LISBON-QX" in request["messages"][0]["content"]
 
 
 async def test_private_thread_needs_membership(world):
@@ -157,15 +239,19 @@ async def test_public_answer_from_private_channels_is_sent_privately(world):
 
 
 async def test_guilds_never_share_memory(world):
-    """A question in the other guild finds nothing of the first guild's memory."""
+    """A question in the other guild, which remembers walruses too, finds its own memory and none of the first's."""
     await world.discord.user_sends_message(world["general"], world["alice"], "walrus protocol is enabled")
+    await world.discord.user_sends_message(world["other_general"], world["carol"], "the walrus enclosure opens at nine")
     await world.settle()
     shown = await world.search("carol", "walrus protocol", channel="other_general", guild="other_guild")
-    assert "walrus" not in shown
+    assert "walrus enclosure" in shown and "walrus protocol is enabled" not in shown  # searched, and only its own
+    world.llm.reply = "It opens at nine [1]."
     await world.ask("carol", "is the walrus protocol enabled?", channel="other_general", guild="other_guild")
-    assert world.llm.requests and not reached_the_model(world, "walrus protocol is enabled")
+    (answer,) = answer_requests(world.llm)
+    assert "walrus enclosure" in answer["messages"][0]["content"]
+    assert not reached_the_model(world, "walrus protocol is enabled")
     shown_first = await world.search("alice", "walrus protocol")  # the first guild does hold it
-    assert "walrus protocol is enabled" in shown_first
+    assert "walrus protocol is enabled" in shown_first and "walrus enclosure" not in shown_first
 
 
 async def test_pings_in_answers_ping_nobody(world):

@@ -170,3 +170,42 @@ async def test_a_new_session_is_reconciled_and_a_resumed_one_needs_no_pass(world
     assert report.added == 4 and set(gap) <= held_ids(world)
     live = await send(world, "live in the new session", 1)
     await wait_until(lambda: mark_of(world) is not None and mark_of(world).newest_id == live[-1])
+
+
+async def test_a_thread_begun_while_the_bot_was_down_is_read_from_its_start(tmp_path, monkeypatch):
+    """A thread memory knows nothing of (made while the bot was away, or just before it stopped, with nothing stored
+    yet) has no mark: the pass reads it from its first message (after= the id just before the thread's own)."""
+    async with offline_world(tmp_path, monkeypatch) as world:
+        async with running_bot(world.settings, world.discord, world.memory) as world.bot:
+            await reconciled(world)
+        thread = await world.discord.user_creates_thread(world["general"], world["bob"], "made while down")
+        said = [(await world.discord.user_sends_message(thread, world["bob"], f"said {i}"))["id"] for i in range(6)]
+        world.discord.requests.clear()
+        async with running_bot(world.settings, world.discord, world.memory) as world.bot:
+            report = await reconciled(world)
+        held = set(world.memory.stores.records.message_ids_where(world["guild"], channel_id=thread))
+        mark = world.memory.marks.of_guild(world["guild"])[thread]
+    assert held == set(said) and report.added == 6
+    reads = [r.query for r in world.discord.requests if r.method == "GET" and r.path == f"/channels/{thread}/messages"]
+    assert reads and "after" not in reads[0]  # the latest window, which holds the whole (short) thread
+    assert mark.newest_id == said[-1]
+
+
+async def test_a_channel_enabled_then_restarted_before_anyone_spoke_loses_nothing_sent_while_down(
+    tmp_path, monkeypatch
+):
+    """`/memory enable` gives the channel its mark at once: after a restart before its first message was stored,
+    the pass reads what was said while the bot was down, and not what was said before it was enabled."""
+    async with offline_world(tmp_path, monkeypatch) as world:
+        before = await send(world, "said before it was enabled", 3, channel="random")
+        async with running_bot(world.settings, world.discord, world.memory) as world.bot:
+            await reconciled(world)
+            text = await admin_command(world, "enable", {"channel": world["random"]})
+            assert "Now remembering" in text
+            await wait_until(lambda: mark_of(world, "random") is not None)
+        down = await send(world, "said while down", 4, channel="random")
+        async with running_bot(world.settings, world.discord, world.memory) as world.bot:
+            report = await reconciled(world)
+        held = held_ids(world, "random")
+    assert held == set(down) and not held & set(before)
+    assert report.added == 4

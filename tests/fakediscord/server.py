@@ -704,6 +704,10 @@ class FakeDiscord(MembersAndRoles):
         """How many identified gateway sessions currently have a live connection."""
         return sum(1 for s in self._sessions.values() if s.ws is not None)
 
+    def last_sequence(self) -> int:
+        """The sequence number of the last event sent on a live connection (a bot that has reached it got them all)."""
+        return max((s.seq for s in self._sessions.values() if s.ws is not None), default=0)
+
     # --- world changes the bot sees ----------------------------------------------------------------------------
 
     async def set_overwrites(self, channel_id: str, overwrites: Iterable[dict]) -> None:

@@ -19,6 +19,10 @@ from aiohttp.typedefs import Handler
 Reply = str | Callable[[list[dict[str, Any]]], str]
 
 FAULTS = frozenset({"429", "500", "slow", "empty", "cutoff", "invalid_json", "disconnect"})
+# Faults of /v1/embeddings: "few" answers fewer vectors than inputs, "dimension" vectors of the wrong length
+# (WRONG_DIMENSIONS), "disconnect" hangs up before answering; the others as for chat completions.
+EMBEDDING_FAULTS = frozenset({"429", "500", "slow", "invalid_json", "few", "dimension", "disconnect"})
+WRONG_DIMENSIONS = 32
 EMBEDDING_DIMENSIONS = 64
 
 
@@ -49,6 +53,13 @@ def _error(
     return web.json_response(body, status=status, headers=headers)
 
 
+def _known(value: str | None, faults: frozenset[str], kind: str) -> str | None:
+    # Checked when set, so a misspelt fault fails in the test that sets it, not as a puzzling pass.
+    if value is not None and value not in faults:
+        raise ValueError(f"unknown {kind} {value!r}; expected one of {sorted(faults)}")
+    return value
+
+
 def _count_tokens(text: str) -> int:
     # Whitespace words: deterministic and close enough for usage numbers nobody bills.
     return len(text.split())
@@ -68,6 +79,11 @@ class FakeOpenAI:
         self.chunk_delay_seconds = 0.0
         self._fault: str | None = None
         self.fault_times: int | None = None
+        # The retry-after header of a 429 (seconds, as the API sends it); "0" keeps a retrying client quick.
+        self.retry_after = "0"
+        self._embedding_fault: str | None = None
+        self.embedding_fault_times: int | None = None
+        self.embedding_delay_seconds = 0.0  # how long a "slow" embedding request takes
         self.requests: list[dict[str, Any]] = []
         self.embedding_requests: list[dict[str, Any]] = []
         self.in_flight = 0
@@ -121,10 +137,16 @@ class FakeOpenAI:
 
     @fault.setter
     def fault(self, value: str | None) -> None:
-        # Checked here so a misspelt fault fails in the test that sets it, not as a puzzling pass.
-        if value is not None and value not in FAULTS:
-            raise ValueError(f"unknown fault {value!r}; expected one of {sorted(FAULTS)}")
-        self._fault = value
+        self._fault = _known(value, FAULTS, "fault")
+
+    @property
+    def embedding_fault(self) -> str | None:
+        """The fault to inject into embedding requests (see EMBEDDING_FAULTS), or None to behave."""
+        return self._embedding_fault
+
+    @embedding_fault.setter
+    def embedding_fault(self, value: str | None) -> None:
+        self._embedding_fault = _known(value, EMBEDDING_FAULTS, "embedding fault")
 
     def last_prompt_text(self) -> str:
         """All message contents of the last chat completion request, joined with newlines."""
@@ -164,6 +186,20 @@ class FakeOpenAI:
             return None
         self.fault_times -= 1
         return self.fault
+
+    def _take_embedding_fault(self) -> str | None:
+        """The fault for this embedding request, counting it against `embedding_fault_times`."""
+        if self.embedding_fault is None or self.embedding_fault_times == 0:
+            return None
+        if self.embedding_fault_times is not None:
+            self.embedding_fault_times -= 1
+        return self.embedding_fault
+
+    def _rate_limited(self) -> web.Response:
+        # The real API's 429: an error body of type "requests" and a retry-after header the SDK honours.
+        return _error(
+            429, "Rate limit reached (fake).", "requests", "rate_limit_exceeded", {"retry-after": self.retry_after}
+        )
 
     @staticmethod
     def _hang_up(request: web.Request, response: web.StreamResponse | None = None) -> web.StreamResponse:
@@ -205,10 +241,7 @@ class FakeOpenAI:
             if fault == "slow" or self.fault != "slow":
                 await asyncio.sleep(self.delay_seconds)
             if fault == "429":
-                # retry-after 0 keeps a retrying client from waiting long; the SDK then uses its own short backoff.
-                return _error(
-                    429, "Rate limit reached (fake).", "requests", "rate_limit_exceeded", {"retry-after": "0"}
-                )
+                return self._rate_limited()
             if fault == "500":
                 return _error(500, "The server had an error (fake).", "server_error", None)
             if fault == "disconnect" and not body.get("stream"):
@@ -303,6 +336,17 @@ class FakeOpenAI:
         if isinstance(body, web.Response):
             return body
         self.embedding_requests.append(body)
+        fault = self._take_embedding_fault()
+        if fault == "slow":
+            await asyncio.sleep(self.embedding_delay_seconds)
+        if fault == "429":
+            return self._rate_limited()
+        if fault == "500":
+            return _error(500, "The server had an error (fake).", "server_error", None)
+        if fault == "disconnect":
+            return self._hang_up(request)
+        if fault == "invalid_json":
+            return web.Response(text='{"object": "list", "data": [', content_type="application/json")
         raw = body.get("input")
         # The API accepts a string, a list of strings, or token ids (a list of ints or a list of such lists).
         if isinstance(raw, str) or (isinstance(raw, list) and raw and all(isinstance(x, int) for x in raw)):
@@ -311,6 +355,10 @@ class FakeOpenAI:
             return _error(400, "'input' must be a string or a non-empty array.", "invalid_request_error", None)
         texts = [item if isinstance(item, str) else json.dumps(item) for item in raw]
         dimensions = body.get("dimensions") or EMBEDDING_DIMENSIONS
+        if fault == "dimension":
+            dimensions = WRONG_DIMENSIONS
+        if fault == "few":
+            texts = texts[: len(texts) // 2]  # a server that drops inputs: the rest of the answer is well formed
         base64_format = body.get("encoding_format") == "base64"
         data = []
         for index, text in enumerate(texts):

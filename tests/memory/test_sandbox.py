@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 
 import pytest
 
@@ -74,11 +73,9 @@ def test_slow_parse_is_stopped_at_the_time_limit_and_the_next_file_gets_a_new_wo
         sandbox.extract("page.html", HTML)
         process = sandbox._process
         assert process is not None
-        started = time.monotonic()
         message = refusal(sandbox, "slow.html", SLOW_HTML)
-        assert time.monotonic() - started < 5  # the parse alone takes several seconds
         assert message == "parsing took longer than 0.25 s and was stopped"
-        assert process.poll() is not None  # the old worker is dead
+        assert process.poll() is not None and process.returncode < 0  # the old worker was killed, not left to finish
         assert sandbox.extract("page.html", HTML).text == "# Runbook\n\nRotate keys."
         assert worker_pid(sandbox) != process.pid
     finally:

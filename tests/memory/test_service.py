@@ -124,8 +124,10 @@ def test_forget_user_erases_their_messages_files_and_quotes(memory, data_dir):
         message(90, "later remark by bob", author="bob", minutes=90),
     ])  # fmt: skip
     memory.ingest_files([doc("alice.txt", "ALICE-FILE-TEXT content", author="alice"), doc("bob.txt", "bob file")])
+    vectors = vector_count(memory)
     report = memory.forget("g1", user_id="alice")
     assert report.messages == 1 and report.files == 1
+    assert chunk_count(memory) == vector_count(memory) < vectors  # the file's vectors went with its chunks
     assert files_containing(data_dir, b"SECRETIVE-ALICE-PLAN") == []
     assert files_containing(data_dir, b"ALICE-FILE-TEXT") == []
     assert "sounds good to me" in found(memory, "sounds good")

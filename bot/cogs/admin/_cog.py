@@ -32,6 +32,8 @@ from bot.cogs.admin._text import (
     status_line,
     where,
 )
+from bot.ingestion import Remember
+from bot.reconcile import first_marks
 from bot.render import clip, plural, split_message
 from memory import QUESTION_DAYS, SETTING_KEYS, BackfillCursor, SettingChanges, Visibility
 
@@ -86,6 +88,7 @@ class MemoryAdmin(
     async def _set_policy(self, interaction: discord.Interaction, channel: PolicyChannel, *, remembered: bool) -> None:
         await self.bot.policies.set(_guild_id(interaction), channel.id, remembered)
         if remembered:
+            self.bot.ingestion.put(Remember(marks=first_marks(channel, self.bot.ingestion.session)))
             text = f"Now remembering new messages in {where(channel)}. Threads and forum posts follow their parent."
         else:
             text = (
