@@ -1,7 +1,8 @@
 # memorybot: the Discord bot, with the offline embedding model inside the image.
 # Build: docker build -t memorybot .
-# Run:   docker run -e DISCORD_TOKEN -e OPENAI_API_KEY -v memorybot-data:/data \
-#            -v "$PWD/config.yaml:/app/config.yaml:ro" memorybot
+# Run:   docker run -e DISCORD_TOKEN -e OPENAI_API_KEY -v memorybot-data:/data -p 127.0.0.1:8080:8080 memorybot
+#        (a config of your own: -v "$PWD/config.yaml:/app/config.yaml:ro", keeping docker/config.yaml's ops section)
+# With a Chroma server and PostgreSQL: docker-compose.yml.
 
 FROM python:3.11-slim AS build
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
@@ -20,7 +21,8 @@ RUN useradd --create-home --uid 10001 memorybot \
     && mkdir /data \
     && chown memorybot:memorybot /data
 COPY --from=build /opt/venv /opt/venv
-COPY config.yaml /app/config.yaml
+# The shipped defaults, with the ops endpoint on 0.0.0.0:8080 (/healthz, /metrics).
+COPY docker/config.yaml /app/config.yaml
 WORKDIR /app
 # The model's ONNX export for queries is made on the first start and kept in the volume (XDG_CACHE_HOME).
 ENV PATH=/opt/venv/bin:$PATH \
@@ -30,4 +32,8 @@ ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1
 USER 10001
 VOLUME ["/data"]
+EXPOSE 8080
+# 200 once connected to Discord with both stores answering; the first start exports the model to ONNX (~15 s).
+HEALTHCHECK --interval=30s --timeout=10s --start-period=120s --retries=3 \
+    CMD ["python", "-m", "bot.ops.probe", "--config", "/app/config.yaml"]
 CMD ["memorybot", "--config", "/app/config.yaml", "--data-dir", "/data", "run"]

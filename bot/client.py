@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from bot.cut_notices import CutNotices
 from bot.errors import APOLOGY, user_message
 from bot.ingestion import CatchUp, IngestionQueue
 from bot.limits import RateLimits
+from bot.ops.logs import announce
 from bot.policies import ChannelPolicies
 from memory import AsyncMemory
 
@@ -77,6 +79,7 @@ class MemoryBot(commands.Bot):
         self.limits = RateLimits(settings.limits)
         self.synced_guilds: set[int] = set()
         self.announced = False  # the ready line is printed once, not at every reconnection
+        self.errors: Counter[str] = Counter()  # errors by kind (`command`, `event`), for the metrics (`bot.ops`)
         self.tree.on_error = self.on_app_command_error  # type: ignore[method-assign]
 
     async def setup_hook(self) -> None:
@@ -94,7 +97,8 @@ class MemoryBot(commands.Bot):
         (global sync can take an hour)."""
         if not self.announced:
             self.announced = True
-            sys.stderr.write(self.ready_lines())  # on stderr without -v: `memorybot run` is otherwise silent
+            # on stderr without -v: `memorybot run` is otherwise silent
+            announce(sys.stderr, self.ready_lines(), self.settings.ops.log_format)
         await asyncio.gather(*(self.sync_guild(guild) for guild in self.guilds))
         log.info("ready as %s in %d guilds", self.user, len(self.guilds))
 
@@ -144,6 +148,7 @@ class MemoryBot(commands.Bot):
         if isinstance(error, app_commands.CheckFailure):
             log.info("command %s refused to %s: %s", name, interaction.user.id, error)
         elif text is None:
+            self.errors["command"] += 1
             log.error("command %s failed", name, exc_info=error)
         else:
             log.info("command %s: %s", name, text)
@@ -154,6 +159,11 @@ class MemoryBot(commands.Bot):
                 await interaction.response.send_message(text or APOLOGY, ephemeral=True)
         except discord.HTTPException:
             log.warning("could not tell the member about the error")
+
+    async def on_error(self, event_method: str, /, *args: Any, **kwargs: Any) -> None:  # noqa: ANN401
+        """An event handler raised: counted for the metrics, then logged with its trace as discord.py does."""
+        self.errors["event"] += 1
+        await super().on_error(event_method, *args, **kwargs)
 
     async def close(self) -> None:
         """Stop the background jobs, finish queued ingestion (so nothing acknowledged is lost), then disconnect."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 
@@ -32,11 +33,21 @@ class BotLimitSettings(LimitSettings):
     recaps_per_guild_per_minute: int = Field(default=10, ge=0)
 
 
+class OpsSettings(SettingsSection):
+    # The operations endpoint (`/healthz`, `/metrics`, see `bot.ops`): off at port 0. Loopback by default: the
+    # metrics name guilds' activity, so listening on every interface (0.0.0.0, as in Docker) is a choice made here.
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(default=0, ge=0, le=65535)
+    # text: "LEVEL message" lines; json: one JSON object per line (for a log shipper).
+    log_format: Literal["text", "json"] = "text"
+
+
 class Settings(MemorySettings):
     """config.yaml: every section validated, unknown keys rejected by name."""
 
     discord: DiscordSettings = DiscordSettings()
     limits: BotLimitSettings = BotLimitSettings()
+    ops: OpsSettings = OpsSettings()
 
 
 def config_file(option: Path | None) -> Path | None:

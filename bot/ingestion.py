@@ -6,6 +6,8 @@ import asyncio
 import contextlib
 import logging
 import secrets
+import time
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 
@@ -113,6 +115,8 @@ class IngestionQueue:
         self._worker: asyncio.Task[None] | None = None
         self._held: Job | Stop | None = None  # taken while batching, it must wait for the next round
         self.failures = 0
+        self.remembered = 0  # new or changed messages stored (read by the metrics, `bot.ops`)
+        self._queued_at: deque[float] = deque()  # when each job not yet done was queued, oldest first (jobs are FIFO)
         self.session = secrets.token_hex(8)  # the gateway session whose live messages are being queued
         self._receiving: dict[Place, list[int]] = {}  # messages whose job is being made, by channel
         # Channels with a failed batch (the `failures` count then): a live mark would pass the messages it lost, until
@@ -130,7 +134,18 @@ class IngestionQueue:
         """Queue a job (never blocks the event loop)."""
         if isinstance(job, Remember) and job.marks:
             job = replace(job, marks=tuple(m for m in job.marks if not self._overtakes(m)))
+        self._queued_at.append(time.monotonic())
         self._queue.put_nowait(job)
+
+    @property
+    def depth(self) -> int:
+        """Jobs queued or being applied."""
+        return len(self._queued_at)
+
+    @property
+    def lag_seconds(self) -> float:
+        """How long the oldest job queued or being applied has waited (0 when idle)."""
+        return time.monotonic() - self._queued_at[0] if self._queued_at else 0.0
 
     def new_session(self) -> None:
         """A new gateway session began (READY, not RESUMED): it replays nothing, so until a channel's history is
@@ -209,6 +224,7 @@ class IngestionQueue:
                 self._hand_on(cuts)  # before task_done: once `idle` returns, the notices are under way
             finally:
                 for _ in batch:
+                    self._queued_at.popleft()
                     self._queue.task_done()
 
     def _sound_marks(self, batch: list[Job]) -> tuple[list[Job], dict[Place, int]]:
@@ -307,7 +323,7 @@ class IngestionQueue:
                 cuts = [(announced[source], kept) for source, kept in report.truncated if source in announced]
         if messages or marks:
             try:
-                self._memory.remember_messages(messages, marks=marks)
+                self.remembered += self._memory.remember_messages(messages, marks=marks).records
             except EmbeddingError as e:  # stored, marks moved with them: only their vectors wait
                 failed = failed or e
         for job in batch:

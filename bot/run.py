@@ -18,6 +18,8 @@ from langchain_core.embeddings import Embeddings
 from bot.client import MemoryBot
 from bot.config import Settings
 from bot.errors import StartupError
+from bot.ops.logs import use_log_format
+from bot.ops.server import OpsServer, ops_endpoint
 from memory import AsyncMemory, Memory, secret_from_env
 
 log = logging.getLogger(__name__)
@@ -49,11 +51,19 @@ def build_bot(settings: Settings, *, memory: Memory | AsyncMemory, **options: An
 async def run_bot(settings: Settings, *, embeddings: Embeddings | None = None) -> None:
     """Run until SIGINT/SIGTERM or disconnection; queued ingestion is finished before exit.
 
+    With `ops.http_port` set, `/healthz` and `/metrics` answer from the start (503 until the bot is connected).
+
     Raises:
         StartupError: the token is missing or refused, Discord refused the privileged intents, or it cannot be
-            reached.
+            reached; or the ops endpoint cannot listen.
     """
     token = secret_from_env(settings.discord.token_env, purpose="memorybot run")
+    use_log_format(settings.ops.log_format)
+    async with ops_endpoint(settings.ops) as ops:
+        await _run(settings, token, embeddings, ops)
+
+
+async def _run(settings: Settings, token: str, embeddings: Embeddings | None, ops: OpsServer | None) -> None:
     point_at_discord(settings)
     # The index is checked first (in a child process): a damaged guild collection is rebuilt, not fatal.
     memory = await AsyncMemory.open(settings, embeddings=embeddings, check_index=True)
@@ -66,6 +76,8 @@ async def run_bot(settings: Settings, *, embeddings: Embeddings | None = None) -
     for guild_id in memory.repaired:
         log.warning("guild %s: its damaged vector index is being rebuilt from SQLite in the background", guild_id)
     bot = build_bot(settings, memory=memory)
+    if ops is not None:
+        ops.attach(bot)
     loop = asyncio.get_running_loop()
     stopping = asyncio.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):

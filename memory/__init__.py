@@ -23,6 +23,7 @@ from memory.extractive import extractive_answer
 from memory.guild_settings import SETTING_KEYS, GuildSettings, SettingChanges, Visibility
 from memory.health import HealthCheck, health_checks
 from memory.marks import ChannelMark, HistoryMark
+from memory.probes import chunks_held, stores_reachable
 from memory.prompts import Exchange, SourceLabel
 from memory.recap import Recap, Recapper
 from memory.reports import (
@@ -89,6 +90,7 @@ __all__ = [
     "TimeScope",
     "UserData",
     "Visibility",
+    "chunks_held",
     "clean_text",
     "count_tokens",
     "extractive_answer",
@@ -99,5 +101,6 @@ __all__ = [
     "read_chat_export",
     "secret_from_env",
     "since",
+    "stores_reachable",
     "utc_iso",
 ]

@@ -6,10 +6,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from memory.errors import AnswerError
 from memory.extractive import EXTRACTIVE_LABEL, NOTHING_FOUND, extractive_answer
@@ -61,6 +62,42 @@ class Question:
         return f"{self.history[-1].question} {self.text}" if self.history else self.text
 
 
+Outcome = Literal["llm", "extractive", "nothing_found"]  # how a question was answered
+
+
+class AnswerObserver(Protocol):
+    """What the pipeline reports as it works, for whoever measures it (the bot's metrics, `bot.ops`): `memory`
+    stays free of any metrics library. Called from worker threads too; each call must be quick."""
+
+    def searched(self, seconds: float) -> None:
+        """One search round took this long (the question's, or a rewritten query's)."""
+
+    def generated(self, seconds: float, *, prompt_tokens: int, completion_tokens: int) -> None:
+        """The model streamed an answer: how long, and the tokens it used (the endpoint's count, else tiktoken's)."""
+
+    def answered(self, outcome: Outcome) -> None:
+        """A final answer was given."""
+
+    def failed(self, kind: str) -> None:
+        """Something went wrong: `llm` (the model failed; the member was told) or `rewrite` (the second round)."""
+
+
+class _Unobserved:
+    """The default observer: nothing is measured."""
+
+    def searched(self, seconds: float) -> None:
+        pass
+
+    def generated(self, seconds: float, *, prompt_tokens: int, completion_tokens: int) -> None:
+        pass
+
+    def answered(self, outcome: Outcome) -> None:
+        pass
+
+    def failed(self, kind: str) -> None:
+        pass
+
+
 @dataclass(slots=True)
 class Draft:
     """An answer being produced: the passages it draws on, and its text so far."""
@@ -84,6 +121,7 @@ class Answerer:
         self._chat = chat_model
         self._llm = llm or memory.settings.llm
         self.slots = asyncio.Semaphore(self._llm.max_concurrent)
+        self.observer: AnswerObserver = _Unobserved()  # set by whoever measures the pipeline (`bot.ops`)
 
     @property
     def has_llm(self) -> bool:
@@ -116,6 +154,7 @@ class Answerer:
             async with self.slots:
                 queries = await rewritten_queries(self._chat, question.text)
         except Exception as e:  # a rewrite that fails costs the second round, never the answer
+            self.observer.failed("rewrite")
             log.warning("query rewriting failed (%s: %s); answering from the first round", type(e).__name__, e)
             return first
         rounds = [(await asyncio.to_thread(self._search, query, question, None)).hits for query in queries]
@@ -123,10 +162,13 @@ class Answerer:
         return fuse_rounds(first, rounds, budget=budget, model=model, max_sources=cap) if rounds else first
 
     def _search(self, query: str, question: Question, budget: int | None) -> PackedContext:
-        return self._memory.search(
+        started = time.perf_counter()
+        found = self._memory.search(
             query, question.guild_id, channels=question.channels, max_sources=question.settings.max_sources,
             budget=budget, min_relevance=question.settings.min_relevance, scope=question.scope,
         )  # fmt: skip
+        self.observer.searched(time.perf_counter() - started)
+        return found
 
     def prompt_tokens(self, question: Question, context: PackedContext, labels: Sequence[SourceLabel]) -> int:
         """What the whole prompt costs in tokens (for checks, tests and `memorybot ask --json`)."""
@@ -150,10 +192,12 @@ class Answerer:
             AnswerError: the model failed, timed out, or said nothing; nothing partial should be shown as whole.
         """
         if not context.hits:
+            self.observer.answered("nothing_found")
             yield Draft(context=context, generated=False, text=NOTHING_FOUND)
             return
         if self._chat is None:
             text = extractive_answer(question.text, context)
+            self.observer.answered("extractive")
             yield Draft(context=context, generated=False, text=text, used_sources=_cited(text, context))
             return
         draft = Draft(context=context, generated=True)
@@ -167,9 +211,14 @@ class Answerer:
         chat = self._chat
         if question.settings.model != self._llm.model:  # a guild's own model overrides the request's `model`
             chat = self._chat.bind(model=question.settings.model)  # type: ignore[assignment]
+        usage: dict[str, int] = {}  # the endpoint's token counts, when it sends them
         async with self.slots:
+            started = time.perf_counter()
             try:
                 async for chunk in chat.astream(messages):
+                    if chunk.usage_metadata:
+                        usage = {"prompt": chunk.usage_metadata["input_tokens"]}
+                        usage["completion"] = chunk.usage_metadata["output_tokens"]
                     piece = chunk.content if isinstance(chunk.content, str) else ""
                     if chunk.response_metadata.get("finish_reason") == "length":
                         draft.cut_off = True
@@ -179,10 +228,21 @@ class Answerer:
             except (openai.APIError, httpx.HTTPError, TimeoutError, ValueError) as e:
                 # The URL for whoever runs the bot (a wrong Ollama address); members get `explain_failure`'s words.
                 log.warning("language model at %s failed: %s: %s", self._llm.base_url, type(e).__name__, e)
+                self.observer.failed("llm")
                 raise AnswerError(explain_failure(e)) from e
+            elapsed = time.perf_counter() - started
+        if not isinstance(self.observer, _Unobserved):  # counting a long prompt costs milliseconds: only if asked
+            model = question.settings.model
+            self.observer.generated(
+                elapsed,
+                prompt_tokens=usage.get("prompt", sum(count_tokens(str(m.content), model) for m in messages)),
+                completion_tokens=usage.get("completion", count_tokens(draft.text, model)),
+            )
         if not draft.text.strip():
+            self.observer.failed("llm")
             msg = "The language model returned an empty answer. Please try again."
             raise AnswerError(msg)
+        self.observer.answered("llm")
         draft.used_sources = _cited(draft.text, context)
         yield draft
 

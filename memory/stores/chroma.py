@@ -110,6 +110,10 @@ class ChromaVectorIndex:
         and the first answer does not wait for chromadb's import)."""
         self._client  # noqa: B018  (the property connects)
 
+    def heartbeat(self) -> None:
+        """Ask Chroma whether it answers (a server's `/api/v2/heartbeat`); raises when it does not."""
+        self._client.heartbeat()
+
     @property
     def _client(self) -> Any:  # noqa: ANN401
         if self._given is None:

