@@ -254,7 +254,9 @@ async def run(args: argparse.Namespace) -> None:
     await llm.start()
     with tempfile.TemporaryDirectory(prefix="bot-latency-") as tmp:
         ids = seed(fake)
-        settings = world_settings(fake, llm, ids, Path(tmp) / "data")
+        # No per-member or per-guild limits: one member asks every question, back to back (bot.limits).
+        unlimited = {"asks_per_member_per_minute": 0, "asks_per_guild_per_minute": 0}
+        settings = world_settings(fake, llm, ids, Path(tmp) / "data", limits=unlimited)
         memory = Memory.open(settings, embeddings=embeddings)
         try:
             # Directly, not through the gateway: the same store as live ingestion builds, in seconds.
