@@ -209,3 +209,33 @@ async def test_a_channel_enabled_then_restarted_before_anyone_spoke_loses_nothin
         held = held_ids(world, "random")
     assert held == set(down) and not held & set(before)
     assert report.added == 4
+
+
+async def test_a_live_message_racing_a_backfill_page_that_holds_it_is_stored_once(tmp_path, monkeypatch):
+    """Scenario 28: a backfill's history read waits (a slow Discord) while a live message is stored; then the
+    backfill stores its pages. Every message is held, and a second backfill of the channel changes no chunk (the
+    same ids, upserted: nothing doubled, nothing re-windowed differently)."""
+    async with offline_world(tmp_path, monkeypatch) as world:
+        older = await send(world, "said before it was enabled", 5, channel="random")
+        async with running_bot(world.settings, world.discord, world.memory) as world.bot:
+            await reconciled(world)
+            await admin_command(world, "enable", {"channel": world["random"]})
+            gate = world.discord.hold_history()
+            await admin_command(world, "backfill", {"channel": world["random"]})
+            await wait_until(
+                lambda: any(r.path.endswith(f"{world['random']}/messages") for r in world.discord.requests)
+            )
+            live = await send(world, "live while the page is read", 1, channel="random")
+            await wait_until(lambda: set(live) <= held_ids(world, "random"))
+            gate.set()
+            backfills = world.memory.backfills
+            await wait_until(lambda: all(c.done for c in backfills.all(world["guild"])), timeout=30)
+            await world.settle()
+            chunks = set(world.memory.stores.chunks.guild_chunk_ids(world["guild"]))
+            held = world.memory.stores.records.message_ids_where(world["guild"], channel_id=world["random"])
+            await admin_command(world, "backfill", {"channel": world["random"]})
+            await wait_until(lambda: all(c.done for c in backfills.all(world["guild"])), timeout=30)
+            await world.settle()
+            again = set(world.memory.stores.chunks.guild_chunk_ids(world["guild"]))
+    assert sorted(held) == sorted({*older, *live})
+    assert again == chunks
