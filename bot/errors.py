@@ -31,6 +31,9 @@ def user_message(error: BaseException) -> str | None:
         error = error.original
     if isinstance(error, app_commands.CheckFailure):  # a refusal, not a fault
         return str(error) or "You cannot use this command here."
+    if isinstance(error, app_commands.TransformerError):  # an option Discord (or a crafted request) gave from elsewhere
+        kind = error.type.name.replace("_", " ")
+        return f"That {kind} is not one this command can use here: pick one of this server's."
     if isinstance(error, MemoryStoreError | BotError):
         return str(error)
     return None

@@ -112,3 +112,20 @@ async def test_the_memory_command_is_registered_for_manage_server_only(world):
     assert int(definition["default_member_permissions"]) == MANAGE_GUILD  # Discord sends a string, discord.py an int
     names = {o["name"] for o in definition["options"]}
     assert {"enable", "disable", "reset", "channels", "settings", "backfill", "forget", "stats", "export"} <= names
+
+
+async def test_a_crafted_interaction_naming_another_servers_channel_is_refused_and_changes_nothing(world):
+    """Scenario 12: an admin of this server sends `/memory enable` with a channel of another server (Discord would
+    not offer it; a crafted request can). One private line says so; neither server's policies change, and what is
+    said in that channel is not remembered."""
+    foreign = world.discord.add_channel(world["other_guild"], "elsewhere-random")
+    interaction = await world.discord.user_runs_slash_command(
+        world["guild"], world["general"], world["alice"], "memory", {"channel": foreign}, subcommand="enable"
+    )
+    await interaction.wait_done()
+    assert interaction.ephemeral and "not one this command can use here" in all_text(interaction)
+    assert world.memory.channel_policies.of_guild(world["guild"]) == {}
+    assert world.memory.channel_policies.of_guild(world["other_guild"]) == {}
+    await world.discord.user_sends_message(foreign, world["carol"], "ELSEWHERE-NOT-REMEMBERED remark")
+    await world.settle()
+    assert "ELSEWHERE-NOT-REMEMBERED" not in remembered(world, guild="other_guild")
