@@ -3,6 +3,7 @@ bot; nothing is half-written or lost, a member sees one clear sentence, and atte
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 
@@ -44,6 +45,8 @@ async def test_an_embedding_outage_loses_nothing_and_heals(tmp_path, monkeypatch
         assert all(r.exc_info is None for r in warned)
         world.llm.embedding_fault = None
         await wait_until(lambda: not world.memory.stores.chunks.pending_chunks())
+        # The vectors are written inside the catch-up's job; the queue resets its delay once that job is done.
+        await asyncio.wait_for(world.bot.ingestion.idle(), 10)
         chunks = world.memory.stores.chunks.guild_chunk_ids(world["guild"])
         assert world.memory.vectors.count(world["guild"]) == len(chunks)
         assert world.bot.ingestion.retry_seconds == bot.ingestion.RETRY_FIRST_SECONDS  # reset by the success
