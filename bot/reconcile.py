@@ -42,13 +42,13 @@ def backfill_command(channel_id: int | str, mark_id: int | str, now: datetime | 
     return f"/memory backfill channel:<#{channel_id}> since:{days}"
 
 
-def first_marks(channel: discord.abc.GuildChannel, session: str) -> tuple[HistoryMark, ...]:
-    """The marks of a channel (or a category's channels) just enabled: everything said before now was left out on
-    purpose, so a restart before its first message is stored reads what came after (an existing mark stays)."""
+def first_marks(channel: discord.abc.GuildChannel, queue: IngestionQueue) -> tuple[HistoryMark, ...]:
+    """The marks of a channel (or a category's channels) just enabled, as a live message of now would make them:
+    everything said before was left out on purpose, so a restart before its first message is stored reads what
+    came after (an existing mark stays)."""
     now = str(discord.utils.time_snowflake(datetime.now(UTC)))
     inside = channel.channels if isinstance(channel, discord.CategoryChannel) else [channel]
-    guild = str(channel.guild.id)
-    return tuple(HistoryMark(guild, str(c.id), now, "stored", session=session) for c in inside)
+    return tuple(queue.live_mark(str(channel.guild.id), str(c.id), now, stored=True) for c in inside)
 
 
 class Reconciler:

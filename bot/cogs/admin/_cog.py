@@ -88,7 +88,7 @@ class MemoryAdmin(
     async def _set_policy(self, interaction: discord.Interaction, channel: PolicyChannel, *, remembered: bool) -> None:
         await self.bot.policies.set(_guild_id(interaction), channel.id, remembered)
         if remembered:
-            self.bot.ingestion.put(Remember(marks=first_marks(channel, self.bot.ingestion.session)))
+            self.bot.ingestion.put(Remember(marks=first_marks(channel, self.bot.ingestion)))
             text = f"Now remembering new messages in {where(channel)}. Threads and forum posts follow their parent."
         else:
             text = (
