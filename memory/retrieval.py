@@ -10,6 +10,7 @@ from datetime import datetime
 
 from langchain_core.embeddings import Embeddings
 
+from memory.in_force import asks_only, in_range_first, in_time_order
 from memory.links import linked
 from memory.mentions import name_candidates, without_names
 from memory.rerank import PairScorer, rerank
@@ -24,11 +25,10 @@ RRF_K = 60  # the usual reciprocal-rank-fusion constant: rank 1 scores 1/61
 RANGE_SCAN = 500  # a range's newest passages ranked by meaning when its question names a topic (each costs ~0.04 ms)
 TIME_WIDENING = 4  # a time range filters the dense leg afterwards, so it fetches this many times more
 TOPICAL_MARGIN = 0.1  # a dense hit this close to the best similarity is on the question's topic
-IN_FORCE_BEFORE = 3  # for a range, the latest hits said before it began that are kept after those inside it
-IN_FORCE_CLOSEST = 2  # and those closest to the question, when it names a topic
 MEMBER_WIDENING = 8  # a named member's messages are taken from a dense search this many times wider (see _by_member)
 LOOKUP_LIMIT = 5  # keyword hits read per linked title, to find the page it names
-TIME_BAND = 0.75  # for "now" or "the first time", hits scoring this share of the best one are ordered by time
+RESTATEMENT = 0.7  # a later statement this like the one in force says the same thing anew (see _restated)
+RESTATED_MARGIN = 0.25  # and is at most this much less like the question than it
 # Words a question about a time range ("what happened yesterday?") uses without naming any topic.
 _GENERIC = frozenset(
     [
@@ -152,9 +152,11 @@ class Retriever:
             if names_a_topic:  # what the range's passages are about may have been said before it began
                 everywhere = self._keywords.search(guild_id, words, channels=allowed, limit=settings.candidates)
                 on_topic = topical | {i for i, _ in everywhere}
-            ranked = _in_range_first(ranked, scope, on_topic)
+            ranked = in_range_first(ranked, scope, on_topic)
         if scope.order is not None:
-            ranked = _in_time_order(ranked, near, topical, scope.order)
+            ranked = in_time_order(ranked, near, topical, scope.order)
+        if scope.order == "latest":
+            ranked = self._restated(guild_id, ranked)
         # The floor is on similarity, but a passage holding every word of the query (an unusual name, a code) is
         # an exact keyword match however the embedder rates it, so it stays; so do the passages of a range a
         # question asks about without naming a topic ("what happened yesterday?").
@@ -202,6 +204,28 @@ class Retriever:
         """Cosine similarity to the query of chunks the dense leg did not return (or a range's passages), from their
         stored vectors."""
         return self._vectors.similarities(guild_id, chunk_ids, query_vector)
+
+    def _restated(self, guild_id: str, hits: list[Hit]) -> list[Hit]:
+        """The hits with the latest restatement of the first statement first: a later message saying the same kind of
+        thing anew ("pager handover done, Liam is on call" after "…, Tomás is on call") is what is in force now, even
+        when it is less like the question than a window that also holds the question asked back then."""
+        statements = [h for h in hits if h.chunk.kind != "file" and h.chunk.created_at and not asks_only(h)]
+        if not statements:
+            return hits
+        anchor = statements[0].chunk
+        later = [h for h in statements if str(h.chunk.created_at) > str(anchor.created_at)]
+        vector = self._vectors.vectors(guild_id, [anchor.chunk_id]).get(anchor.chunk_id) if later else None
+        if vector is None:
+            return hits
+        alike = self._similarities(guild_id, [h.chunk.chunk_id for h in later], vector)
+        floor = (statements[0].similarity or 0.0) - RESTATED_MARGIN
+        restated = [
+            h for h in later if alike.get(h.chunk.chunk_id, 0.0) >= RESTATEMENT and (h.similarity or 0.0) >= floor
+        ]
+        if not restated:
+            return hits
+        newest = max(restated, key=lambda h: str(h.chunk.created_at))
+        return [newest, *(h for h in hits if h is not newest)]
 
     def _with_landmark(self, hits: list[Hit], guild_id: str, chunk_id: str, query_vector: Sequence[float]) -> list[Hit]:
         """The hits with the passage that dated the question's event second, after the best one."""
@@ -252,32 +276,6 @@ class Retriever:
         return out
 
 
-def _in_range_first(hits: list[Hit], scope: TimeScope, topical: set[str]) -> list[Hit]:
-    """The hits said in the range, then the latest few said just before it began (what was in force when the range
-    opened: "the wifi password in June" may have been set in May); none at all in the range: all, as they were.
-    When the question names a topic, the range's statements on it come first, then the latest few statements on
-    it said before and the closest few (for "the standup time during May", the April message that set it), then
-    the range's lone questions on it ("best pizza near the office?" states nothing), then the range's rest. A
-    range given as dates (`after`/`before` options) keeps only what is inside it."""
-    inside = [h for h in hits if scope.holds(h.chunk.created_at)]
-    if scope.strict or not inside:
-        return inside if scope.strict else hits
-    start = _iso(scope.after)
-    earlier = [h for h in hits if start is not None and h.chunk.created_at and h.chunk.created_at < start]
-    earlier.sort(key=lambda h: str(h.chunk.created_at), reverse=True)
-    if not topical:
-        return inside + earlier[:IN_FORCE_BEFORE]
-    on_topic = [h for h in inside if h.chunk.chunk_id in topical]
-    # The latest statements on the topic said before the range, and the closest (a lone question states nothing).
-    stated = [h for h in earlier if h.chunk.chunk_id in topical and not _asks_only(h)]
-    closest = sorted(stated, key=lambda h: -(h.similarity or 0.0))[:IN_FORCE_CLOSEST]
-    chosen = {h.chunk.chunk_id for h in [*stated[:IN_FORCE_BEFORE], *closest]}
-    in_force = [h for h in stated if h.chunk.chunk_id in chosen]
-    statements = [h for h in on_topic if not _asks_only(h)]
-    questions = [h for h in on_topic if _asks_only(h)]
-    return [*statements, *in_force, *questions, *(h for h in inside if h.chunk.chunk_id not in topical)]
-
-
 def _iso(moment: datetime | None) -> str | None:
     return None if moment is None else utc_iso(moment)
 
@@ -290,29 +288,6 @@ def _without(query: str, phrases: Sequence[str]) -> str:
 
 def _topic_words(query: str) -> list[str]:
     return [w for w in words(query) if w not in STOPWORDS and w not in _GENERIC]
-
-
-def _in_time_order(hits: list[Hit], close_by_meaning: set[str], topical: set[str], order: str) -> list[Hit]:
-    """The hits on the question's topic whose fused score is close to the best one's, or whose similarity is close
-    to the best similarity, go first, the latest (or the earliest) of them first: of several statements about one
-    thing, the one in force wins. For the latest, a lone question ("who's on call right now?") states nothing, so
-    it goes after the statements; for the first mention, a question counts like any message."""
-    best = hits[0].score if hits else 0.0
-    close = [
-        h for h in hits if h.chunk.created_at and
-        ((h.chunk.chunk_id in topical and h.score >= best * TIME_BAND) or h.chunk.chunk_id in close_by_meaning)
-    ]  # fmt: skip
-    close.sort(key=lambda h: str(h.chunk.created_at), reverse=order == "latest")
-    if order == "latest":  # what is in force is stated; the first mention of something may well be a question
-        close.sort(key=_asks_only)  # stable: statements first, each group in time order
-    first = {h.chunk.chunk_id for h in close}
-    return [*close, *(h for h in hits if h.chunk.chunk_id not in first)]
-
-
-def _asks_only(hit: Hit) -> bool:
-    """Whether a passage is one message that only asks something."""
-    chunk = hit.chunk
-    return chunk.kind != "file" and len(chunk.message_ids) == 1 and chunk.text.rstrip().endswith("?")
 
 
 def _without_overlaps(hits: list[Hit]) -> list[Hit]:

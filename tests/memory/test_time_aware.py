@@ -180,3 +180,39 @@ def test_a_range_is_searched_by_meaning_not_only_by_its_newest_passages(tmp_path
         memory.remember_messages(messages)
         found = first_ids(memory, "what did we launch in March?", START + timedelta(days=94))
     assert found[0] == "5000001"
+
+
+def test_now_passes_over_a_later_passage_that_only_asks_and_reacts(tmp_path):
+    """ "Can we keep standup short today? I have a hard stop" answered "sure" says nothing about when standup is,
+    though it is later and about standup: the statement in force comes first."""
+    messages = [
+        said(1, 0, "standup is at 9:30 every morning in the big room"),
+        said(2, 10, "can we keep standup short today? I have a hard stop"),
+        said(3, 10, "sure"),
+        *[said(20 + i, i * 2 + 1, f"random chatter number {i} about weekend plans and the weather") for i in range(8)],
+    ]
+    with Memory.open(make_settings(tmp_path / "data"), embeddings=HashEmbeddings()) as memory:
+        memory.remember_messages(messages)
+        hits = memory.search("what time is standup now?", "g1", now=START + timedelta(days=20)).hits
+        assert hits[0].chunk.message_ids == ("5000001",)
+        assert any("5000002" in h.chunk.message_ids for h in hits)  # found, only not first
+
+
+@pytest.mark.real_model
+def test_now_takes_a_later_restatement_over_an_earlier_window_holding_the_question(tmp_path, real_embeddings):
+    """Asked "who should I page if prod breaks now?", the window where someone asked who had the pager is closest to
+    the question, but the handover said alone a month later is what holds now: it says the same kind of thing anew."""
+    messages = [
+        said(1, 0, "who has the pager right now?"),
+        said(2, 0, "handover done, Tomás is on call"),
+        said(3, 30, "handover done, Liam is on call"),
+        said(4, 12, "the on-call rotation doc moved to the wiki"),
+        *[said(20 + i, i * 2 + 1, f"random chatter number {i} about weekend plans and the weather") for i in range(20)],
+    ]
+    with Memory.open(make_settings(tmp_path / "data"), embeddings=real_embeddings) as memory:
+        memory.remember_messages(messages)
+        hits = memory.search("Who should I page if prod breaks now?", "g1", now=START + timedelta(days=31)).hits
+        window = next(h for h in hits if h.chunk.message_ids == ("5000001", "5000002"))
+        alone = next(h for h in hits if h.chunk.message_ids == ("5000003",))
+        assert (window.similarity or 0.0) > (alone.similarity or 0.0) + 0.1  # the case this is about
+        assert hits[0] is alone

@@ -1,0 +1,68 @@
+"""Which of a time-aware question's hits come first: what was said in its range, or the statement in force (the latest
+or the earliest of several on one topic), ahead of passages that only ask or react."""
+
+from __future__ import annotations
+
+import re
+
+from memory.types import Hit, utc_iso
+from memory.when import TimeScope
+
+IN_FORCE_BEFORE = 3  # for a range, the latest hits said before it began that are kept after those inside it
+IN_FORCE_CLOSEST = 2  # and those closest to the question, when it names a topic
+_SAID = re.compile(r"^\[[^\]]*\] [^:\n]+: (.*)$", re.MULTILINE)  # a message line of a chat passage
+_STATEMENT_WORDS = 3  # a message of fewer words ("sure", "me!", "nice one") is a reaction, not a statement
+TIME_BAND = 0.75  # for "now" or "the first time", hits scoring this share of the best one are ordered by time
+
+
+def in_range_first(hits: list[Hit], scope: TimeScope, topical: set[str]) -> list[Hit]:
+    """The hits said in the range, then the latest few said just before it began (what was in force when the range
+    opened: "the wifi password in June" may have been set in May); none at all in the range: all, as they were.
+    When the question names a topic, the range's statements on it come first, then the latest few statements on
+    it said before and the closest few (for "the standup time during May", the April message that set it), then
+    the range's lone questions on it ("best pizza near the office?" states nothing), then the range's rest. A
+    range given as dates (`after`/`before` options) keeps only what is inside it."""
+    inside = [h for h in hits if scope.holds(h.chunk.created_at)]
+    if scope.strict or not inside:
+        return inside if scope.strict else hits
+    start = None if scope.after is None else utc_iso(scope.after)
+    earlier = [h for h in hits if start is not None and h.chunk.created_at and h.chunk.created_at < start]
+    earlier.sort(key=lambda h: str(h.chunk.created_at), reverse=True)
+    if not topical:
+        return inside + earlier[:IN_FORCE_BEFORE]
+    on_topic = [h for h in inside if h.chunk.chunk_id in topical]
+    # The latest statements on the topic said before the range, and the closest (a lone question states nothing).
+    stated = [h for h in earlier if h.chunk.chunk_id in topical and not asks_only(h)]
+    closest = sorted(stated, key=lambda h: -(h.similarity or 0.0))[:IN_FORCE_CLOSEST]
+    chosen = {h.chunk.chunk_id for h in [*stated[:IN_FORCE_BEFORE], *closest]}
+    in_force = [h for h in stated if h.chunk.chunk_id in chosen]
+    statements = [h for h in on_topic if not asks_only(h)]
+    questions = [h for h in on_topic if asks_only(h)]
+    return [*statements, *in_force, *questions, *(h for h in inside if h.chunk.chunk_id not in topical)]
+
+
+def in_time_order(hits: list[Hit], close_by_meaning: set[str], topical: set[str], order: str) -> list[Hit]:
+    """The hits on the question's topic whose fused score is close to the best one's, or whose similarity is close
+    to the best similarity, go first, the latest (or the earliest) of them first: of several statements about one
+    thing, the one in force wins. For the latest, a lone question ("who's on call right now?") states nothing, so
+    it goes after the statements; for the first mention, a question counts like any message."""
+    best = hits[0].score if hits else 0.0
+    close = [
+        h for h in hits if h.chunk.created_at and
+        ((h.chunk.chunk_id in topical and h.score >= best * TIME_BAND) or h.chunk.chunk_id in close_by_meaning)
+    ]  # fmt: skip
+    close.sort(key=lambda h: str(h.chunk.created_at), reverse=order == "latest")
+    if order == "latest":  # what is in force is stated; the first mention of something may well be a question
+        close.sort(key=asks_only)  # stable: statements first, each group in time order
+    first = {h.chunk.chunk_id for h in close}
+    return [*close, *(h for h in hits if h.chunk.chunk_id not in first)]
+
+
+def asks_only(hit: Hit) -> bool:
+    """Whether a chat passage states nothing: each of its messages asks something or is a short reaction ("who's
+    on call?", "can we keep standup short today? I have a hard stop", then "sure")."""
+    chunk = hit.chunk
+    if chunk.kind == "file":
+        return False
+    said = [m.group(1) for m in _SAID.finditer(chunk.text)] or [chunk.text]
+    return all("?" in text or len(text.split()) < _STATEMENT_WORDS for text in said)
