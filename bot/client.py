@@ -92,6 +92,13 @@ class MemoryBot(commands.Bot):
         """Whether this is the AutoShardedBot (`ShardedMemoryBot`): one connection per shard."""
         return isinstance(self, commands.AutoShardedBot)
 
+    def shards_run(self) -> list[int]:
+        """The shards whose connections this process runs: [0] for the one connection of an unsharded bot; none for
+        `shard_count: auto` until discord.py has asked Discord for the count."""
+        if not isinstance(self, commands.AutoShardedBot):
+            return [0]
+        return list(self.shard_ids) if self.shard_ids is not None else list(range(self.shard_count or 0))
+
     def connection_of(self, guild_id: int | str) -> int | None:
         """The gateway connection a guild's events arrive on: its shard in a sharded bot, None for the one connection
         (the count is known once connected, also with `shard_count: auto`)."""

@@ -23,9 +23,8 @@ def connections(bot: MemoryBot) -> dict[str, dict[str, Any]]:
         ws = bot.ws
         return {"0": _connection(ws is not None and ws.open, bot.latency)}
     running = bot.shards
-    wanted = bot.shard_ids if bot.shard_ids is not None else range(bot.shard_count or 0)
     found = {}
-    for shard_id in wanted:
+    for shard_id in bot.shards_run():
         shard = running.get(shard_id)
         if shard is None:
             found[str(shard_id)] = _connection(False, None)

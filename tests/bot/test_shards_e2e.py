@@ -12,7 +12,7 @@ from bot.shards import shard_of
 from memory import BackfillCursor, Memory
 from tests.bot.conftest import answer_requests, final_text, settled, wait_until
 from tests.bot.sharding import SHARDS, reconciled, settle_shards, sharded_world
-from tests.bot.test_ops_e2e import get, serving
+from tests.bot.test_ops_e2e import get, scrape, serving
 from tests.fakes import message
 
 
@@ -25,7 +25,8 @@ def history_reads(world, channel: str) -> list[dict[str, str]]:
 async def test_one_process_runs_both_shards_and_each_guild_is_served_by_its_own(tmp_path, monkeypatch):
     """`shard_count: 2`: two IDENTIFYs carrying [0, 2] and [1, 2]; each READY names only its shard's guild; a message
     in each guild arrives on one connection and is remembered once; /ask in each guild is delivered to its shard and
-    answered from that guild's memory; /healthz is 200 with both shards connected."""
+    answered from that guild's memory; /healthz is 200 with both shards connected; /metrics counts each guild's
+    question under its shard."""
     async with sharded_world(tmp_path, monkeypatch, shard_count=SHARDS) as world:
         fake, bot = world.discord, world.bot
         assert sorted(identify["shard"] for identify in fake.identifies()) == [[0, 2], [1, 2]]
@@ -35,37 +36,45 @@ async def test_one_process_runs_both_shards_and_each_guild_is_served_by_its_own(
             assert [g["id"] for g in fake.sent_events_of(shard, "GUILD_CREATE")] == [world[f"guild{shard}"]]
         assert {guild.id: guild.shard_id for guild in bot.guilds} == {int(world["guild0"]): 0, int(world["guild1"]): 1}
 
-        texts = ["the lighthouse lamp is cleaned on tuesdays", "the harbour crane is oiled on thursdays"]
-        sent = [
-            await fake.user_sends_message(world[f"general{shard}"], world["alice"], texts[shard])
-            for shard in range(SHARDS)
-        ]
-        await settle_shards(world)
-        for shard in range(SHARDS):
-            delivered = [m["id"] for m in fake.sent_events_of(shard, "MESSAGE_CREATE")]
-            assert delivered == [sent[shard]["id"]]  # its own guild's message, and not the other's
-            held = world.memory.stores.records.messages(world[f"guild{shard}"], [sent[shard]["id"]])
-            assert [m.content for m in held] == [texts[shard]]
-        assert bot.ingestion.remembered == 2  # each stored once
-
-        for shard, question in enumerate(["when is the lamp cleaned?", "when is the crane oiled?"]):
-            world.llm.reply = "On the day the source says [1]."
-            interaction = await fake.user_runs_slash_command(
-                world[f"guild{shard}"], world[f"general{shard}"], world["bob"], "ask", {"question": question}
-            )
-            await interaction.wait_done(lambda i: final_text(i) is not None)
-            await settled(interaction)
-            assert [i["id"] for i in fake.sent_events_of(shard, "INTERACTION_CREATE")] == [interaction.id]
-            prompt = answer_requests(world.llm)[-1]["messages"][0]["content"]
-            assert texts[shard] in prompt and texts[1 - shard] not in prompt
-            assert f"/channels/{world[f'guild{shard}']}/{world[f'general{shard}']}/" in final_text(interaction)
-
         async with serving(bot) as server:
+            texts = ["the lighthouse lamp is cleaned on tuesdays", "the harbour crane is oiled on thursdays"]
+            sent = [
+                await fake.user_sends_message(world[f"general{shard}"], world["alice"], texts[shard])
+                for shard in range(SHARDS)
+            ]
+            await settle_shards(world)
+            for shard in range(SHARDS):
+                delivered = [m["id"] for m in fake.sent_events_of(shard, "MESSAGE_CREATE")]
+                assert delivered == [sent[shard]["id"]]  # its own guild's message, and not the other's
+                held = world.memory.stores.records.messages(world[f"guild{shard}"], [sent[shard]["id"]])
+                assert [m.content for m in held] == [texts[shard]]
+            assert bot.ingestion.remembered == 2  # each stored once
+
+            for shard, question in enumerate(["when is the lamp cleaned?", "when is the crane oiled?"]):
+                world.llm.reply = "On the day the source says [1]."
+                interaction = await fake.user_runs_slash_command(
+                    world[f"guild{shard}"], world[f"general{shard}"], world["bob"], "ask", {"question": question}
+                )
+                await interaction.wait_done(lambda i: final_text(i) is not None)
+                await settled(interaction)
+                assert [i["id"] for i in fake.sent_events_of(shard, "INTERACTION_CREATE")] == [interaction.id]
+                prompt = answer_requests(world.llm)[-1]["messages"][0]["content"]
+                assert texts[shard] in prompt and texts[1 - shard] not in prompt
+                assert f"/channels/{world[f'guild{shard}']}/{world[f'general{shard}']}/" in final_text(interaction)
+
             status, _, text = await get(server, "/healthz")
-        body = json.loads(text)
-        assert status == 200 and body["status"] == "ok" and body["guilds"] == 2
-        assert {shard: state["connected"] for shard, state in body["shards"].items()} == {"0": True, "1": True}
-        assert "shard" not in body  # no single shard speaks for the process
+            body = json.loads(text)
+            assert status == 200 and body["status"] == "ok" and body["guilds"] == 2
+            assert {shard: state["connected"] for shard, state in body["shards"].items()} == {"0": True, "1": True}
+            assert "shard" not in body  # no single shard speaks for the process
+            samples = await scrape(server)
+        for shard in ("0", "1"):  # a guild's series are its shard's
+            assert samples[("memorybot_guilds", (("shard", shard),))] == 1
+            assert samples[("memorybot_gateway_connected", (("shard", shard),))] == 1
+            assert samples[("memorybot_questions_answered_total", (("outcome", "llm"), ("shard", shard)))] == 1
+        # what the process shares between its shards is the process's
+        assert samples[("memorybot_messages_remembered_total", (("shard", "0,1"),))] == 2
+        assert samples[("memorybot_ingest_queue_depth", (("shard", "0,1"),))] == 0
 
 
 async def test_shard_count_auto_takes_the_count_discord_recommends(tmp_path, monkeypatch):
