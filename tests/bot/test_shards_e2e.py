@@ -136,3 +136,42 @@ async def test_a_process_of_shard_0_receives_and_works_on_shard_0_guilds_only(tm
         assert memory.stores.chunks.pending_chunks(world["guild0"]) == []
         assert memory.stores.chunks.pending_chunks(world["guild1"]) != []  # its vectors are the other's to embed
         assert not any(c.guild_id == world["guild1"] for c in memory.backfills.all() if c.done)
+
+
+def mark_of(world, shard: int) -> str | None:
+    """The newest id of a shard's `general` channel mark."""
+    mark = world.memory.marks.of_guild(world[f"guild{shard}"]).get(world[f"general{shard}"])
+    return None if mark is None else mark.newest_id
+
+
+async def test_a_new_session_on_one_shard_is_reconciled_alone(tmp_path, monkeypatch):
+    """Shard 1 loses its session (Discord forgets it): it IDENTIFYs again and only its guild is reconciled, while
+    shard 0 stays connected, its session unchanged: guild 0's live messages go on moving its mark even while shard
+    1's pass waits for history, and guild 1's wait for that pass, then move its mark too."""
+    async with sharded_world(tmp_path, monkeypatch, shard_count=SHARDS) as world:
+        fake, live = world.discord, world.bot.get_cog("LiveMemory")
+        await reconciled(world)
+        first = dict(live.passes)
+        for shard in range(SHARDS):
+            await fake.user_sends_message(world[f"general{shard}"], world["bob"], f"before the drop {shard}")
+        await settle_shards(world)
+        before = {shard: mark_of(world, shard) for shard in range(SHARDS)}
+        reads = {shard: len(history_reads(world, f"general{shard}")) for shard in range(SHARDS)}
+
+        gate = fake.hold_history()
+        await fake.drop_shard(1)
+        await wait_until(lambda: live.passes[1] is not first[1] and fake.shard_sessions(1), timeout=30)
+        assert [identify["shard"] for identify in fake.identifies()].count([1, 2]) == 2
+        assert live.passes[0] is first[0] and len(fake.shard_sessions(0)) == 1  # shard 0 was not touched
+        sent = {
+            shard: (await fake.user_sends_message(world[f"general{shard}"], world["bob"], f"after the drop {shard}"))
+            for shard in range(SHARDS)
+        }
+        await wait_until(lambda: mark_of(world, 0) == sent[0]["id"])  # shard 0's session goes on
+        await wait_until(lambda: len(world.memory.stores.records.messages(world["guild1"], [sent[1]["id"]])) == 1)
+        assert mark_of(world, 1) == before[1]  # shard 1's new session waits for its pass
+        gate.set()
+        await reconciled(world)
+        assert len(history_reads(world, "general1")) > reads[1] and len(history_reads(world, "general0")) == reads[0]
+        again = await fake.user_sends_message(world["general1"], world["bob"], "live in shard 1's new session")
+        await wait_until(lambda: mark_of(world, 1) == again["id"])

@@ -69,6 +69,14 @@ class Shards:
         frames = [json.loads(raw) for s in self._sessions.values() if s.shard[0] == shard_id for _, raw in s.log]
         return [frame["d"] for frame in frames if frame["t"] == event]
 
+    async def drop_shard(self: FakeDiscord, shard_id: int) -> None:
+        """End one shard's sessions and close their connections, as after an outage of that shard alone: discord.py's
+        RESUME is refused and that shard IDENTIFYs afresh (a new session); the other shards stay connected."""
+        for session in self.shard_sessions(shard_id):
+            self._sessions.pop(session.id, None)
+            if session.ws is not None:
+                await session.ws.close(code=4000)  # a code discord.py reconnects after
+
     def last_sequence_of(self: FakeDiscord, shard_id: int) -> int:
         """The sequence number of the last event sent to this shard's live connection (0: none)."""
         return max((s.seq for s in self.shard_sessions(shard_id)), default=0)
