@@ -10,12 +10,9 @@ from typing import Any
 
 from discord.ext import commands
 
-from bot.config import Settings
 from memory import Memory
-from tests.bot.conftest import World, handlers_running, running_bot, wait_until, world_settings
+from tests.bot.conftest import World, handlers_running, started_world, wait_until
 from tests.fakediscord import FakeDiscord
-from tests.fakeopenai import FakeOpenAI
-from tests.fakes import HashEmbeddings
 
 SHARDS = 2  # what the fake's GET /gateway/bot recommends
 
@@ -34,34 +31,17 @@ def seed_shards(fake: FakeDiscord) -> dict[str, str]:
     return ids
 
 
-def sharded_settings(fake: FakeDiscord, llm: FakeOpenAI, ids: dict[str, str], data_dir, /, **discord: Any) -> Settings:
-    """The world's settings with both `general` channels remembered and these `discord` keys (shard_count...)."""
-    remembered = [ids[f"general{shard}"] for shard in range(SHARDS)]
-    return world_settings(fake, llm, ids, data_dir, discord={"enabled_channels": remembered, **discord})
-
-
 @contextlib.asynccontextmanager
 async def sharded_world(
     tmp_path, monkeypatch, *, prepare: Callable[[Memory, dict[str, str]], None] | None = None, **discord: Any
 ) -> AsyncIterator[World]:
     """The fakes started and seeded by `seed_shards`, the memory made ready by `prepare` (before the bot starts),
-    and the real bot connected with these `discord` settings (`shard_count`, `shard_ids`)."""
-    monkeypatch.setenv("OPENAI_API_KEY", "sk-fake")
-    fake, llm = FakeDiscord(), FakeOpenAI()
-    await fake.start()
-    await llm.start()
-    ids = seed_shards(fake)
-    settings = sharded_settings(fake, llm, ids, tmp_path / "data", **discord)
-    memory = Memory.open(settings, embeddings=HashEmbeddings())
-    try:
-        if prepare is not None:
-            prepare(memory, ids)
-        async with running_bot(settings, fake, memory) as bot:
-            yield World(fake, llm, bot, memory, settings, ids)
-    finally:
-        memory.close()
-        await llm.stop()
-        await fake.stop()
+    and the real bot connected with both `general` channels remembered and these `discord` settings."""
+    remembered = tuple(f"general{shard}" for shard in range(SHARDS))
+    async with started_world(
+        tmp_path, monkeypatch, seed_shards, remembered=remembered, sections={"discord": discord}, prepare=prepare
+    ) as world:
+        yield world
 
 
 async def settle_shards(world: World) -> None:
