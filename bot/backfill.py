@@ -28,11 +28,18 @@ class Backfiller:
     moves it on (`memory.HistoryMark` "backfilled"): that is how a hole a restart left is filled."""
 
     def __init__(
-        self, memory: AsyncMemory, attachments: Attachments, *, session: Callable[[], str] = lambda: ""
+        self,
+        memory: AsyncMemory,
+        attachments: Attachments,
+        *,
+        session: Callable[[str], str] = lambda _guild_id: "",
+        owns: Callable[[str], bool] = lambda _guild_id: True,
     ) -> None:
         self._memory = memory
         self._attachments = attachments
-        self._session = session  # the gateway session live messages are queued in (`IngestionQueue.session`)
+        # the gateway session a guild's live messages are queued in (`IngestionQueue.session_of`)
+        self._session = session
+        self._owns = owns  # the guilds of this process's shards (`bot.shards.Ownership`)
         self.tasks: dict[Key, asyncio.Task[BackfillCursor]] = {}
         self.cursors: dict[Key, BackfillCursor] = {}  # live progress of running backfills
         self._watchers: set[asyncio.Task[None]] = set()  # progress reporters, held so they are not collected
@@ -58,9 +65,12 @@ class Backfiller:
         return self._launch(channel, cursor)
 
     async def resume_unfinished(self, get_channel: Callable[[int], object]) -> int:
-        """Resume every backfill a restart interrupted (done=0) whose channel the bot can still see."""
+        """Resume every backfill a restart interrupted (done=0) of a guild this process owns whose channel the bot can
+        still see (the other shards' processes resume theirs)."""
         resumed = 0
         for cursor in await self._memory.backfills.all():
+            if not self._owns(cursor.guild_id):
+                continue
             channel = get_channel(int(cursor.channel_id)) if cursor.channel_id.isdigit() else None
             running = self.running(cursor.guild_id, cursor.channel_id)
             if cursor.done or running or not isinstance(channel, HistoryChannel):
@@ -94,7 +104,7 @@ class Backfiller:
         remaining = None if cursor.max_messages is None else max(0, cursor.max_messages - cursor.messages)
         after = discord.Object(int(cursor.newest_id)) if cursor.newest_id else None
         batch: list[discord.Message] = []
-        session, read = self._session(), 0  # the session before the first read (see `_caught_up`)
+        session, read = self._session(cursor.guild_id), 0  # the session before the first read (see `_caught_up`)
         try:
             if remaining != 0:
                 # discord.py pages the history and waits out 429s itself.
@@ -120,7 +130,7 @@ class Backfiller:
     async def _caught_up(self, cursor: BackfillCursor, session: str) -> None:
         """The history was read to its end within one gateway session, so everything after it reaches the bot live:
         if the batches joined the channel's mark, the session's live messages may move it from now on."""
-        if cursor.newest_id is None or not session or self._session() != session:
+        if cursor.newest_id is None or not session or self._session(cursor.guild_id) != session:
             return
         newest = cursor.newest_id
         mark = HistoryMark(cursor.guild_id, cursor.channel_id, newest, "reconciled", session=session, read_after=newest)

@@ -24,6 +24,7 @@ from bot.ingestion import CatchUp, IngestionQueue
 from bot.limits import RateLimits
 from bot.ops.logs import announce
 from bot.policies import ChannelPolicies
+from bot.shards import Ownership, shard_of
 from memory import AsyncMemory
 
 log = logging.getLogger(__name__)
@@ -52,6 +53,7 @@ class MemoryBot(commands.Bot):
     - `backfiller`: history backfills in the background.
     - `admin`: the local admin socket the CLI asks while the bot holds the data directory.
     - `limits`: the per-member and per-guild rate limits on questions and recaps.
+    - `ownership`: the guilds this process owns (`bot.shards`): jobs driven by the stores run only for those.
     """
 
     def __init__(self, *, settings: Settings, memory: AsyncMemory, **options: Any) -> None:  # noqa: ANN401
@@ -69,18 +71,40 @@ class MemoryBot(commands.Bot):
         )
         self.settings = settings
         self.memory = memory
+        self.ownership = Ownership.of(settings.discord)
         self.cut_notices = CutNotices(self.get_channel)
         # it runs its batches in a worker thread itself
-        self.ingestion = IngestionQueue(memory.sync, on_cuts=self.cut_notices)
+        self.ingestion = IngestionQueue(
+            memory.sync, on_cuts=self.cut_notices, owns=self.ownership, shard_of=self.connection_of
+        )
         self.attachments = Attachments(settings.limits)
         self.policies = ChannelPolicies(memory, settings.discord.enabled_channels)
-        self.backfiller = Backfiller(memory, self.attachments, session=lambda: self.ingestion.session)
+        self.backfiller = Backfiller(memory, self.attachments, session=self.ingestion.session_of, owns=self.ownership)
         self.admin = AdminSocket(memory, Path(settings.storage.data_dir))
         self.limits = RateLimits(settings.limits)
         self.synced_guilds: set[int] = set()
         self.announced = False  # the ready line is printed once, not at every reconnection
         self.errors: Counter[str] = Counter()  # errors by kind (`command`, `event`), for the metrics (`bot.ops`)
         self.tree.on_error = self.on_app_command_error  # type: ignore[method-assign]
+
+    @property
+    def sharded(self) -> bool:
+        """Whether this is the AutoShardedBot (`ShardedMemoryBot`): one connection per shard."""
+        return isinstance(self, commands.AutoShardedBot)
+
+    def shards_run(self) -> list[int]:
+        """The shards whose connections this process runs: [0] for the one connection of an unsharded bot; none for
+        `shard_count: auto` until discord.py has asked Discord for the count."""
+        if not isinstance(self, commands.AutoShardedBot):
+            return [0]
+        return list(self.shard_ids) if self.shard_ids is not None else list(range(self.shard_count or 0))
+
+    def connection_of(self, guild_id: int | str) -> int | None:
+        """The gateway connection a guild's events arrive on: its shard in a sharded bot, None for the one connection
+        (the count is known once connected, also with `shard_count: auto`)."""
+        if not self.sharded or self.shard_count is None:
+            return None
+        return shard_of(guild_id, self.shard_count)
 
     async def setup_hook(self) -> None:
         """Start the ingestion worker, open the download session, load the policies and the extensions."""
@@ -179,3 +203,9 @@ class MemoryBot(commands.Bot):
         await self.attachments.close()
         await self.memory.answers.aclose()  # the memory itself is closed by whoever opened it
         await super().close()
+
+
+class ShardedMemoryBot(MemoryBot, commands.AutoShardedBot):
+    """The same bot on one gateway connection per shard it runs (discord.py's AutoShardedBot, given `shard_count`
+    and `shard_ids` by `bot.run.build_bot`): `MemoryBot` comes first in the method order, and discord.py's sharded
+    client replaces the single connection under it. `shard_id` is None here: each guild's shard is `guild.shard_id`."""

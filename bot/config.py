@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
 
 from memory import DiscordId, LimitSettings, MemorySettings, SettingsSection, load_settings
 
@@ -22,6 +23,41 @@ class DiscordSettings(SettingsSection):
     # And at most how many messages sent while the bot was away are read after each channel's mark (beyond that,
     # the log and /memory backfill-status name the /memory backfill that reads the rest; 0: none).
     reconcile_max_missed: int = Field(default=5000, ge=0, le=1_000_000)
+    # Discord shards (`bot.shards`): none runs one unsharded connection; a number (or `auto`: the count Discord's
+    # GET /gateway/bot recommends) runs an AutoShardedBot. `shard_ids` are the shards this process runs (all of
+    # them when unset); several processes with disjoint `shard_ids` share one PostgreSQL and one Chroma server.
+    shard_count: Literal["auto"] | int | None = None
+    shard_ids: list[int] | None = None
+
+    @field_validator("shard_count", mode="before")
+    @classmethod
+    def _shard_count(cls, value: object) -> object:
+        """A number of shards or `auto`, in one line (a union's error would list each alternative)."""
+        if value is None or value == "auto" or (isinstance(value, int) and not isinstance(value, bool) and value >= 1):
+            return value
+        raise PydanticCustomError("shards", f"must be a number of shards (1 or more) or auto, not {value!r}")
+
+    @field_validator("shard_ids")
+    @classmethod
+    def _shards_fit(cls, ids: list[int] | None, info: ValidationInfo) -> list[int] | None:
+        """Each listed shard exists, once (the message follows the key, `discord.shard_ids: ...`)."""
+        if ids is None or "shard_count" not in info.data:  # (a bad shard_count is reported on its own)
+            return ids
+        count = info.data["shard_count"]
+        if not isinstance(count, int):
+            msg = "needs a number in discord.shard_count (the shards of all processes together, e.g. 2)"
+            msg += "" if count is None else f", not {count}"
+            raise PydanticCustomError("shards", msg)
+        if not ids:
+            raise PydanticCustomError("shards", "is empty: list the shards this process runs, or leave it out for all")
+        for shard in ids:
+            if not 0 <= shard < count:
+                msg = f"shard {shard} does not exist with discord.shard_count {count} (shards are 0 to {count - 1})"
+                raise PydanticCustomError("shards", msg)
+        if len(set(ids)) != len(ids):
+            msg = f"lists shard {next(shard for shard in ids if ids.count(shard) > 1)} twice"
+            raise PydanticCustomError("shards", msg)
+        return ids
 
 
 class BotLimitSettings(LimitSettings):

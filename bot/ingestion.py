@@ -108,16 +108,26 @@ class IngestionQueue:
     a message whose files are still downloading holds back the marks of later ones (`receiving`), and a channel
     whose batch failed moves no live mark until a reconciliation has read its history again."""
 
-    def __init__(self, memory: Memory, *, on_cuts: Callable[[list[Cut]], None] | None = None) -> None:
+    def __init__(
+        self,
+        memory: Memory,
+        *,
+        on_cuts: Callable[[list[Cut]], None] | None = None,
+        owns: Callable[[str], bool] | None = None,
+        shard_of: Callable[[str], int | None] = lambda _guild_id: None,
+    ) -> None:
         self._memory = memory
         self._on_cuts = on_cuts
+        self._owns = owns  # the guilds whose catch-up is this process's (`bot.shards.Ownership`; None: all)
+        self._shard_of = shard_of  # a guild's gateway connection (None: the one connection of an unsharded bot)
         self._queue: asyncio.Queue[Job | Stop] = asyncio.Queue()
         self._worker: asyncio.Task[None] | None = None
         self._held: Job | Stop | None = None  # taken while batching, it must wait for the next round
         self.failures = 0
         self.remembered = 0  # new or changed messages stored (read by the metrics, `bot.ops`)
         self._queued_at: deque[float] = deque()  # when each job not yet done was queued, oldest first (jobs are FIFO)
-        self.session = secrets.token_hex(8)  # the gateway session whose live messages are being queued
+        # The gateway session whose live messages are being queued, per connection (shard; None when unsharded).
+        self._sessions: dict[int | None, str] = {}
         self._receiving: dict[Place, list[int]] = {}  # messages whose job is being made, by channel
         # Channels with a failed batch (the `failures` count then): a live mark would pass the messages it lost, until
         # a reconciliation reads the channel again. Bounded by the channels there are.
@@ -147,15 +157,21 @@ class IngestionQueue:
         """How long the oldest job queued or being applied has waited (0 when idle)."""
         return time.monotonic() - self._queued_at[0] if self._queued_at else 0.0
 
-    def new_session(self) -> None:
-        """A new gateway session began (READY, not RESUMED): it replays nothing, so until a channel's history is
-        reconciled, its live messages must not move its mark past what was missed in between. Call it before any of
-        the session's events is queued (discord.py dispatches `connect` before them)."""
-        self.session = secrets.token_hex(8)
+    def new_session(self, shard_id: int | None = None) -> None:
+        """A new gateway session began on a connection (READY, not RESUMED): it replays nothing, so until a channel's
+        history is reconciled, its live messages must not move its mark past what was missed in between. Call it
+        before any of the session's events is queued (discord.py dispatches `connect` before them). Each shard has
+        its own session: one shard's reconnection leaves the marks of the others' guilds moving."""
+        self._sessions[shard_id] = secrets.token_hex(8)
+
+    def session_of(self, guild_id: str) -> str:
+        """The current gateway session of the connection that delivers this guild's events."""
+        return self._sessions.setdefault(self._shard_of(guild_id), secrets.token_hex(8))
 
     def live_mark(self, guild_id: str, channel_id: str, message_id: str, *, stored: bool) -> HistoryMark:
         """The mark of a live message of the current session: `stored` (remembered) or `seen` (left out)."""
-        return HistoryMark(guild_id, channel_id, message_id, "stored" if stored else "seen", session=self.session)
+        session = self.session_of(guild_id)
+        return HistoryMark(guild_id, channel_id, message_id, "stored" if stored else "seen", session=session)
 
     @contextlib.contextmanager
     def receiving(self, mark: HistoryMark) -> Iterator[None]:
@@ -293,7 +309,7 @@ class IngestionQueue:
         """Apply the jobs; return whether a catch-up left work for another slice, and the announced cut files."""
         for job in batch:
             if isinstance(job, CatchUp):
-                embedded = self._memory.catch_up(at_most=CATCH_UP_CHUNKS)
+                embedded = self._memory.catch_up(at_most=CATCH_UP_CHUNKS, guilds=self._owns)
                 if embedded:
                     log.info("caught up: %d chunks embedded", embedded)
                 return embedded >= CATCH_UP_CHUNKS, []  # a catch-up comes alone: never merged with other jobs

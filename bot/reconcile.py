@@ -85,9 +85,10 @@ class Reconciler:
         report = ReconcileReport()
         if self._limit == 0:
             return report
-        session = self._queue.session  # taken before any read: the session whose gap this pass reads
+        # taken before any read: the session (of each guild's shard) whose gap this pass reads
+        sessions = [(guild, self._queue.session_of(str(guild.id))) for guild in guilds]
         async with self._lock:
-            for guild in list(guilds):
+            for guild, session in sessions:
                 if not guild.unavailable:
                     await self._guild(guild, session, report)
         if report.channels:

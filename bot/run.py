@@ -15,11 +15,12 @@ import discord.http
 import yarl
 from langchain_core.embeddings import Embeddings
 
-from bot.client import MemoryBot
+from bot.client import MemoryBot, ShardedMemoryBot
 from bot.config import Settings
 from bot.errors import StartupError
 from bot.ops.logs import use_log_format
 from bot.ops.server import OpsServer, ops_endpoint
+from bot.shards import client_options
 from memory import AsyncMemory, Memory, secret_from_env
 
 log = logging.getLogger(__name__)
@@ -35,7 +36,8 @@ def point_at_discord(settings: Settings) -> None:
 
 
 def build_bot(settings: Settings, *, memory: Memory | AsyncMemory, **options: Any) -> MemoryBot:  # noqa: ANN401
-    """The bot on an open memory, with the language model `settings.llm` configures.
+    """The bot on an open memory, with the language model `settings.llm` configures; an AutoShardedBot when
+    `discord.shard_count` is set.
 
     Args:
         settings: the whole configuration.
@@ -45,7 +47,9 @@ def build_bot(settings: Settings, *, memory: Memory | AsyncMemory, **options: An
     handle = memory if isinstance(memory, AsyncMemory) else AsyncMemory(memory)
     # The bot joins no voice channel: discord.py's warnings that voice libraries are missing are only noise.
     discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
-    return MemoryBot(settings=settings, memory=handle, **options)
+    if settings.discord.shard_count is None:
+        return MemoryBot(settings=settings, memory=handle, **options)
+    return ShardedMemoryBot(settings=settings, memory=handle, **client_options(settings.discord), **options)
 
 
 async def run_bot(settings: Settings, *, embeddings: Embeddings | None = None) -> None:

@@ -4,7 +4,7 @@ event loop (the bot's) never blocks on one by accident; and the answering pipeli
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -109,9 +109,9 @@ class AsyncMemory:
         """See `Memory.forget_user_everywhere`."""
         return await asyncio.to_thread(self.sync.forget_user_everywhere, user_id)
 
-    async def expire(self, now: datetime | None = None) -> ForgetReport:
+    async def expire(self, now: datetime | None = None, *, guilds: Callable[[str], bool] | None = None) -> ForgetReport:
         """See `Memory.expire`."""
-        return await asyncio.to_thread(self.sync.expire, now)
+        return await asyncio.to_thread(self.sync.expire, now, guilds=guilds)
 
     async def channels(self, guild_id: str) -> list[str]:
         """See `Memory.channels`."""

@@ -69,14 +69,14 @@ class AnswerObserver(Protocol):
     """What the pipeline reports as it works, for whoever measures it (the bot's metrics, `bot.ops`): `memory`
     stays free of any metrics library. Called from worker threads too; each call must be quick."""
 
-    def searched(self, seconds: float) -> None:
-        """One search round took this long (the question's, or a rewritten query's)."""
+    def searched(self, seconds: float, *, guild_id: str) -> None:
+        """One search round took this long (the question's, or a rewritten query's), in this guild's memory."""
 
-    def generated(self, seconds: float, *, prompt_tokens: int, completion_tokens: int) -> None:
+    def generated(self, seconds: float, *, guild_id: str, prompt_tokens: int, completion_tokens: int) -> None:
         """The model streamed an answer: how long, and the tokens it used (the endpoint's count, else tiktoken's)."""
 
-    def answered(self, outcome: Outcome) -> None:
-        """A final answer was given."""
+    def answered(self, outcome: Outcome, *, guild_id: str) -> None:
+        """A final answer was given, to a question asked in this guild."""
 
     def failed(self, kind: str) -> None:
         """Something went wrong: `llm` (the model failed; the member was told) or `rewrite` (the second round)."""
@@ -85,13 +85,13 @@ class AnswerObserver(Protocol):
 class _Unobserved:
     """The default observer: nothing is measured."""
 
-    def searched(self, seconds: float) -> None:
+    def searched(self, seconds: float, *, guild_id: str) -> None:
         pass
 
-    def generated(self, seconds: float, *, prompt_tokens: int, completion_tokens: int) -> None:
+    def generated(self, seconds: float, *, guild_id: str, prompt_tokens: int, completion_tokens: int) -> None:
         pass
 
-    def answered(self, outcome: Outcome) -> None:
+    def answered(self, outcome: Outcome, *, guild_id: str) -> None:
         pass
 
     def failed(self, kind: str) -> None:
@@ -167,7 +167,7 @@ class Answerer:
             query, question.guild_id, channels=question.channels, max_sources=question.settings.max_sources,
             budget=budget, min_relevance=question.settings.min_relevance, scope=question.scope,
         )  # fmt: skip
-        self.observer.searched(time.perf_counter() - started)
+        self.observer.searched(time.perf_counter() - started, guild_id=question.guild_id)
         return found
 
     def prompt_tokens(self, question: Question, context: PackedContext, labels: Sequence[SourceLabel]) -> int:
@@ -192,12 +192,12 @@ class Answerer:
             AnswerError: the model failed, timed out, or said nothing; nothing partial should be shown as whole.
         """
         if not context.hits:
-            self.observer.answered("nothing_found")
+            self.observer.answered("nothing_found", guild_id=question.guild_id)
             yield Draft(context=context, generated=False, text=NOTHING_FOUND)
             return
         if self._chat is None:
             text = extractive_answer(question.text, context)
-            self.observer.answered("extractive")
+            self.observer.answered("extractive", guild_id=question.guild_id)
             yield Draft(context=context, generated=False, text=text, used_sources=_cited(text, context))
             return
         draft = Draft(context=context, generated=True)
@@ -235,6 +235,7 @@ class Answerer:
             model = question.settings.model
             self.observer.generated(
                 elapsed,
+                guild_id=question.guild_id,
                 prompt_tokens=usage.get("prompt", sum(count_tokens(str(m.content), model) for m in messages)),
                 completion_tokens=usage.get("completion", count_tokens(draft.text, model)),
             )
@@ -242,7 +243,7 @@ class Answerer:
             self.observer.failed("llm")
             msg = "The language model returned an empty answer. Please try again."
             raise AnswerError(msg)
-        self.observer.answered("llm")
+        self.observer.answered("llm", guild_id=question.guild_id)
         draft.used_sources = _cited(draft.text, context)
         yield draft
 

@@ -4,7 +4,7 @@ the vector index and, once purged, every file of the data directory."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 
 from memory.chunking import sort_key
@@ -130,14 +130,17 @@ class Eraser(Writer):
         return total
 
     @serialised
-    def expire(self, now: datetime | None = None) -> ForgetReport:
+    def expire(self, now: datetime | None = None, *, guilds: Callable[[str], bool] | None = None) -> ForgetReport:
         """Erase chat messages and files older than each guild's retention (0 days: kept forever), through the
-        same paths as `forget`, so the erased text is gone from the data directory's files."""
+        same paths as `forget`, so the erased text is gone from the data directory's files; with `guilds`, only in
+        the guilds it accepts. Questions past their days go in every case (they are members' data, not a guild's)."""
         now = now or datetime.now(UTC)
         total = ForgetReport()
         if self._stores.questions.expire((now - timedelta(days=QUESTION_DAYS)).isoformat(timespec="seconds")):
             self._stores.purge_erased()
         for guild_id in self._records.guilds():
+            if guilds is not None and not guilds(guild_id):
+                continue
             days = self._guild_settings.get(guild_id).retention_days
             if days <= 0:
                 continue

@@ -218,11 +218,14 @@ class Ingestor(Writer):
         return {i for guild_id, ids in by_guild.items() for i in self._records.erased(guild_id, ids)}
 
     @serialised
-    def rebuild_stale_windows(self, *, progress: Progress | None = None) -> IngestReport:
-        """Re-window every channel marked stale (also finishes work a crash interrupted), then embed."""
+    def rebuild_stale_windows(
+        self, *, progress: Progress | None = None, guilds: Callable[[str], bool] | None = None
+    ) -> IngestReport:
+        """Re-window every channel marked stale (also finishes work a crash interrupted), then embed; with `guilds`,
+        only those of the guilds it accepts (the others are another process's)."""
         report = IngestReport()
         pending: list[Chunk] = []
-        stale_windows = self._chunks.stale_windows()
+        stale_windows = [w for w in self._chunks.stale_windows() if guilds is None or guilds(w[0])]
         for guild_id, channel_id, anchor in stale_windows:
             messages = self._records.channel_messages_from(guild_id, channel_id, anchor)
             inside = {m.message_id for m in messages}
@@ -246,13 +249,21 @@ class Ingestor(Writer):
         return report
 
     @serialised
-    def embed_pending(self, *, progress: Progress | None = None, at_most: int | None = None) -> int:
+    def embed_pending(
+        self,
+        *,
+        progress: Progress | None = None,
+        at_most: int | None = None,
+        guilds: Callable[[str], bool] | None = None,
+    ) -> int:
         """Embed chunks stored but not yet indexed (after a crash, a repair, or for `reindex`), all of them or
-        about `at_most` (whole batches of 512); return how many."""
+        about `at_most` (whole batches of 512), of every guild or those `guilds` accepts; return how many."""
         done = 0
-        while (at_most is None or done < at_most) and (batch := self._chunks.pending_chunks(limit=512)):
-            self._index(batch, progress=progress)
-            done += len(batch)
+        scopes: list[str | None] = [None] if guilds is None else [g for g in self._records.guilds() if guilds(g)]
+        for guild_id in scopes:
+            while (at_most is None or done < at_most) and (batch := self._chunks.pending_chunks(guild_id, limit=512)):
+                self._index(batch, progress=progress)
+                done += len(batch)
         return done
 
     @serialised

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -191,11 +191,12 @@ class Memory:
         move in the same transaction as the messages (see `memory.marks`)."""
         return self._ingestor.remember_messages(messages, marks=marks, progress=progress)
 
-    def catch_up(self, *, at_most: int | None = None) -> int:
+    def catch_up(self, *, at_most: int | None = None, guilds: Callable[[str], bool] | None = None) -> int:
         """Finish what an interrupted run left: rebuild stale windows, then embed chunks still without a vector
-        (all, or about `at_most`); return how many were embedded."""
-        self._ingestor.rebuild_stale_windows()
-        return self._ingestor.embed_pending(at_most=at_most)
+        (all, or about `at_most`), of every guild or only those `guilds` accepts (a sharded bot's own); return how
+        many were embedded."""
+        self._ingestor.rebuild_stale_windows(guilds=guilds)
+        return self._ingestor.embed_pending(at_most=at_most, guilds=guilds)
 
     def reindex(self, guild_id: str | None = None, *, progress: Progress | None = None) -> int:
         """Rebuild the vector index from SQLite with the configured model; return how many chunks."""
@@ -227,9 +228,10 @@ class Memory:
         """Erase every message and uploaded file of a user, in every guild."""
         return self._eraser.forget_user_everywhere(user_id)
 
-    def expire(self, now: datetime | None = None) -> ForgetReport:
-        """Erase chat messages and files older than each guild's retention (0 days: kept forever)."""
-        return self._eraser.expire(now)
+    def expire(self, now: datetime | None = None, *, guilds: Callable[[str], bool] | None = None) -> ForgetReport:
+        """Erase chat messages and files older than each guild's retention (0 days: kept forever), in every guild or
+        only in those `guilds` accepts (a sharded bot's own)."""
+        return self._eraser.expire(now, guilds=guilds)
 
     # --- reading --------------------------------------------------------------------------------------
 

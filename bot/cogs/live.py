@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import discord
@@ -32,32 +33,57 @@ class LiveMemory(commands.Cog):
             backfiller=bot.backfiller, forget_channel=self.forget_channel,
             limit=bot.settings.discord.reconcile_messages, max_missed=bot.settings.discord.reconcile_max_missed,
         )  # fmt: skip
-        self.reconciling: asyncio.Task[ReconcileReport] | None = None  # the last pass (see on_ready)
+        # The pass of each connection (its shard; None for an unsharded bot), and the last one started (see on_ready).
+        self.passes: dict[int | None, asyncio.Task[ReconcileReport]] = {}
+        self.reconciling: asyncio.Task[ReconcileReport] | None = None
 
     async def cog_unload(self) -> None:
-        """Stop a reconciliation pass that is still reading history."""
-        if self.reconciling is not None:
-            self.reconciling.cancel()
-            await asyncio.gather(self.reconciling, return_exceptions=True)
+        """Stop the reconciliation passes that are still reading history."""
+        for task in self.passes.values():
+            task.cancel()
+        await asyncio.gather(*self.passes.values(), return_exceptions=True)
 
     @commands.Cog.listener()
     async def on_connect(self) -> None:
         """A new gateway session (READY; a RESUME replays what was missed and is no new session): its live messages
         must not move channel marks past what was sent in between until the reconciliation has read it. discord.py
-        dispatches `connect` before any event of the session, and this runs before their handlers (nothing awaited)."""
-        self.bot.ingestion.new_session()
+        dispatches `connect` before any event of the session, and this runs before their handlers (nothing awaited).
+        A sharded bot has a session per shard (`on_shard_connect`)."""
+        if not self.bot.sharded:
+            self.bot.ingestion.new_session()
+
+    @commands.Cog.listener()
+    async def on_shard_connect(self, shard_id: int) -> None:
+        """A new session of one shard's connection (a sharded bot, dispatched with `connect`)."""
+        self.bot.ingestion.new_session(shard_id)
 
     @commands.Cog.listener()
     async def on_ready(self) -> None:
         """Resume the backfills a restart interrupted, then reconcile what changed while the bot was offline (or
         disconnected), in the background as it reads history; channels being backfilled are left to the backfill.
-        A pass of an earlier session still reading is replaced: what it reads now no longer covers this session."""
+        A sharded bot does this per shard instead (`on_shard_ready`): discord.py dispatches `ready` only once all its
+        shards are ready, and not again when one of them reconnects."""
+        if not self.bot.sharded:
+            await self.catch_up(None, self.bot.guilds)
+
+    @commands.Cog.listener()
+    async def on_shard_ready(self, shard_id: int) -> None:
+        """One shard's guilds have all arrived after its READY (a sharded bot): catch up on those guilds."""
+        await self.catch_up(shard_id, [guild for guild in self.bot.guilds if guild.shard_id == shard_id])
+
+    async def catch_up(self, shard_id: int | None, guilds: Sequence[discord.Guild]) -> None:
+        """Resume unfinished backfills (those whose channel is seen by now), then reconcile these guilds (those this
+        process owns) in the background. A pass of an earlier session of the same connection still reading is
+        replaced: what it reads now no longer covers this session."""
         resumed = await self.bot.backfiller.resume_unfinished(self.bot.get_channel)
         if resumed:
             log.info("resumed %d unfinished backfills", resumed)
-        if self.reconciling is not None and not self.reconciling.done():
-            self.reconciling.cancel()
-        self.reconciling = asyncio.create_task(self.reconciler.run(self.bot.guilds), name="memorybot-reconcile")
+        earlier = self.passes.get(shard_id)
+        if earlier is not None and not earlier.done():
+            earlier.cancel()
+        owned = [guild for guild in guilds if self.bot.ownership.owns(guild.id)]
+        name = "memorybot-reconcile" if shard_id is None else f"memorybot-reconcile-shard-{shard_id}"
+        self.reconciling = self.passes[shard_id] = asyncio.create_task(self.reconciler.run(owned), name=name)
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:

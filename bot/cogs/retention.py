@@ -30,8 +30,8 @@ class Retention(commands.Cog):
         self.hourly.cancel()
 
     async def expire(self) -> ForgetReport:
-        """Erase what is older than each guild's retention (off the event loop)."""
-        report = await self.bot.memory.expire()
+        """Erase what is older than each guild's retention (off the event loop), in the guilds this process owns."""
+        report = await self.bot.memory.expire(guilds=self.bot.ownership)
         if report.messages or report.files:
             log.info("retention expired %d messages and %d files", report.messages, report.files)
         return report

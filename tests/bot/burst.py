@@ -59,9 +59,9 @@ def held(data_dir: Path, channel_id: str) -> tuple[set[str], str | None]:
     return ids, None if row is None else str(row[0])
 
 
-async def start_bot(config: Path, token: str) -> asyncio.subprocess.Process:
-    """The bot process, once it says it is ready (its reconciliation has just started)."""
-    env = {**os.environ, "DISCORD_TOKEN": token, "HF_HUB_OFFLINE": "1"}
+async def start_bot(config: Path, token: str, *, env: dict[str, str] | None = None) -> asyncio.subprocess.Process:
+    """The bot process, once it says it is ready (its reconciliation has just started); `env` adds variables."""
+    env = {**os.environ, "DISCORD_TOKEN": token, "HF_HUB_OFFLINE": "1", **(env or {})}
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-c", CHILD, str(config), cwd=REPO, env=env, stderr=asyncio.subprocess.PIPE
     )

@@ -208,10 +208,12 @@ async def started_world(
     members_per_chunk: int | None = None,
     sections: dict[str, dict[str, object]] | None = None,
     embeddings: str | None = None,
+    prepare: Callable[[Memory, dict[str, str]], None] | None = None,
 ) -> AsyncIterator[World]:
     """The fakes started, seeded by `seed_world`, and the real bot running on them; `remembered` names the
     enabled channels (default: those of `seed`); `sections` overrides settings (e.g. {"llm": {"max_retries": 1}});
-    `embeddings="openai"` embeds through the fake OpenAI server (the real client), not the hashing embedder."""
+    `embeddings="openai"` embeds through the fake OpenAI server (the real client), not the hashing embedder;
+    `prepare` readies the memory before the bot starts."""
     monkeypatch.setenv("OPENAI_API_KEY", "sk-fake")
     fake, llm = FakeDiscord(), FakeOpenAI()
     if members_per_chunk is not None:
@@ -229,6 +231,8 @@ async def started_world(
     settings = world_settings(fake, llm, ids, tmp_path / "data", **overrides)
     memory = Memory.open(settings, embeddings=None if embeddings == "openai" else HashEmbeddings())
     try:
+        if prepare is not None:
+            prepare(memory, ids)
         async with running_bot(settings, fake, memory) as bot:
             yield World(fake, llm, bot, memory, settings, ids)
     finally:

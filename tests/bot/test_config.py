@@ -130,3 +130,30 @@ def test_a_channel_id_that_is_not_an_id_is_still_refused(tmp_path):
     path = write(tmp_path, "discord:\n  enabled_channels: [true]\n")
     with pytest.raises(ConfigError, match=r"discord\.enabled_channels\.0: Input should be a valid string"):
         load_config(path)
+
+
+@pytest.mark.parametrize(
+    ("discord", "error"),
+    [
+        ("shard_ids: [0]", r"discord\.shard_ids: needs a number in discord\.shard_count .*e\.g\. 2\)$"),
+        ("shard_count: auto\n  shard_ids: [0]", r"discord\.shard_ids: needs a number .*, not auto$"),
+        ("shard_count: 2\n  shard_ids: [0, 2]", r"discord\.shard_ids: shard 2 does not exist .* \(shards are 0 to 1\)"),
+        ("shard_count: 2\n  shard_ids: [1, 1]", r"discord\.shard_ids: lists shard 1 twice"),
+        ("shard_count: 2\n  shard_ids: []", r"discord\.shard_ids: is empty"),
+        ("shard_count: 0", r"discord\.shard_count: must be a number of shards \(1 or more\) or auto, not 0$"),
+        ("shard_count: many", r"discord\.shard_count: must be .* not 'many'$"),
+    ],
+)
+def test_bad_shard_settings_are_one_line_naming_the_key(tmp_path, discord, error):
+    """Shards that cannot be run are refused at load, each with one line naming the key and what would fit."""
+    with pytest.raises(ConfigError, match=error) as raised:
+        load_config(write(tmp_path, f"discord:\n  {discord}\n"))
+    assert len(str(raised.value).splitlines()) == 2  # the file's line, then the one problem
+
+
+def test_shards_that_fit_are_taken(tmp_path):
+    """A count with some of its shards, a count alone (all of them), `auto`, and none (unsharded)."""
+    assert load_config(write(tmp_path, "discord:\n  shard_count: 4\n  shard_ids: [3, 1]\n")).discord.shard_ids == [3, 1]
+    assert load_config(write(tmp_path, "discord:\n  shard_count: 2\n")).discord.shard_ids is None
+    assert load_config(write(tmp_path, "discord:\n  shard_count: auto\n")).discord.shard_count == "auto"
+    assert load_config(write(tmp_path, "discord: {}\n")).discord.shard_count is None

@@ -129,7 +129,9 @@ async def test_after_a_failed_batch_live_marks_wait_for_a_reconciliation_that_re
     assert queue.failures == 1
 
     def reconciled(newest: int, failures_read: int) -> Remember:
-        mark = HistoryMark("g1", "c1", str(1_000_000 + newest), "reconciled", session=queue.session, read_after="0")
+        mark = HistoryMark(
+            "g1", "c1", str(1_000_000 + newest), "reconciled", session=queue.session_of("g1"), read_after="0"
+        )
         return Remember(marks=(mark,), failures_read=failures_read)
 
     queue.put(live(queue, 2))
@@ -155,3 +157,14 @@ async def test_live_marks_carry_the_session_they_were_received_in():
     after = queue.live_mark("g1", "c1", "2", stored=False)
     assert before.session and after.session and before.session != after.session
     assert (before.kind, after.kind) == ("stored", "seen")
+
+
+async def test_each_shard_has_its_own_session():
+    """A new session on one shard's connection changes the session of that shard's guilds' marks only: the other
+    shard's channels were not disconnected, so their marks keep moving."""
+    queue = IngestionQueue(RecordingMemory(), shard_of=lambda guild_id: int(guild_id) % 2)  # type: ignore[arg-type]
+    before = {g: queue.live_mark(g, "c1", "1", stored=True).session for g in ("10", "11")}
+    queue.new_session(1)
+    after = {g: queue.live_mark(g, "c1", "2", stored=True).session for g in ("10", "11")}
+    assert before["10"] != before["11"]
+    assert after["10"] == before["10"] and after["11"] != before["11"]

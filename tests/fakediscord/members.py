@@ -191,6 +191,8 @@ class MembersAndRoles:
         if check_visible and not self._bot_can(thread, VIEW_CHANNEL):
             return
         for session in list(self._sessions.values()):
+            if not self._receives(session, thread.guild_id):
+                continue
             with_members = bool(session.intents & INTENT_GUILD_MEMBERS)
             if not with_members and self.bot_user_id not in (*added, *removed):
                 continue

@@ -68,6 +68,7 @@ from tests.fakediscord.protocol import (
     VIEW_CHANNEL,
     VOICE_PERMISSIONS,
 )
+from tests.fakediscord.shards import Shards
 
 
 def _snowflake_time(snowflake: str | int) -> datetime:
@@ -226,9 +227,9 @@ def point_discord_py_at(server: FakeDiscord) -> None:
     discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(server.gateway_url)
 
 
-class FakeDiscord(MembersAndRoles):
+class FakeDiscord(MembersAndRoles, Shards):
     """A small stateful Discord: world building, user actions, recorded requests and injected faults (members, roles
-    and link previews in `MembersAndRoles`)."""
+    and link previews in `MembersAndRoles`, shards in `Shards`)."""
 
     def __init__(self, *, privileged_intents_allowed: bool = True, token: str = "fake-token") -> None:  # noqa: S107
         self.privileged_intents_allowed = privileged_intents_allowed  # the portal switches (and REST content)
@@ -310,11 +311,17 @@ class FakeDiscord(MembersAndRoles):
         return user_id
 
     def add_guild(
-        self, name: str, *, owner_id: str, everyone_permissions: int = DEFAULT_PERMISSIONS, bot_member: bool = True
+        self,
+        name: str,
+        *,
+        owner_id: str,
+        everyone_permissions: int = DEFAULT_PERMISSIONS,
+        bot_member: bool = True,
+        shard: int | None = None,
     ) -> str:
         """A guild owned by owner_id; the bot is in it unless bot_member=False (then `announce_guild` makes it join),
-        and the @everyone role id is the guild id."""
-        guild_id = self._snowflake()
+        and the @everyone role id is the guild id; with `shard`, its id puts it on that shard of `shard_count`."""
+        guild_id = self._snowflake() if shard is None else self._guild_snowflake(shard)
         everyone = {"id": guild_id, "name": "@everyone", "permissions": everyone_permissions, "position": 0}
         self._guilds[guild_id] = _Guild(guild_id, name, owner_id, {guild_id: everyone})
         self.add_member(guild_id, owner_id)
@@ -620,7 +627,7 @@ class FakeDiscord(MembersAndRoles):
         session = _Session(secrets.token_hex(16), intents, list(data.get("shard") or [0, 1]), ws=ws)
         session.large_threshold = min(250, max(50, int(data.get("large_threshold") or 50)))
         self._sessions[session.id] = session
-        guilds = [g for g in self._guilds.values() if self.bot_user_id in g.members]
+        guilds = [g for g in self._guilds.values() if self.bot_user_id in g.members and self._receives(session, g.id)]
         ready = {"v": 10, "user": self._user(self.bot_user_id) | {"verified": True, "mfa_enabled": False}}
         ready |= {"guilds": [{"id": g.id, "unavailable": True} for g in guilds], "session_id": session.id}
         ready |= {"resume_gateway_url": self.gateway_url}  # reconnects come back here, not to discord.com
@@ -658,8 +665,12 @@ class FakeDiscord(MembersAndRoles):
     async def _dispatch(
         self, event: str, data: dict | Callable[[int], dict], *, channel: _Channel | None = None, guild_id: str = ""
     ) -> None:
-        """Send an event to every session whose intents allow it; `data` may be built per session from its intents."""
+        """Send an event to every session whose intents allow it and whose shard has its guild; `data` may be built
+        per session from its intents."""
+        owner = self._event_guild(event, data, channel, guild_id)
         for session in list(self._sessions.values()):
+            if not self._receives(session, owner):
+                continue
             if session.intents & INTENT_OF.get(event, 0) != INTENT_OF.get(event, 0):
                 continue
             if channel is not None and not self._bot_can(channel, VIEW_CHANNEL):
@@ -767,7 +778,7 @@ class FakeDiscord(MembersAndRoles):
         if joined:
             self.add_member(guild_id, self.bot_user_id)
         for session in list(self._sessions.values()):
-            if session.intents & INTENT_GUILDS:
+            if session.intents & INTENT_GUILDS and self._receives(session, guild_id):
                 payload = self._guild_payload(self._guilds[guild_id], session)
                 if joined:
                     del payload["unavailable"]  # no "unavailable" key means a join (on_guild_join), not a return
@@ -1155,7 +1166,7 @@ class FakeDiscord(MembersAndRoles):
 
     async def _get_gateway(self, rec: RecordedRequest, bot: str | None) -> dict:
         limits = {"total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1}
-        return {"url": self.gateway_url} | ({"shards": 1, "session_start_limit": limits} if bot else {})
+        return {"url": self.gateway_url} | ({"shards": self.shard_count, "session_start_limit": limits} if bot else {})
 
     async def _get_commands(self, rec: RecordedRequest, app_id: str, guild_id: str | None) -> list:
         if app_id != self.application_id:

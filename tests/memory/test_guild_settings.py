@@ -135,3 +135,20 @@ def test_expiry_erases_only_memory_older_than_the_guild_retention(memory: Memory
     for needle in (b"OLD-REMARK-ALPHA", b"OLD-FILE-BETA"):
         assert files_containing(data_dir, needle) == []
     assert memory.expire(now).messages == 0  # idempotent
+
+
+def test_expiry_and_catch_up_keep_to_the_guilds_they_are_given(memory: Memory):
+    """A sharded bot's process expires and embeds only its own guilds' memory (`guilds=`): another process's guild
+    in the same stores keeps its old messages and its chunks waiting for vectors, until a call that includes it."""
+    memory.remember_messages([message(0, "OLD-MINE"), message(1, "OLD-THEIRS", guild="g2")])
+    for guild in ("g1", "g2"):
+        memory.guild_settings.change(guild, {"retention_days": 10})
+        memory.stores.chunks.mark_guild_unembedded(guild)
+    mine = {"g1"}.__contains__
+    assert memory.catch_up(guilds=mine) > 0
+    assert memory.stores.chunks.pending_chunks("g1") == [] and memory.stores.chunks.pending_chunks("g2") != []
+    now = START + timedelta(days=25)
+    assert memory.expire(now, guilds=mine).messages == 1
+    assert "OLD-MINE" not in held_text(memory) and "OLD-THEIRS" in held_text(memory, "g2")
+    assert memory.catch_up() > 0 and memory.stores.chunks.pending_chunks("g2") == []
+    assert memory.expire(now).messages == 1 and "OLD-THEIRS" not in held_text(memory, "g2")
