@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from memory import Chunk
-from memory.stores.sqlite import keywords, open_sqlite_stores
+from memory.stores import term_counts
+from memory.stores.sqlite import open_sqlite_stores
 
 
 def chunk(number: int, text: str, guild: str = "g1") -> Chunk:
@@ -41,7 +42,7 @@ def test_keyword_search_is_confined_to_the_guild(tmp_path):
 def test_the_rarest_terms_are_kept_while_their_chunks_fit_the_budget(tmp_path, monkeypatch):
     """BM25 scores every chunk a kept term is in, so terms are kept rarest first while their chunks fit the
     budget: with room for ten, 'walrus' (1 chunk) and 'harbour' (8) are searched for, 'ticket' (30) is not."""
-    monkeypatch.setattr(keywords, "POSTINGS_BUDGET", 10)
+    monkeypatch.setattr(term_counts, "POSTINGS_BUDGET", 10)
     stores = open_sqlite_stores(tmp_path / "m.db")
     texts = ["walrus"] + [f"harbour {i}" for i in range(8)] + [f"ticket {i}" for i in range(30)]
     stores.chunks.replace_chunks("g1", set(), [chunk(i, text) for i, text in enumerate(texts)])
