@@ -21,6 +21,9 @@ os.environ["XDG_CACHE_HOME"] = str(Path(__file__).resolve().parent.parent / ".py
 from memory import Memory, MemorySettings
 from memory.embeddings import LocalEmbeddings
 from memory.settings import EmbeddingSettings
+from memory.stores.interfaces import RecordStores
+from memory.stores.postgres import open_postgres_stores
+from memory.stores.sqlite import open_sqlite_stores
 from memory.stores.sqlite.migrations import MIGRATIONS
 from tests.fakes import HashEmbeddings
 from tests.pg import PostgresServer
@@ -79,6 +82,17 @@ def postgres_url(postgres_server: PostgresServer, monkeypatch: pytest.MonkeyPatc
 
 
 POSTGRES_RECORDS = {"records": {"backend": "postgres", "dsn_env": "MEMORYBOT_DATABASE_URL"}}
+
+
+@pytest.fixture
+def record_stores(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[RecordStores]:
+    """The record stores alone, on the test's backend (an SQLite file, or a fresh PostgreSQL database)."""
+    if backend == "sqlite":
+        stores = open_sqlite_stores(tmp_path / "memory.sqlite3")
+    else:
+        stores = open_postgres_stores(request.getfixturevalue("postgres_url"), pool_size=2)
+    yield stores
+    stores.database.close()
 
 
 @pytest.fixture
