@@ -1,4 +1,4 @@
-"""The keyword index (SQLite FTS5 and PostgreSQL full-text search alike): guild-confined, not drowned by very common words, and bounded in what it scores."""
+"""The keyword index, SQLite FTS5 and PostgreSQL alike: guild-confined, not drowned by common words, bounded."""
 
 from __future__ import annotations
 
