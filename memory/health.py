@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Literal
 
 from memory.embeddings import model_identity
-from memory.errors import MemoryStoreError, StoreLockedError
+from memory.errors import ConfigError, MemoryStoreError, StoreLockedError
 from memory.lock import LOCK_NAME, DataDirLock
 from memory.settings import MemorySettings
 
@@ -64,6 +64,8 @@ def health_checks(settings: MemorySettings, *, min_free_bytes: int = MIN_FREE_BY
     found, lock, holder = _data_dir(data_dir)
     try:
         yield found
+        if settings.storage.records.backend == "postgres":
+            yield _guarded("record store", lambda: _records(settings))
         yield _guarded("disk", lambda: _disk(data_dir, min_free_bytes))
         yield _guarded("embedding model", lambda: embedding_check(settings.embeddings))
         if found.status == "FAIL":
@@ -146,19 +148,36 @@ def _disk(data_dir: Path, min_free_bytes: int) -> HealthCheck:
     return HealthCheck.ok("disk", detail)
 
 
+def _records(settings: MemorySettings) -> HealthCheck:
+    """The PostgreSQL record store: reachable with the URL in its environment variable, and migrated."""
+    from memory.opening import open_record_stores
+
+    name, variable = "record store", settings.storage.records.dsn_env
+    try:
+        stores = open_record_stores(settings)
+    except ConfigError as e:
+        return HealthCheck.fail(name, str(e), f"set {variable} to a reachable postgresql:// URL")
+    try:
+        version = stores.database.get_meta("schema_version")
+    finally:
+        stores.database.close()
+    return HealthCheck.ok(name, f"PostgreSQL at ${variable} answers (schema {version})")
+
+
 def _index(settings: MemorySettings) -> HealthCheck:
     """The vectors of each guild against the chunks the record store says were embedded, and the model's name."""
+    from memory.opening import open_record_stores
     from memory.stores.chroma_health import check_index
-    from memory.stores.sqlite import DB_NAME, open_sqlite_stores
+    from memory.stores.sqlite import DB_NAME
 
     name = "vector index"
     chroma = settings.storage.chroma
     if chroma.mode != "embedded":
         return HealthCheck.ok(name, f"not checked here: Chroma runs as a server at {chroma.host}:{chroma.port}")
     data_dir = Path(settings.storage.data_dir)
-    if not (data_dir / DB_NAME).exists():
+    if settings.storage.records.backend == "sqlite" and not (data_dir / DB_NAME).exists():
         return HealthCheck.ok(name, "empty: nothing is remembered yet")
-    stores = open_sqlite_stores(data_dir / DB_NAME)
+    stores = open_record_stores(settings)
     try:
         embedded = stores.chunks.embedded_counts()
         stored = stores.database.get_meta("embedding_model")

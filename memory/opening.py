@@ -1,6 +1,6 @@
-"""Opening a data directory: its lock, the record stores, the embedding model's identity check, the check of the
-embedded vector index (in a child process, before this one reads it), the vector index (connected on first use)
-and the reranker."""
+"""Opening a memory: the data directory's lock (unless PostgreSQL and a Chroma server hold it all), the record
+stores, the embedding model's identity check, the check of the embedded vector index (in a child process, before
+this one reads it), the vector index (connected on first use) and the reranker."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from memory.embeddings import make_embeddings, model_identity
 from memory.errors import EmbeddingModelMismatchError
 from memory.lock import DataDirLock, check_writable
 from memory.rerank import PairScorer, load_reranker
-from memory.settings import MemorySettings
+from memory.settings import MemorySettings, secret_from_env
 from memory.stores.chroma import ChromaVectorIndex, make_chroma_client
 from memory.stores.chroma_health import Damage, damaged_collections
 from memory.stores.interfaces import RecordStores, VectorIndex
@@ -30,7 +30,7 @@ class OpenedParts:
     vectors: VectorIndex
     embeddings: Embeddings
     identity: str
-    lock: DataDirLock
+    lock: DataDirLock | None
     owns_index: bool
     owns_embeddings: bool
     reranker: PairScorer | None
@@ -39,7 +39,8 @@ class OpenedParts:
     def release(self) -> None:
         """Undo the opening (for a failure after it)."""
         self.stores.database.close()
-        self.lock.release()
+        if self.lock is not None:
+            self.lock.release()
 
 
 def open_parts(
@@ -60,12 +61,14 @@ def open_parts(
         ConfigError: `retrieval.reranker` names no loadable model.
     """
     data_dir = Path(settings.storage.data_dir)
-    lock = DataDirLock(data_dir)
-    lock.acquire()
+    lock = None if shares_memory(settings) else DataDirLock(data_dir)
+    if lock is not None:
+        lock.acquire()
     stores = None
     try:
-        check_writable(data_dir)
-        stores = open_sqlite_stores(data_dir / DB_NAME)
+        if lock is not None:
+            check_writable(data_dir)
+        stores = open_record_stores(settings)
         identity = model_identity(settings.embeddings) if embeddings is None else _identity_of(embeddings)
         stored = stores.database.get_meta("embedding_model")
         if stored is not None and stored != identity and not any(stores.chunks.embedded_counts().values()):
@@ -102,8 +105,33 @@ def open_parts(
     except BaseException:
         if stores is not None:
             stores.database.close()
-        lock.release()
+        if lock is not None:
+            lock.release()
         raise
+
+
+def shares_memory(settings: MemorySettings) -> bool:
+    """Whether several processes may open this memory at once: records on PostgreSQL and vectors on a Chroma
+    server hold nothing in the data directory, so it takes no lock (an embedded index is one process's)."""
+    storage = settings.storage
+    return storage.records.backend == "postgres" and storage.chroma.mode == "http"
+
+
+def open_record_stores(settings: MemorySettings) -> RecordStores:
+    """The record stores the settings name: the SQLite file in the data directory, or the PostgreSQL database.
+
+    Raises:
+        ConfigError: PostgreSQL's environment variable is unset, or its server cannot be reached.
+    """
+    records = settings.storage.records
+    if records.backend == "sqlite":
+        return open_sqlite_stores(Path(settings.storage.data_dir) / DB_NAME)
+    from memory.stores.postgres import open_postgres_stores  # psycopg: only for those who use it
+
+    dsn = secret_from_env(records.dsn_env, purpose="storage.records.backend postgres")
+    return open_postgres_stores(
+        dsn, source=f"${records.dsn_env}", pool_size=records.pool_size, rewrite=records.erase == "rewrite"
+    )
 
 
 def _identity_of(embeddings: Embeddings) -> str:

@@ -53,8 +53,20 @@ class ChromaSettings(SettingsSection):
     port: int = Field(default=8000, ge=1, le=65535)
 
 
+class RecordSettings(SettingsSection):
+    # sqlite: one file in the data directory (one process). postgres: the database named by the connection URL in
+    # the environment variable dsn_env (secrets stay out of config.yaml), which several processes may share.
+    backend: Literal["sqlite", "postgres"] = "sqlite"
+    dsn_env: str = "MEMORYBOT_DATABASE_URL"
+    pool_size: int = Field(default=8, ge=1, le=100)  # postgres: connections per process at most
+    # postgres, after a forget: vacuum (frees the erased rows, nothing waits) or rewrite (VACUUM FULL: no byte of
+    # them is left in the table files, but each touched table is locked while it is copied).
+    erase: Literal["vacuum", "rewrite"] = "vacuum"
+
+
 class StorageSettings(SettingsSection):
     data_dir: Path = Path("data")
+    records: RecordSettings = RecordSettings()
     chroma: ChromaSettings = ChromaSettings()
     # Default retention of chat messages and files in days (0: keep forever); a server may set its own.
     retention_days: int = Field(default=0, ge=0, le=36500)

@@ -21,10 +21,26 @@ os.environ["XDG_CACHE_HOME"] = str(Path(__file__).resolve().parent.parent / ".py
 from memory import Memory, MemorySettings
 from memory.embeddings import LocalEmbeddings
 from memory.settings import EmbeddingSettings
+from memory.stores.interfaces import RecordStores
+from memory.stores.postgres import open_postgres_stores
+from memory.stores.sqlite import open_sqlite_stores
 from memory.stores.sqlite.migrations import MIGRATIONS
 from tests.fakes import HashEmbeddings
+from tests.pg import PostgresServer
 
 REPO = Path(__file__).resolve().parent.parent
+MEMORY_TESTS = REPO / "tests" / "memory"
+BACKENDS = ("sqlite", "postgres")  # the record stores every memory test runs on (`settings` and `memory`)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Run each test of tests/memory that uses the `settings` (or `memory`) fixture on both record stores, except
+    those marked `sqlite_only` (they read the SQLite file itself); elsewhere `backend` is sqlite."""
+    definition = metafunc.definition
+    if "backend" not in metafunc.fixturenames or MEMORY_TESTS not in definition.path.parents:
+        return
+    if definition.get_closest_marker("sqlite_only") is None:
+        metafunc.parametrize("backend", BACKENDS)
 
 
 def make_settings(data_dir: Path, **sections: dict[str, object]) -> MemorySettings:
@@ -43,8 +59,48 @@ def data_dir(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def settings(data_dir: Path) -> MemorySettings:
-    return make_settings(data_dir)
+def backend() -> str:
+    """The record store of `settings`: sqlite, unless `pytest_generate_tests` runs the test on both."""
+    return "sqlite"
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """One PostgreSQL server for the session (started on first use; never skipped: a missing server fails)."""
+    server = PostgresServer()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def postgres_url(postgres_server: PostgresServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A fresh, migrated database of its own for the test, named by MEMORYBOT_DATABASE_URL (subprocesses too)."""
+    dsn = postgres_server.fresh_database()
+    monkeypatch.setenv("MEMORYBOT_DATABASE_URL", dsn)
+    yield dsn
+    postgres_server.drop(dsn)
+
+
+POSTGRES_RECORDS = {"records": {"backend": "postgres", "dsn_env": "MEMORYBOT_DATABASE_URL"}}
+
+
+@pytest.fixture
+def record_stores(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[RecordStores]:
+    """The record stores alone, on the test's backend (an SQLite file, or a fresh PostgreSQL database)."""
+    if backend == "sqlite":
+        stores = open_sqlite_stores(tmp_path / "memory.sqlite3")
+    else:
+        stores = open_postgres_stores(request.getfixturevalue("postgres_url"), pool_size=2)
+    yield stores
+    stores.database.close()
+
+
+@pytest.fixture
+def settings(data_dir: Path, backend: str, request: pytest.FixtureRequest) -> MemorySettings:
+    if backend == "sqlite":
+        return make_settings(data_dir)
+    request.getfixturevalue("postgres_url")
+    return make_settings(data_dir, storage=POSTGRES_RECORDS)
 
 
 @pytest.fixture

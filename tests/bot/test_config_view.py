@@ -73,7 +73,7 @@ def test_json_has_the_settings_their_sources_and_the_secrets_state(tmp_path):
     assert shown["sources"]["retrieval.budget"] == "config.yaml:2"
     assert shown["sources"]["storage.data_dir"] == "default"
     assert shown["sources"]["discord.token_env"] == "config.yaml:5"
-    assert shown["secrets"] == {"MY_BOT_TOKEN": "set", "OPENAI_API_KEY": "set"}
+    assert shown["secrets"] == {"MY_BOT_TOKEN": "set", "OPENAI_API_KEY": "set", "MEMORYBOT_DATABASE_URL": "unset"}
 
 
 def test_without_a_config_file_every_value_is_a_default(tmp_path):

@@ -1,4 +1,5 @@
-"""Memorybot against a real Chroma server (`chroma run` on 127.0.0.1) with `storage.chroma.mode: http`."""
+"""Memorybot against a real Chroma server (`chroma run` on 127.0.0.1) with `storage.chroma.mode: http`, on either
+record store; with PostgreSQL, several `Memory` objects share one memory at once (no data-dir lock)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ import pytest
 
 from memory import FileDocument, Memory, MemorySettings
 from memory.stores.chroma import PADDING, collection_name, placeholders_held
-from tests.conftest import make_settings
+from tests.conftest import POSTGRES_RECORDS, make_settings
 from tests.fakes import message
 
 START_TIMEOUT = 60.0
@@ -104,10 +105,17 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChromaSe
 
 
 @pytest.fixture
-def settings(tmp_path: Path, chroma_server: ChromaServer) -> MemorySettings:
-    """Settings in http mode pointing at the test server, with a data dir of this test's own."""
+def settings(
+    tmp_path: Path, chroma_server: ChromaServer, backend: str, request: pytest.FixtureRequest
+) -> MemorySettings:
+    """Settings in http mode pointing at the test server, with a data dir of this test's own, on the test's record
+    store (a fresh PostgreSQL database for postgres)."""
     chroma = {"mode": "http", "host": chroma_server.host, "port": chroma_server.port}
-    return make_settings(tmp_path / "data", storage={"data_dir": str(tmp_path / "data"), "chroma": chroma})
+    storage: dict[str, object] = {"data_dir": str(tmp_path / "data"), "chroma": chroma}
+    if backend == "postgres":
+        request.getfixturevalue("postgres_url")
+        storage |= POSTGRES_RECORDS
+    return make_settings(tmp_path / "data", storage=storage)
 
 
 # `embeddings` and `memory` come from tests/conftest.py; `memory` picks up the http-mode `settings` above.
@@ -246,7 +254,10 @@ def test_the_vectors_live_on_the_server_not_in_the_data_dir(settings, embeddings
         memory.remember_messages([message(1, "the QUOKKA launch is on Tuesday", guild=guild)])
         memory.ingest_files([doc("quokka.txt", "QUOKKA checklist: tickets, docs, rollback.", guild)])
         count = len(memory.stores.chunks.guild_chunk_ids(guild))
-    assert data_dir.is_dir() and (data_dir / "memory.sqlite3").is_file()
+    if settings.storage.records.backend == "sqlite":
+        assert data_dir.is_dir() and (data_dir / "memory.sqlite3").is_file()
+    else:  # PostgreSQL and a Chroma server hold it all: nothing is written to the data dir
+        assert not data_dir.exists() or not any(data_dir.iterdir())
     assert not (data_dir / "chroma").exists()
     assert not list(data_dir.rglob("chroma.sqlite3"))
     assert list(chroma_server.path.rglob("chroma.sqlite3"))  # the server persists under its own --path
@@ -255,3 +266,28 @@ def test_the_vectors_live_on_the_server_not_in_the_data_dir(settings, embeddings
         assert memory.stats(guild).as_json()["guilds"][guild]["vectors"] == 2
         assert "QUOKKA launch" in found(memory, "QUOKKA launch Tuesday", guild)
     assert not (data_dir / "chroma").exists()
+
+
+def test_two_memories_on_one_postgres_and_one_chroma_server_share_everything_at_once(
+    tmp_path, chroma_server, postgres_url, embeddings, guild
+):
+    """With PostgreSQL and a Chroma server nothing is locked: two `Memory` objects open at once (as two bot
+    processes would) each find what the other remembered, and an opt-out made through one holds in the other."""
+    chroma = {"mode": "http", "host": chroma_server.host, "port": chroma_server.port}
+    storage = {"chroma": chroma, **POSTGRES_RECORDS}
+    first = Memory.open(make_settings(tmp_path / "one", storage=storage), embeddings=embeddings)
+    second = Memory.open(make_settings(tmp_path / "two", storage=storage), embeddings=embeddings)
+    try:
+        first.remember_messages([message(1, "the QUOKKA launch moved to May", guild=guild)])
+        second.remember_messages([message(2, "the WOMBAT audit is done", guild=guild, channel="c2")])
+        assert "WOMBAT" in found(first, "WOMBAT audit", guild)
+        assert "QUOKKA" in found(second, "QUOKKA launch", guild)
+        assert not (tmp_path / "one" / "memorybot.lock").exists()
+        first.opt_outs.add("u9")
+        report = second.remember_messages([message(3, "the NUMBAT secret", guild=guild, author="u9")])
+        assert report.chunks_added == 0
+        assert "NUMBAT" not in found(first, "NUMBAT secret", guild)
+        assert second.opt_outs.since("u9") is not None
+    finally:
+        first.close()
+        second.close()

@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import json
 
+import pytest
+
 from bot.cli import main
 from memory import FileDocument, Memory
 from memory.chunking import chunk_id
@@ -71,6 +73,7 @@ def test_search_json_carries_page_and_section(tmp_path, capsys):
     assert ("costs.pdf", 2, None) in places and ("guide.md", None, "Runbook > Backups") in places
 
 
+@pytest.mark.sqlite_only  # it makes the store an SQLite store of schema 7 was (PostgreSQL stores start at 13)
 def test_a_file_split_before_pages_is_split_again_when_ingested_again(memory: Memory):
     """A store made before page-aware splitting (no pages, the old content hash) gets pages on the next ingest."""
     remember(memory)

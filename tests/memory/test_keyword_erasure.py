@@ -5,6 +5,8 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import files_containing, fts5_stored_terms
 from tests.fakes import message
 
@@ -15,6 +17,7 @@ def live_terms(db: sqlite3.Connection) -> set[bytes]:
     return {b"0" + term.encode() for (term,) in db.execute("SELECT term FROM temp.vocab")}
 
 
+@pytest.mark.sqlite_only  # it reads the SQLite file itself (tests/memory/test_postgres_erasure.py: PostgreSQL's)
 def test_each_erasure_leaves_no_term_of_the_erased_text_in_the_index_segments(memory, data_dir):
     """After a delete, a member's forget and a channel's forget, the FTS5 segments store exactly the terms of the
     chunks still held: none of the erased ones, which a delete alone only marks (until the index is optimized)."""

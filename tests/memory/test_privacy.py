@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from memory import FileDocument, Memory
 from memory.stores.sqlite import open_sqlite_stores
 from memory.stores.sqlite.migrations import SCHEMA_VERSION
@@ -45,6 +47,7 @@ def test_opting_out_twice_keeps_the_first_date(memory):
     assert memory.user_data("alice").as_json()["opted_out_since"] == since and since is not None
 
 
+@pytest.mark.sqlite_only  # it reads the SQLite file itself (tests/memory/test_postgres_erasure.py: PostgreSQL's)
 def test_forget_user_everywhere_erases_every_guild_and_only_them(memory, data_dir):
     """Their messages and files go in every guild, to the last byte on disk; other people's stay."""
     for guild in ("g1", "g2"):

@@ -1,9 +1,9 @@
-"""The SQLite keyword index: guild-confined, not drowned by very common words, and bounded in what it scores."""
+"""The keyword index, SQLite FTS5 and PostgreSQL alike: guild-confined, not drowned by common words, bounded."""
 
 from __future__ import annotations
 
 from memory import Chunk
-from memory.stores.sqlite import keywords, open_sqlite_stores
+from memory.stores import term_counts
 
 
 def chunk(number: int, text: str, guild: str = "g1") -> Chunk:
@@ -12,60 +12,59 @@ def chunk(number: int, text: str, guild: str = "g1") -> Chunk:
                  created_at=None, jump_url=None)  # fmt: skip
 
 
-def test_common_words_are_dropped_so_the_rare_one_decides(tmp_path):
+def test_common_words_are_dropped_so_the_rare_one_decides(record_stores):
     """With 'deploy' in hundreds of chunks, 'deploy zebra' ranks the zebra chunk first."""
-    stores = open_sqlite_stores(tmp_path / "m.db")
-    stores.chunks.replace_chunks("g1", set(), [chunk(i, f"deploy deploy log line {i}") for i in range(400)])
-    stores.chunks.replace_chunks("g1", set(), [chunk(999, "zebra protocol, then deploy")])
-    hits = stores.keywords.search("g1", "deploy zebra", channels=None, limit=5)
+    record_stores.chunks.replace_chunks("g1", set(), [chunk(i, f"deploy deploy log line {i}") for i in range(400)])
+    record_stores.chunks.replace_chunks("g1", set(), [chunk(999, "zebra protocol, then deploy")])
+    hits = record_stores.keywords.search("g1", "deploy zebra", channels=None, limit=5)
     assert hits[0][0] == "g1-999"
     assert len(hits) == 1  # the frequent term no longer matches on its own
 
 
-def test_a_query_of_only_common_words_still_matches(tmp_path):
+def test_a_query_of_only_common_words_still_matches(record_stores):
     """If every term is frequent, they are all kept and results come back."""
-    stores = open_sqlite_stores(tmp_path / "m.db")
-    stores.chunks.replace_chunks("g1", set(), [chunk(i, f"deploy release {i}") for i in range(400)])
-    assert len(stores.keywords.search("g1", "deploy release", channels=None, limit=10)) == 10
+    record_stores.chunks.replace_chunks("g1", set(), [chunk(i, f"deploy release {i}") for i in range(400)])
+    assert len(record_stores.keywords.search("g1", "deploy release", channels=None, limit=10)) == 10
 
 
-def test_keyword_search_is_confined_to_the_guild(tmp_path):
+def test_keyword_search_is_confined_to_the_guild(record_stores):
     """A term present only in another guild finds nothing, even with odd characters in guild ids."""
-    stores = open_sqlite_stores(tmp_path / "m.db")
-    stores.chunks.replace_chunks('we"ird', set(), [chunk(1, "walrus plan", guild='we"ird')])
-    stores.chunks.replace_chunks("g2", set(), [chunk(2, "other text", guild="g2")])
-    assert stores.keywords.search("g2", "walrus", channels=None, limit=5) == []
-    assert [h[0] for h in stores.keywords.search('we"ird', "walrus", channels=None, limit=5)] == ['we"ird-1']
+    record_stores.chunks.replace_chunks('we"ird', set(), [chunk(1, "walrus plan", guild='we"ird')])
+    record_stores.chunks.replace_chunks("g2", set(), [chunk(2, "other text", guild="g2")])
+    assert record_stores.keywords.search("g2", "walrus", channels=None, limit=5) == []
+    assert [h[0] for h in record_stores.keywords.search('we"ird', "walrus", channels=None, limit=5)] == ['we"ird-1']
 
 
-def test_the_rarest_terms_are_kept_while_their_chunks_fit_the_budget(tmp_path, monkeypatch):
+def test_the_rarest_terms_are_kept_while_their_chunks_fit_the_budget(record_stores, monkeypatch):
     """BM25 scores every chunk a kept term is in, so terms are kept rarest first while their chunks fit the
     budget: with room for ten, 'walrus' (1 chunk) and 'harbour' (8) are searched for, 'ticket' (30) is not."""
-    monkeypatch.setattr(keywords, "POSTINGS_BUDGET", 10)
-    stores = open_sqlite_stores(tmp_path / "m.db")
+    monkeypatch.setattr(term_counts, "POSTINGS_BUDGET", 10)
     texts = ["walrus"] + [f"harbour {i}" for i in range(8)] + [f"ticket {i}" for i in range(30)]
-    stores.chunks.replace_chunks("g1", set(), [chunk(i, text) for i, text in enumerate(texts)])
-    hits = [chunk_id for chunk_id, _ in stores.keywords.search("g1", "ticket harbour walrus", channels=None, limit=50)]
+    record_stores.chunks.replace_chunks("g1", set(), [chunk(i, text) for i, text in enumerate(texts)])
+    hits = [
+        chunk_id
+        for chunk_id, _ in record_stores.keywords.search("g1", "ticket harbour walrus", channels=None, limit=50)
+    ]
     assert hits[0] == "g1-0" and sorted(hits) == sorted(f"g1-{i}" for i in range(9))
 
 
-def test_counts_are_taken_again_once_the_index_has_grown(tmp_path):
+def test_counts_are_taken_again_once_the_index_has_grown(record_stores):
     """'deploy' is rare at first and searched for; after 400 chunks saying it arrive, it is dropped (the counts
     kept from the first search are not used for the grown index)."""
-    stores = open_sqlite_stores(tmp_path / "m.db")
-    stores.chunks.replace_chunks("g1", set(), [chunk(999, "zebra protocol, then deploy"), chunk(1, "deploy it")])
-    assert len(stores.keywords.search("g1", "deploy zebra", channels=None, limit=5)) == 2
-    stores.chunks.replace_chunks("g1", set(), [chunk(i, f"deploy deploy log line {i}") for i in range(2, 402)])
-    assert [h[0] for h in stores.keywords.search("g1", "deploy zebra", channels=None, limit=5)] == ["g1-999"]
+    record_stores.chunks.replace_chunks("g1", set(), [chunk(999, "zebra protocol, then deploy"), chunk(1, "deploy it")])
+    assert len(record_stores.keywords.search("g1", "deploy zebra", channels=None, limit=5)) == 2
+    record_stores.chunks.replace_chunks("g1", set(), [chunk(i, f"deploy deploy log line {i}") for i in range(2, 402)])
+    assert [h[0] for h in record_stores.keywords.search("g1", "deploy zebra", channels=None, limit=5)] == ["g1-999"]
 
 
-def test_a_guild_holding_most_of_the_index_is_still_confined_to_itself(tmp_path):
+def test_a_guild_holding_most_of_the_index_is_still_confined_to_itself(record_stores):
     """The big guild's query leaves the guild out of the FTS5 match (it is in nearly every entry); the SQL join
     still keeps the other guild's chunks out, and the small guild's query is confined inside FTS5 as before."""
-    stores = open_sqlite_stores(tmp_path / "m.db")
-    stores.chunks.replace_chunks("big", set(), [chunk(i, f"walrus sighting {i}", guild="big") for i in range(10)])
-    stores.chunks.replace_chunks("small", set(), [chunk(1, "walrus sighting", guild="small")])
-    big = stores.keywords.search("big", "walrus", channels=None, limit=50)
-    small = stores.keywords.search("small", "walrus", channels=None, limit=50)
+    record_stores.chunks.replace_chunks(
+        "big", set(), [chunk(i, f"walrus sighting {i}", guild="big") for i in range(10)]
+    )
+    record_stores.chunks.replace_chunks("small", set(), [chunk(1, "walrus sighting", guild="small")])
+    big = record_stores.keywords.search("big", "walrus", channels=None, limit=50)
+    small = record_stores.keywords.search("small", "walrus", channels=None, limit=50)
     assert len(big) == 10 and all(chunk_id.startswith("big-") for chunk_id, _ in big)
     assert [chunk_id for chunk_id, _ in small] == ["small-1"]

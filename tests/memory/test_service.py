@@ -86,6 +86,7 @@ def test_a_new_message_only_touches_the_last_window(memory):
     assert len(before - set(memory.stores.chunks.guild_chunk_ids("g1"))) <= 1
 
 
+@pytest.mark.sqlite_only  # it reads the SQLite file itself (tests/memory/test_postgres_erasure.py: PostgreSQL's)
 def test_delete_erases_the_message_from_every_window_and_the_disk(memory, data_dir):
     """A deleted message is in no chunk, no search result and no file under the data dir."""
     messages = [message(i, f"ordinary chatter {i} " + "words " * 10) for i in range(20)]

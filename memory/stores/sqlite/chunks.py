@@ -3,19 +3,14 @@ rebuild. The keyword index follows the chunks table by triggers (see the migrati
 
 from __future__ import annotations
 
-import json
-import sqlite3
 from collections.abc import Iterator, Sequence
 
 from memory.reports import ChannelStats
+from memory.stores.rows import CHUNK_COLUMNS, chunk_from, chunk_values
 from memory.stores.sqlite.database import SQLiteDatabase, in_lists
 from memory.types import Chunk
 
-_COLUMNS = (
-    "chunk_id, kind, guild_id, channel_id, record_id, position, start_key, text, tokens, message_ids, author_ids, "
-    "created_at, jump_url, filename, page, section, embedded"
-)
-_PLACEHOLDERS = ",".join("?" * len(_COLUMNS.split(",")))
+_PLACEHOLDERS = ",".join("?" * len(CHUNK_COLUMNS.split(",")))
 
 
 class SQLiteChunkStore:
@@ -72,14 +67,8 @@ class SQLiteChunkStore:
                 if chunk.chunk_id in stale:
                     continue
                 cursor = db.execute(
-                    f"INSERT OR IGNORE INTO chunks ({_COLUMNS}) VALUES ({_PLACEHOLDERS})",
-                    (
-                        chunk.chunk_id, chunk.kind, chunk.guild_id, chunk.channel_id, chunk.record_id,
-                        chunk.position, chunk.start_key, chunk.text, chunk.tokens,
-                        json.dumps(list(chunk.message_ids)), json.dumps(list(chunk.author_ids)),
-                        chunk.created_at, chunk.jump_url, chunk.filename, chunk.page, chunk.section, 0,
-                    ),
-                )  # fmt: skip
+                    f"INSERT OR IGNORE INTO chunks ({CHUNK_COLUMNS}) VALUES ({_PLACEHOLDERS})", chunk_values(chunk)
+                )
                 if cursor.rowcount:
                     added.append(chunk)
                     db.executemany(
@@ -95,7 +84,7 @@ class SQLiteChunkStore:
     def chunks(self, chunk_ids: Sequence[str]) -> dict[str, Chunk]:
         """Chunks by id (ids not in the store are left out)."""
         rows = self._db.query_in("SELECT * FROM chunks WHERE chunk_id IN ({ids})", chunk_ids)
-        return {str(row["chunk_id"]): _chunk(row) for row in rows}
+        return {str(row["chunk_id"]): chunk_from(row) for row in rows}
 
     def pending_chunks(self, guild_id: str | None = None, limit: int = 1000) -> list[Chunk]:
         """Chunks stored but not yet in the vector index (left by a crash, a repair, or `reindex`)."""
@@ -103,7 +92,7 @@ class SQLiteChunkStore:
             rows = self._db.query("SELECT * FROM chunks WHERE embedded = 0 LIMIT ?", (limit,))
         else:
             rows = self._db.query("SELECT * FROM chunks WHERE embedded = 0 AND guild_id = ? LIMIT ?", (guild_id, limit))
-        return [_chunk(row) for row in rows]
+        return [chunk_from(row) for row in rows]
 
     def mark_embedded(self, chunk_ids: Sequence[str], embedded: bool = True) -> None:
         """Record that these chunks' vectors are (or are no longer) in the index."""
@@ -128,7 +117,7 @@ class SQLiteChunkStore:
             "ORDER BY start_key LIMIT ?",
             (chunk.guild_id, chunk.record_id, chunk.start_key, count),
         )
-        return [_chunk(row) for row in [*reversed(before), *after]]
+        return [chunk_from(row) for row in [*reversed(before), *after]]
 
     def in_range(
         self,
@@ -187,14 +176,4 @@ class SQLiteChunkStore:
             if not rows:
                 return
             last = str(rows[-1]["chunk_id"])
-            yield [_chunk(row) for row in rows]
-
-
-def _chunk(row: sqlite3.Row) -> Chunk:
-    return Chunk(
-        chunk_id=row["chunk_id"], kind=row["kind"], guild_id=row["guild_id"], channel_id=row["channel_id"],
-        record_id=row["record_id"], position=row["position"], start_key=row["start_key"], text=row["text"],
-        tokens=row["tokens"], message_ids=tuple(json.loads(row["message_ids"])),
-        author_ids=tuple(json.loads(row["author_ids"])), created_at=row["created_at"], jump_url=row["jump_url"],
-        filename=row["filename"], page=row["page"], section=row["section"],
-    )  # fmt: skip
+            yield [chunk_from(row) for row in rows]

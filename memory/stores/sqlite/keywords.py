@@ -5,12 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from memory.stores.sqlite.database import SQLiteDatabase
+from memory.stores.term_counts import TermCounts
 from memory.words import STOPWORDS, words
 
-SELECTIVE_SHARE = 20  # a term in more than 1/20 of the index is dropped from the query (see `search`)
-POSTINGS_BUDGET = 3000  # the index entries a query's kept terms may hold together: BM25 scores every one of them
 MOSTLY_ONE_GUILD = 0.5  # a guild holding more than this share of the index is not confined inside FTS5 (see `_where`)
-STALE_GROWTH = 1.05  # counts kept in memory are counted again once the index has grown by 5%
 
 
 class SQLiteKeywordIndex:
@@ -19,11 +17,7 @@ class SQLiteKeywordIndex:
 
     def __init__(self, database: SQLiteDatabase) -> None:
         self._db = database
-        # Estimates that change slowly (how many chunks hold a term, how many a guild has), kept until the index
-        # grows: the common terms cost the most to count, and they are the ones that recur across questions.
-        self._term_counts: dict[tuple[str, str], int] = {}  # (FTS5 condition, term) -> chunks holding it
-        self._guild_sizes: dict[str, int] = {}
-        self._counted_at = 0
+        self._counts = TermCounts()
 
     def search(
         self,
@@ -40,14 +34,15 @@ class SQLiteKeywordIndex:
 
         Only the rarest terms are searched for: those in a large share of the guild's chunks barely change the
         ranking, and BM25 scores every chunk a kept term is in (at 100k chunks, all of a question's terms cost
-        ~75 ms). Terms are kept rarest first while the chunks they are in stay within `POSTINGS_BUDGET`.
+        ~75 ms). Terms are kept rarest first while the chunks they are in stay within a budget (`TermCounts`).
         """
         terms = [t for t in words(query) if t not in STOPWORDS] or words(query)
         if not terms:
             return []
         size = self._index_size()
         where = self._where(guild_id, size)
-        alternatives = " OR ".join(f'"{t}"' for t in self._selective(where, terms[:32], size))
+        kept = self._counts.selective(where, terms[:32], size, lambda term, ceiling: self._count(where, term, ceiling))
+        alternatives = " OR ".join(f'"{t}"' for t in kept)
         return self._ranked(f"{where}({alternatives})", guild_id, channels, limit, after, before)
 
     def _ranked(
@@ -76,51 +71,31 @@ class SQLiteKeywordIndex:
         params.append(limit)
         return [(str(row[0]), float(row[1])) for row in self._db.query(sql, params)]
 
-    def _selective(self, where: str, terms: list[str], size: int) -> list[str]:
-        """The rarest terms, while the chunks they are in stay within the budget, leaving out those in more than
-        ~5% of the index; always the rarest one."""
-        ceiling = max(200, size // SELECTIVE_SHARE)
-        counted = sorted((self._count(where, term, ceiling), position, term) for position, term in enumerate(terms))
-        kept: list[str] = []
-        total = 0
-        for count, _, term in counted:
-            if kept and (count > ceiling or total + count > POSTINGS_BUDGET):
-                break
-            kept.append(term)
-            total += count
-        return kept
-
     def _where(self, guild_id: str, size: int) -> str:
         """The FTS5 condition that confines a query to the guild, or none when the guild holds most of the index:
         then the guild's id is in nearly every entry, and matching it costs more than the rows it rules out (the
         SQL join confines the query to the guild in both cases)."""
-        if guild_id not in self._guild_sizes:
-            rows = self._db.query("SELECT count(*) FROM chunks WHERE guild_id = ?", (guild_id,))
-            self._guild_sizes[guild_id] = int(rows[0][0])
-        most = self._guild_sizes[guild_id] > MOSTLY_ONE_GUILD * size
+        held = self._counts.guild_size(
+            guild_id, lambda: int(self._db.query("SELECT count(*) FROM chunks WHERE guild_id = ?", (guild_id,))[0][0])
+        )
+        most = held > MOSTLY_ONE_GUILD * size
         return "" if most else f"{_scope(guild_id)} AND "
 
     def _count(self, where: str, term: str, ceiling: int) -> int:
         """How many of the guild's chunks hold a term, counted up to just above the ceiling (a stop that keeps
         counting a very common term cheap)."""
-        key = (where, term)
-        if key not in self._term_counts:
-            found = self._db.query(
-                "SELECT count(*) FROM (SELECT rowid FROM chunks_fts WHERE chunks_fts MATCH ? LIMIT ?)",
-                (f'{where}"{term}"', ceiling + 1),
-            )
-            self._term_counts[key] = int(found[0][0])
-        return self._term_counts[key]
+        found = self._db.query(
+            "SELECT count(*) FROM (SELECT rowid FROM chunks_fts WHERE chunks_fts MATCH ? LIMIT ?)",
+            (f'{where}"{term}"', ceiling + 1),
+        )
+        return int(found[0][0])
 
     def _index_size(self) -> int:
         """The chunks table's largest rowid (about its size, read in one step), forgetting kept counts once the
         index has grown past them."""
         rows = self._db.query("SELECT max(rowid) FROM chunks")
         size = int(rows[0][0] or 0)
-        if size > self._counted_at * STALE_GROWTH or size < self._counted_at:
-            self._term_counts.clear()
-            self._guild_sizes.clear()
-            self._counted_at = size
+        self._counts.at_size(size)
         return size
 
     def matching_all(self, guild_id: str, query: str, chunk_ids: Sequence[str]) -> set[str]:

@@ -6,6 +6,7 @@ import sqlite3
 from collections.abc import Iterable, Sequence
 
 from memory.marks import ChannelMark, HistoryMark
+from memory.stores.rows import mark_from, mark_params
 from memory.stores.sqlite.database import SQLiteDatabase, in_lists
 
 # One statement per kind (`memory.marks.HistoryMark` says what each means). Ids are INTEGER columns so that max()
@@ -31,13 +32,7 @@ _FILLED = """UPDATE channel_marks SET missed_before = NULL
 def move_marks(db: sqlite3.Connection, marks: Iterable[HistoryMark]) -> None:
     """Move channel marks on inside a write transaction (the one that stores the messages they cover)."""
     for mark in marks:
-        missed = None if mark.missed_before is None else int(mark.missed_before)
-        # A reconciliation that left a hole closes the channel to live marks: they would bury the hole.
-        session = "" if mark.kind == "reconciled" and missed is not None else mark.session
-        params = {
-            "g": mark.guild_id, "c": mark.channel_id, "id": int(mark.newest_id), "session": session,
-            "after": int(mark.read_after), "missed": missed,
-        }  # fmt: skip
+        params = mark_params(mark)
         db.execute(_MOVE[mark.kind], params)
         db.execute(_FILLED, params)
 
@@ -53,7 +48,7 @@ class SQLiteChannelMarks:
         rows = self._db.query(
             "SELECT channel_id, newest_id, missed_before FROM channel_marks WHERE guild_id = ?", (guild_id,)
         )
-        return {str(row[0]): _mark(guild_id, row) for row in rows}
+        return {str(row[0]): mark_from(guild_id, row) for row in rows}
 
     def forget(self, guild_id: str, channel_ids: Sequence[str] | None = None) -> None:
         """Drop the marks of these channels (every channel of the guild if None): their memory was erased."""
@@ -64,8 +59,3 @@ class SQLiteChannelMarks:
             for places, batch in in_lists(channel_ids):
                 sql = f"DELETE FROM channel_marks WHERE guild_id = ? AND channel_id IN ({places})"
                 db.execute(sql, (guild_id, *batch))
-
-
-def _mark(guild_id: str, row: sqlite3.Row) -> ChannelMark:
-    missed = None if row[2] is None else str(row[2])
-    return ChannelMark(guild_id=guild_id, channel_id=str(row[0]), newest_id=str(row[1]), missed_before=missed)

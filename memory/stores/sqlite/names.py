@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 
 from memory.reports import PlaceNames
+from memory.stores.known_names import KnownNames
+from memory.stores.rows import place_names
 from memory.stores.sqlite.database import SQLiteDatabase
-
-# Names this process wrote or read, so that a message in a known channel costs no write; the bound keeps a bot in
-# many guilds from growing it without end (cleared when full: the next messages write their names once again).
-MAX_KNOWN_NAMES = 10_000
 
 
 class SQLiteNames:
@@ -19,14 +16,12 @@ class SQLiteNames:
 
     def __init__(self, database: SQLiteDatabase) -> None:
         self._db = database
-        self._known: dict[tuple[str, str], str] = {}
-        self._lock = threading.Lock()
+        self._known = KnownNames()
 
     def remember(self, guild_id: str, names: Mapping[str, str]) -> int:
         """Store the names (channel id, or '' for the guild, -> name) that differ from those held; return how many
         were written. Empty names are ignored: they say nothing."""
-        with self._lock:
-            changed = {c: n for c, n in names.items() if n and self._known.get((guild_id, c)) != n}
+        changed = self._known.changed(guild_id, names)
         if not changed:
             return 0
         now = datetime.now(UTC).isoformat(timespec="seconds")
@@ -36,20 +31,20 @@ class SQLiteNames:
                 "DO UPDATE SET name = excluded.name, updated_at = excluded.updated_at WHERE name != excluded.name",
                 [(guild_id, channel_id, name, now) for channel_id, name in changed.items()],
             )
-        self._learn(guild_id, changed)
+        self._known.learn(guild_id, changed)
         return len(changed)
 
     def of_guild(self, guild_id: str) -> PlaceNames:
         """The names known of a guild and its channels."""
         rows = self._db.query("SELECT channel_id, name FROM place_names WHERE guild_id = ?", (guild_id,))
-        return _names(guild_id, {str(r[0]): str(r[1]) for r in rows})
+        return place_names(guild_id, {str(r[0]): str(r[1]) for r in rows})
 
     def all(self) -> dict[str, PlaceNames]:
         """The names known of every guild, by guild id (one query)."""
         held: dict[str, dict[str, str]] = {}
         for row in self._db.query("SELECT guild_id, channel_id, name FROM place_names"):
             held.setdefault(str(row[0]), {})[str(row[1])] = str(row[2])
-        return {guild_id: _names(guild_id, names) for guild_id, names in held.items()}
+        return {guild_id: place_names(guild_id, names) for guild_id, names in held.items()}
 
     def forget(self, guild_id: str, channel_ids: Sequence[str] | None = None) -> None:
         """Erase a guild's names (its own and every channel's), or only these channels'; the caller purges."""
@@ -61,18 +56,4 @@ class SQLiteNames:
             params += list(channel_ids)
         with self._db.transaction() as db:
             db.execute(sql, params)
-        with self._lock:
-            gone = [k for k in self._known if k[0] == guild_id and (channel_ids is None or k[1] in channel_ids)]
-            for key in gone:
-                del self._known[key]
-
-    def _learn(self, guild_id: str, names: Mapping[str, str]) -> None:
-        with self._lock:
-            if len(self._known) + len(names) > MAX_KNOWN_NAMES:
-                self._known.clear()
-            self._known.update({(guild_id, c): n for c, n in names.items()})
-
-
-def _names(guild_id: str, names: dict[str, str]) -> PlaceNames:
-    guild = names.pop("", None)
-    return PlaceNames(guild_id=guild_id, guild=guild, channels=names)
+        self._known.forget(guild_id, channel_ids)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 import secrets
-import sqlite3
 from datetime import UTC, datetime
 
 from memory.reports import AskedQuestion
+from memory.stores.rows import asked_from
 from memory.stores.sqlite.database import SQLiteDatabase
 
 _SELECT = """SELECT q.*, coalesce(sum(v.verdict = 'up'), 0) AS up, coalesce(sum(v.verdict = 'down'), 0) AS down
@@ -42,12 +42,12 @@ class SQLiteQuestionLog:
                 "INSERT OR REPLACE INTO question_verdicts VALUES (?, ?, ?, ?)", (question_id, user_id, verdict, at)
             )
         rows = self._db.query(_SELECT + " WHERE q.question_id = ? GROUP BY q.question_id", (question_id,))
-        return _asked(rows[0])
+        return asked_from(rows[0])
 
     def asked(self, guild_id: str, since: str) -> list[AskedQuestion]:
         """A guild's questions asked at or after `since` (ISO UTC), newest first, with their verdict counts."""
         sql = _SELECT + " WHERE q.guild_id = ? AND q.asked_at >= ? GROUP BY q.question_id ORDER BY q.asked_at DESC"
-        return [_asked(row) for row in self._db.query(sql, (guild_id, since))]
+        return [asked_from(row) for row in self._db.query(sql, (guild_id, since))]
 
     def forget_user(self, user_id: str) -> int:
         """Erase a member's questions (with every verdict on them) and their verdicts; return how many questions."""
@@ -75,11 +75,3 @@ class SQLiteQuestionLog:
             old = "SELECT question_id FROM asked_questions WHERE asked_at < ?"
             db.execute(f"DELETE FROM question_verdicts WHERE question_id IN ({old})", (before,))
             return db.execute("DELETE FROM asked_questions WHERE asked_at < ?", (before,)).rowcount
-
-
-def _asked(row: sqlite3.Row) -> AskedQuestion:
-    return AskedQuestion(
-        question_id=row["question_id"], guild_id=row["guild_id"], channel_id=row["channel_id"],
-        user_id=row["user_id"], question=row["question"], asked_at=row["asked_at"],
-        sources=tuple(json.loads(row["sources"])), up=int(row["up"]), down=int(row["down"]),
-    )  # fmt: skip

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Iterable, Sequence
 
 from memory.marks import HistoryMark
 from memory.reports import AuthorPlace
+from memory.stores.rows import (
+    FILE_COLUMNS,
+    author_places,
+    file_from,
+    file_values,
+    message_from,
+    message_values,
+    older_edit,
+    record_counts,
+)
 from memory.stores.sqlite.database import SQLiteDatabase, in_lists
 from memory.stores.sqlite.marks import move_marks
 from memory.types import ChatMessage, FileRecord
@@ -43,17 +52,12 @@ class SQLiteRecordStore:
                     "SELECT content_hash, edited_at FROM messages WHERE guild_id = ? AND message_id = ?",
                     (message.guild_id, message.message_id),
                 ).fetchone()
-                if row is not None and (row[0] == digest or _older_edit(message.edited_at, row[1])):
+                if row is not None and (row[0] == digest or older_edit(message.edited_at, row[1])):
                     continue  # unchanged, or an older version arriving late (a history page read before an edit)
                 db.execute(
                     "INSERT OR REPLACE INTO messages VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                    (
-                        message.guild_id, message.message_id, message.channel_id, message.parent_channel_id,
-                        message.author_id, message.author_name, message.content, message.created_at,
-                        message.edited_at, message.jump_url, message.reply_to,
-                        json.dumps(list(message.attachment_names)), key, digest,
-                    ),
-                )  # fmt: skip
+                    message_values(message, key, digest),
+                )
                 changed.append(message)
             touched = {(m.guild_id, m.channel_id) for m in changed}
             for place, key in anchors.items():
@@ -65,7 +69,7 @@ class SQLiteRecordStore:
     def messages(self, guild_id: str, message_ids: Sequence[str]) -> list[ChatMessage]:
         """Messages by id (missing ids are left out)."""
         sql = "SELECT * FROM messages WHERE guild_id = ? AND message_id IN ({ids})"
-        return [_message(row) for row in self._db.query_in(sql, message_ids, before=(guild_id,))]
+        return [message_from(row) for row in self._db.query_in(sql, message_ids, before=(guild_id,))]
 
     def channel_messages_from(self, guild_id: str, channel_id: str, start_key: str) -> list[ChatMessage]:
         """A channel's messages from `start_key` on, in order."""
@@ -73,7 +77,7 @@ class SQLiteRecordStore:
             "SELECT * FROM messages WHERE guild_id = ? AND channel_id = ? AND sort_key >= ? ORDER BY sort_key",
             (guild_id, channel_id, start_key),
         )
-        return [_message(row) for row in rows]
+        return [message_from(row) for row in rows]
 
     def messages_between(
         self, guild_id: str, after: str, before: str, *, channels: Sequence[str] | None = None
@@ -84,7 +88,7 @@ class SQLiteRecordStore:
         if channels is not None:
             sql += f" AND channel_id IN ({','.join('?' * len(channels))})"
             params.extend(channels)
-        return [_message(row) for row in self._db.query(sql + " ORDER BY sort_key", params)]
+        return [message_from(row) for row in self._db.query(sql + " ORDER BY sort_key", params)]
 
     def delete_messages(self, guild_id: str, message_ids: Sequence[str], anchors: Anchors, *, keep_out: bool) -> int:
         """Delete messages and mark their channels' windows stale from the anchors, in one transaction; with
@@ -140,19 +144,14 @@ class SQLiteRecordStore:
     def file(self, record_id: str) -> FileRecord | None:
         """A file record, or None."""
         rows = self._db.query("SELECT * FROM files WHERE record_id = ?", (record_id,))
-        return FileRecord(**dict(rows[0])) if rows else None
+        return file_from(rows[0]) if rows else None
 
     def save_file(self, record: FileRecord) -> None:
         """Insert or replace a file record."""
         with self._db.transaction() as db:
             db.execute(
-                "INSERT OR REPLACE INTO files VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                (
-                    record.record_id, record.guild_id, record.channel_id, record.source, record.filename,
-                    record.content_type, record.size, record.message_id, record.author_id, record.created_at,
-                    record.jump_url, record.content_hash,
-                ),
-            )  # fmt: skip
+                f"INSERT OR REPLACE INTO files ({FILE_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", file_values(record)
+            )
 
     def file_ids_where(
         self,
@@ -215,15 +214,10 @@ class SQLiteRecordStore:
     def record_counts(self, guild_id: str | None = None) -> dict[tuple[str, str], tuple[int, int]]:
         """(guild, channel) -> (messages, files) held, for one guild or all."""
         where, params = ("WHERE guild_id = ?", (guild_id,)) if guild_id else ("", ())
-        counts: dict[tuple[str, str], tuple[int, int]] = {}
-        for column, table in ((0, "messages"), (1, "files")):
-            for row in self._db.query(
-                f"SELECT guild_id, channel_id, count(*) FROM {table} {where} GROUP BY 1, 2", params
-            ):
-                held = list(counts.get((str(row[0]), str(row[1])), (0, 0)))
-                held[column] = int(row[2])
-                counts[(str(row[0]), str(row[1]))] = (held[0], held[1])
-        return counts
+        return record_counts(
+            [self._db.query(f"SELECT guild_id, channel_id, count(*) FROM {table} {where} GROUP BY 1, 2", params)
+             for table in ("messages", "files")]
+        )  # fmt: skip
 
     def members_named(self, guild_id: str, names: Sequence[str]) -> dict[str, str]:
         """The authors of this guild's messages whose name, in SQLite's lower case, is one of `names`: author id ->
@@ -244,32 +238,16 @@ class SQLiteRecordStore:
 
     def author_places(self, user_id: str) -> list[AuthorPlace]:
         """Per guild and channel: a user's message count, file names and first/last dates, by place."""
-        counts: dict[tuple[str, str], sqlite3.Row] = {}
-        for row in self._db.query(
+        counts = self._db.query(
             """SELECT guild_id, channel_id, count(*), min(created_at), max(created_at) FROM messages
                WHERE author_id = ? GROUP BY 1, 2""",
             (user_id,),
-        ):
-            counts[(str(row[0]), str(row[1]))] = row
-        files: dict[tuple[str, str], list[tuple[str, str | None]]] = {}
-        for row in self._db.query(
+        )
+        files = self._db.query(
             "SELECT guild_id, channel_id, filename, created_at FROM files WHERE author_id = ? ORDER BY created_at",
             (user_id,),
-        ):
-            files.setdefault((str(row[0]), str(row[1])), []).append((str(row[2]), row[3]))
-        places = []
-        for place in sorted(counts.keys() | files.keys()):
-            held = counts.get(place)
-            named = files.get(place, [])
-            dates = [d for d in (held[3] if held else None, held[4] if held else None, *(w for _, w in named)) if d]
-            places.append(
-                AuthorPlace(
-                    guild_id=place[0], channel_id=place[1], messages=int(held[2]) if held else 0,
-                    files=tuple(name for name, _ in named), first=min(dates, default=None),
-                    last=max(dates, default=None),
-                )
-            )  # fmt: skip
-        return places
+        )
+        return author_places(counts, files)
 
 
 def mark_stale(db: sqlite3.Connection, guild_id: str, channel_id: str, key: str) -> None:
@@ -279,18 +257,3 @@ def mark_stale(db: sqlite3.Connection, guild_id: str, channel_id: str, key: str)
            DO UPDATE SET start_key = min(start_key, excluded.start_key)""",
         (guild_id, channel_id, key),
     )
-
-
-def _older_edit(incoming: str | None, stored: str | None) -> bool:
-    """Whether an incoming version of a message predates the stored one (ISO times; None: never edited)."""
-    return stored is not None and (incoming is None or incoming < stored)
-
-
-def _message(row: sqlite3.Row) -> ChatMessage:
-    return ChatMessage(
-        guild_id=row["guild_id"], channel_id=row["channel_id"], message_id=row["message_id"],
-        author_id=row["author_id"], author_name=row["author_name"], content=row["content"],
-        created_at=row["created_at"], edited_at=row["edited_at"], jump_url=row["jump_url"],
-        reply_to=row["reply_to"], attachment_names=tuple(json.loads(row["attachments"])),
-        parent_channel_id=row["parent_channel_id"],
-    )  # fmt: skip

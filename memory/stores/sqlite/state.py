@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 
+from memory.stores.rows import CURSOR_COLUMNS, cursor_from, cursor_values
 from memory.stores.sqlite.database import SQLiteDatabase
 from memory.types import BackfillCursor
 
@@ -106,18 +106,15 @@ class SQLiteBackfillCursors:
         """A channel's cursor, or None if it was never backfilled."""
         sql = "SELECT * FROM backfill_cursors WHERE guild_id = ? AND channel_id = ?"
         rows = self._db.query(sql, (guild_id, channel_id))
-        return _cursor(rows[0]) if rows else None
+        return cursor_from(rows[0]) if rows else None
 
     def save(self, cursor: BackfillCursor) -> None:
         """Store a cursor (replacing the channel's earlier one): only once the batch it covers is stored."""
         with self._db.transaction() as db:
             db.execute(
-                "INSERT OR REPLACE INTO backfill_cursors VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    cursor.guild_id, cursor.channel_id, cursor.oldest_id, cursor.newest_id, cursor.messages,
-                    cursor.files, int(cursor.done), cursor.started_at, cursor.updated_at, cursor.max_messages,
-                ),
-            )  # fmt: skip
+                f"INSERT OR REPLACE INTO backfill_cursors ({CURSOR_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                cursor_values(cursor),
+            )
 
     def delete(self, guild_id: str, channel_id: str | None = None) -> None:
         """Forget where a channel's backfill got to (every channel's of the guild if None): its memory was erased."""
@@ -131,12 +128,4 @@ class SQLiteBackfillCursors:
         """The cursors of a guild (of every guild if None), by channel."""
         where, params = ("WHERE guild_id = ?", (guild_id,)) if guild_id else ("", ())
         rows = self._db.query(f"SELECT * FROM backfill_cursors {where} ORDER BY guild_id, channel_id", params)
-        return [_cursor(row) for row in rows]
-
-
-def _cursor(row: sqlite3.Row) -> BackfillCursor:
-    return BackfillCursor(
-        guild_id=str(row["guild_id"]), channel_id=str(row["channel_id"]), oldest_id=row["oldest_id"],
-        newest_id=row["newest_id"], messages=int(row["messages"]), files=int(row["files"]), done=bool(row["done"]),
-        started_at=row["started_at"], updated_at=row["updated_at"], max_messages=row["max_messages"],
-    )  # fmt: skip
+        return [cursor_from(row) for row in rows]

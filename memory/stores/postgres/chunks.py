@@ -1,0 +1,175 @@
+"""The PostgreSQL chunk store: the embeddable units (chat windows, file pieces), which await a vector, and windows
+to rebuild. The keyword index is a generated column of the chunks table (see the migrations)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+from memory.reports import ChannelStats
+from memory.stores.postgres.database import PostgresDatabase
+from memory.stores.rows import CHUNK_COLUMNS, chunk_from, chunk_values
+from memory.types import Chunk
+
+_INSERT = (
+    f"INSERT INTO chunks ({CHUNK_COLUMNS}) VALUES ({', '.join(['%s'] * len(CHUNK_COLUMNS.split(', ')))}) "
+    "ON CONFLICT (chunk_id) DO NOTHING"
+)
+_SELECT = f"SELECT {CHUNK_COLUMNS} FROM chunks"  # not the tsvector
+
+
+class PostgresChunkStore:
+    """Chunks by id, record and channel, with an `embedded` flag that is set only once the vector is written."""
+
+    def __init__(self, database: PostgresDatabase) -> None:
+        self._db = database
+
+    def chat_anchor(self, guild_id: str, channel_id: str, first_key: str, message_ids: Sequence[str]) -> str:
+        """Where re-windowing must start after the given messages changed: the earliest window that holds
+        one of them, or the last window starting at or before `first_key`; '' means the channel's start."""
+        record = f"chat:{channel_id}"
+        # Windows only: a window is a function of its first message, so re-windowing must start at one.
+        rows = self._db.query(
+            """SELECT (SELECT min(c.start_key) FROM chunk_messages m JOIN chunks c ON c.chunk_id = m.chunk_id
+                       WHERE m.guild_id = %(g)s AND c.record_id = %(r)s AND c.kind = 'chat'
+                       AND m.message_id = ANY(%(ids)s)),
+                      (SELECT max(start_key) FROM chunks
+                       WHERE guild_id = %(g)s AND record_id = %(r)s AND kind = 'chat' AND start_key <= %(k)s)""",
+            {"g": guild_id, "r": record, "ids": list(message_ids), "k": first_key},
+        )
+        candidates = [str(value) for value in rows[0] if value is not None]
+        return min(candidates) if candidates else ""
+
+    def chunk_ids_from(self, guild_id: str, record_id: str, start_key: str = "") -> set[str]:
+        """Ids of a record's chunks from `start_key` on."""
+        rows = self._db.query(
+            "SELECT chunk_id FROM chunks WHERE guild_id = %s AND record_id = %s AND start_key >= %s",
+            (guild_id, record_id, start_key),
+        )
+        return {str(row[0]) for row in rows}
+
+    def stale_windows(self) -> list[tuple[str, str, str]]:
+        """(guild, channel, start key) of every channel whose windows must be rebuilt."""
+        rows = self._db.query("SELECT guild_id, channel_id, start_key FROM stale_windows")
+        return [(str(r[0]), str(r[1]), str(r[2])) for r in rows]
+
+    def replace_chunks(
+        self, guild_id: str, stale: set[str], fresh: Sequence[Chunk], *, rebuilt_channel: str | None = None
+    ) -> tuple[list[Chunk], list[str]]:
+        """Delete the `stale` chunk ids that are not in `fresh`, insert the `fresh` chunks that are new;
+        with `rebuilt_channel`, also clear that channel's stale-windows mark in the same transaction.
+
+        Returns:
+            (added chunks, removed chunk ids).
+        """
+        removed = sorted(stale - {c.chunk_id for c in fresh})
+        added: list[Chunk] = []
+        with self._db.transaction() as db:
+            if removed:
+                db.execute("DELETE FROM chunks WHERE chunk_id = ANY(%s)", (removed,))  # chunk_messages cascade
+            for chunk in fresh:
+                if chunk.chunk_id in stale:
+                    continue
+                if db.execute(_INSERT, chunk_values(chunk)).rowcount:
+                    added.append(chunk)
+                    db.executemany(
+                        "INSERT INTO chunk_messages VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
+                        [(guild_id, mid, chunk.chunk_id) for mid in dict.fromkeys(chunk.message_ids)],
+                    )
+            if rebuilt_channel is not None:
+                db.execute(
+                    "DELETE FROM stale_windows WHERE guild_id = %s AND channel_id = %s", (guild_id, rebuilt_channel)
+                )
+        if removed:
+            self._db.erased_from("chunks", "chunk_messages")
+        return added, removed
+
+    def chunks(self, chunk_ids: Sequence[str]) -> dict[str, Chunk]:
+        """Chunks by id (ids not in the store are left out)."""
+        rows = self._db.query(f"{_SELECT} WHERE chunk_id = ANY(%s)", (list(chunk_ids),))
+        return {str(row["chunk_id"]): chunk_from(row) for row in rows}
+
+    def pending_chunks(self, guild_id: str | None = None, limit: int = 1000) -> list[Chunk]:
+        """Chunks stored but not yet in the vector index (left by a crash, a repair, or `reindex`)."""
+        if guild_id is None:
+            rows = self._db.query(f"{_SELECT} WHERE embedded = 0 LIMIT %s", (limit,))
+        else:
+            rows = self._db.query(f"{_SELECT} WHERE embedded = 0 AND guild_id = %s LIMIT %s", (guild_id, limit))
+        return [chunk_from(row) for row in rows]
+
+    def mark_embedded(self, chunk_ids: Sequence[str], embedded: bool = True) -> None:
+        """Record that these chunks' vectors are (or are no longer) in the index."""
+        with self._db.transaction() as db:
+            db.execute("UPDATE chunks SET embedded = %s WHERE chunk_id = ANY(%s)", (int(embedded), list(chunk_ids)))
+
+    def mark_guild_unembedded(self, guild_id: str) -> None:
+        """Flag every chunk of a guild for re-embedding (`reindex`, or a repaired collection)."""
+        with self._db.transaction() as db:
+            db.execute("UPDATE chunks SET embedded = 0 WHERE guild_id = %s", (guild_id,))
+
+    def neighbours(self, chunk: Chunk, count: int) -> list[Chunk]:
+        """Up to `count` windows before and after a chat window in the same channel."""
+        where = "guild_id = %s AND record_id = %s AND kind = 'chat'"
+        params = (chunk.guild_id, chunk.record_id, chunk.start_key, count)
+        before = self._db.query(f"{_SELECT} WHERE {where} AND start_key < %s ORDER BY start_key DESC LIMIT %s", params)
+        after = self._db.query(f"{_SELECT} WHERE {where} AND start_key > %s ORDER BY start_key LIMIT %s", params)
+        return [chunk_from(row) for row in [*reversed(before), *after]]
+
+    def in_range(
+        self,
+        guild_id: str,
+        after: str | None,
+        before: str | None,
+        *,
+        channels: Sequence[str] | None,
+        newest_first: bool,
+        limit: int,
+    ) -> list[str]:
+        """Ids of a guild's chunks created in [after, before) (ISO UTC; None is open), newest or oldest first."""
+        sql = "SELECT chunk_id FROM chunks WHERE guild_id = %s AND created_at IS NOT NULL"
+        params: list[object] = [guild_id]
+        if after is not None:
+            sql, params = sql + " AND created_at >= %s", [*params, after]
+        if before is not None:
+            sql, params = sql + " AND created_at < %s", [*params, before]
+        if channels is not None:
+            sql, params = sql + " AND channel_id = ANY(%s)", [*params, list(channels)]
+        sql += f" ORDER BY created_at {'DESC' if newest_first else 'ASC'}, seq LIMIT %s"
+        return [str(row[0]) for row in self._db.query(sql, [*params, limit])]
+
+    def channels(self, guild_id: str) -> list[str]:
+        """Channel ids of a guild that hold chunks."""
+        rows = self._db.query("SELECT DISTINCT channel_id FROM chunks WHERE guild_id = %s", (guild_id,))
+        return sorted(str(row[0]) for row in rows)
+
+    def embedded_counts(self) -> dict[str, int]:
+        """How many chunks of each guild have their vector written."""
+        rows = self._db.query("SELECT guild_id, count(*) FROM chunks WHERE embedded = 1 GROUP BY guild_id")
+        return {str(row[0]): int(row[1]) for row in rows}
+
+    def chunk_counts(self, guild_id: str | None = None) -> dict[tuple[str, str], ChannelStats]:
+        """(guild, channel) -> its chunk counts (messages and files left at 0), for one guild or all."""
+        where, params = ("WHERE guild_id = %s", (guild_id,)) if guild_id else ("", ())
+        rows = self._db.query(
+            f"""SELECT guild_id, channel_id, count(*), sum(tokens), count(*) FILTER (WHERE kind <> 'file'),
+                       count(*) FILTER (WHERE kind = 'file'), count(*) FILTER (WHERE embedded = 0)
+                FROM chunks {where} GROUP BY guild_id, channel_id""",
+            params,
+        )
+        return {(str(r[0]), str(r[1])): ChannelStats(0, 0, *(int(v or 0) for v in tuple(r)[2:])) for r in rows}
+
+    def guild_chunk_ids(self, guild_id: str) -> list[str]:
+        """Every chunk id of a guild."""
+        rows = self._db.query("SELECT chunk_id FROM chunks WHERE guild_id = %s", (guild_id,))
+        return [str(row[0]) for row in rows]
+
+    def iter_guild_chunks(self, guild_id: str, batch: int = 512) -> Iterator[list[Chunk]]:
+        """A guild's chunks in batches, in a stable order."""
+        last = ""
+        while True:
+            rows = self._db.query(
+                f"{_SELECT} WHERE guild_id = %s AND chunk_id > %s ORDER BY chunk_id LIMIT %s", (guild_id, last, batch)
+            )
+            if not rows:
+                return
+            last = str(rows[-1]["chunk_id"])
+            yield [chunk_from(row) for row in rows]
