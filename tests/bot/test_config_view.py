@@ -82,7 +82,7 @@ def test_without_a_config_file_every_value_is_a_default(tmp_path):
     shown = json.loads(done.stdout)
     assert done.returncode == 0 and shown["file"] is None
     assert set(shown["sources"].values()) == {"default"}
-    assert shown["secrets"] == {"DISCORD_TOKEN": "unset", "OPENAI_API_KEY": "unset"}
+    assert shown["secrets"] == {"DISCORD_TOKEN": "unset", "OPENAI_API_KEY": "unset", "MEMORYBOT_DATABASE_URL": "unset"}
 
 
 def test_a_bad_config_is_an_error_naming_the_key(tmp_path):
