@@ -84,7 +84,7 @@ class MemoryBot(commands.Bot):
         self.limits = RateLimits(settings.limits)
         self.synced_guilds: set[int] = set()
         self.announced = False  # the ready line is printed once, not at every reconnection
-        self.errors: Counter[str] = Counter()  # errors by kind (`command`, `event`), for the metrics (`bot.ops`)
+        self.errors: Counter[str] = Counter()  # errors by kind (`bot.ops.metrics.ERROR_KINDS`), for the metrics
         self.tree.on_error = self.on_app_command_error  # type: ignore[method-assign]
 
     @property

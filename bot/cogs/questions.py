@@ -162,8 +162,15 @@ class Questions(commands.Cog):
         history = await self._history(replied)
         asked = await self._question(guild, text, channels, history=history, now=message.created_at)
         context = await self.bot.memory.answers.retrieve(asked)
-        async with message.channel.typing():
-            await self._deliver(channel_reply(message), asked, context, guild, message)
+        try:
+            async with message.channel.typing():
+                await self._deliver(channel_reply(message), asked, context, guild, message)
+        except (discord.HTTPException, discord.RateLimited) as e:
+            # Discord refused the reply after discord.py's own bounded retries (five 5xx, a 429 longer than
+            # max_ratelimit_timeout, Cloudflare's HTML 429): the channel cannot take a message to tell the member,
+            # and retrying here would only add requests to a ban. One line; the next question starts afresh.
+            self.bot.errors["discord"] += 1
+            log.warning("could not answer a mention in channel %s: %s", message.channel.id, _refusal(e))
 
     async def _replied_message(self, message: discord.Message) -> discord.Message | None:
         reference = message.reference
@@ -292,3 +299,12 @@ def _channels_of(context: PackedContext) -> list[str]:
 async def setup(bot: MemoryBot) -> None:
     """Add the questions cog (discord.py calls this when the extension is loaded)."""
     await bot.add_cog(Questions(bot))
+
+
+def _refusal(error: discord.HTTPException | discord.RateLimited) -> str:
+    """Discord's refusal of a send in a few words, for the log."""
+    if isinstance(error, discord.RateLimited):
+        return f"rate limited for {error.retry_after:.0f} s, over discord.py's max_ratelimit_timeout"
+    if error.status == 429:  # discord.py raises a 429 without Discord's JSON at once: Cloudflare's edge sent it
+        return "HTTP 429 from Cloudflare (not Discord's JSON): an IP ban for too many invalid requests"
+    return f"HTTP {error.status} ({error.text or 'no message'}) after discord.py's retries"

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 # Error kinds counted, listed even at 0 so that `rate()` sees a series from the start: a slash command that failed
 # unexpectedly, an event handler that raised, a dropped ingestion batch, a failed model answer or query rewrite.
-ERROR_KINDS = ("command", "event", "ingest", "llm", "rewrite")
+ERROR_KINDS = ("command", "discord", "event", "ingest", "llm", "rewrite")
 # A search is ~10-100 ms on 100k chunks (docs/benchmarks.md); a model answer takes seconds.
 SEARCH_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, math.inf)
 LLM_BUCKETS = (0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 30.0, 60.0, 120.0, math.inf)

@@ -130,7 +130,7 @@ async def test_a_failed_model_answer_is_counted_as_an_llm_error(world):
     assert value(after, "memorybot_errors_total", kind="llm") == 1
     assert value(after, "memorybot_questions_answered_total", outcome="llm") == 0
     assert {kind for (name, labels), _ in after.items() if name == "memorybot_errors_total" for k, kind in labels
-            if k == "kind"} == {"command", "event", "ingest", "llm", "rewrite"}  # fmt: skip
+            if k == "kind"} == {"command", "discord", "event", "ingest", "llm", "rewrite"}  # fmt: skip
 
 
 async def test_the_probe_exits_0_on_a_healthy_bot_and_1_otherwise(world, tmp_path):

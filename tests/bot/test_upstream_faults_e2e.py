@@ -7,7 +7,6 @@ import asyncio
 import logging
 import re
 
-import discord
 import pytest
 
 import bot.ingestion
@@ -165,5 +164,45 @@ async def test_a_mention_reply_through_discord_rate_limits(world, caplog):
     await world.discord.user_sends_message(
         world["general"], world["bob"], f"<@{bot_id}> and the scanner?", mentions=[bot_id]
     )
-    await wait_until(lambda: any(r.exc_info and r.exc_info[0] is discord.RateLimited for r in caplog.records))
+    await wait_until(lambda: "rate limited for 120 s" in refusals(caplog))
     assert [r.status for r in posts()] == [429, 429, 200, 429]  # refused once, not retried in a loop
+    assert world.bot.errors["discord"] == 1
+
+
+def refusals(caplog) -> str:
+    """The bot's log lines about replies Discord refused."""
+    lines = [r.getMessage() for r in caplog.records if r.name == "bot.cogs.questions" and r.levelno == logging.WARNING]
+    return "\n".join(line for line in lines if line.startswith("could not answer a mention"))
+
+
+async def test_a_cloudflare_429_and_five_500s_on_a_reply_are_not_retried_in_a_loop(world, caplog):
+    """Scenario 23 (d)(e): Cloudflare's HTML 429 (no Via header) on the reply is not retried at all, five 500s are
+    retried by discord.py four times with backoff and then given up; each is one warning line, nothing is half
+    sent, and the next question is answered as usual."""
+    await world.discord.user_sends_message(world["general"], world["alice"], "the printer is on floor two")
+    await world.settle()
+    bot_id = str(world.bot.user.id)
+    route = rf"^/channels/{world['general']}/messages$"
+
+    def replies() -> list:  # the bot's replies (they carry a message_reference), answered
+        sent = [r for r in world.discord.requests if r.method == "POST" and re.search(route, r.path)]
+        return [r.status for r in sent if r.status is not None and "message_reference" in (r.json or {})]
+
+    def answers() -> list:
+        return [m for m in world.discord.channel_messages(world["general"]) if m["author"]["id"] == bot_id]
+
+    world.discord.fail_next("POST", route, cloudflare=True)
+    await world.discord.user_sends_message(world["general"], world["bob"], f"<@{bot_id}> printer?", mentions=[bot_id])
+    await wait_until(lambda: "from Cloudflare" in refusals(caplog))
+    assert replies() == [429] and answers() == []
+
+    world.discord.fail_next("POST", route, status=500, times=5)
+    await world.discord.user_sends_message(world["general"], world["bob"], f"<@{bot_id}> scanner?", mentions=[bot_id])
+    await wait_until(lambda: "HTTP 500" in refusals(caplog), timeout=60)  # discord.py backs off 1+3+5+7 s
+    assert replies() == [429, 500, 500, 500, 500, 500] and answers() == []
+    assert world.bot.errors["discord"] == 2
+
+    await world.discord.user_sends_message(world["general"], world["bob"], f"<@{bot_id}> printer?", mentions=[bot_id])
+    await wait_until(lambda: len(answers()) == 1)
+    assert replies() == [429, 500, 500, 500, 500, 500, 200]
+    assert "**Sources**" in answers()[0]["content"]  # a whole answer, with its sources

@@ -123,6 +123,7 @@ class _Fault:
     retry_after: float
     global_: bool
     times: int
+    cloudflare: bool = False
 
 
 @dataclass
@@ -1032,14 +1033,19 @@ class FakeDiscord(MembersAndRoles, Shards):
         retry_after: float = 0.1,
         global_: bool = False,
         times: int = 1,
+        cloudflare: bool = False,
     ) -> None:
-        """Answer the next `times` requests matching method ("*" = any) and path_regex (re.search) with an error."""
-        self._faults.append(_Fault(method.upper(), re.compile(path_regex), status, retry_after, global_, times))
+        """Answer the next `times` requests matching method ("*" = any) and path_regex (re.search) with an error;
+        `cloudflare`: a 429 as Cloudflare's edge sends it (an HTML page, no Via header), not Discord's JSON."""
+        fault = _Fault(method.upper(), re.compile(path_regex), status, retry_after, global_, times, cloudflare)
+        self._faults.append(fault)
 
     def _injected_fault(self, rec: RecordedRequest) -> web.Response | None:
         for fault in self._faults:
             if fault.times > 0 and fault.method in ("*", rec.method) and fault.pattern.search(rec.path):
                 fault.times -= 1
+                if fault.cloudflare:
+                    return _cloudflare_banned()
                 return _rate_limited(fault.retry_after, fault.global_) if fault.status == 429 else _error(fault.status)
         if self.history_429_ratio > 0 and rec.method == "GET" and re.fullmatch(r"/channels/\d+/messages", rec.path):
             # Deterministic: with a ratio of 0.1, exactly every 10th history page is refused.
@@ -1530,6 +1536,13 @@ def _rate_limited(retry_after: float, is_global: bool) -> web.Response:
     return _json(
         {"message": "You are being rate limited.", "retry_after": retry_after, "global": is_global}, 429, headers
     )
+
+
+def _cloudflare_banned() -> web.Response:
+    # Cloudflare's "error 1015" page: an IP banned for too many invalid requests gets HTML, not Discord's JSON.
+    page = "<!DOCTYPE html><html><head><title>Access denied | discord.com used Cloudflare to restrict access</title>"
+    page += "</head><body><h1>Error 1015</h1><p>You are being rate limited</p></body></html>"
+    return web.Response(text=page, status=429, content_type="text/html", headers={"Retry-After": "600"})
 
 
 _ERRORS = {400: (50035, "Invalid Form Body"), 403: (50013, "Missing Permissions"), 404: (10008, "Unknown Message")}
