@@ -186,6 +186,7 @@ def _looks_textual(data: bytes) -> bool:
 def _pdf_pages(data: bytes, limits: LimitSettings) -> tuple[list[str], str | None]:
     """Each page's tidied text, in order, within the page and character caps; and what a cap left out."""
     from pypdf import PdfReader
+    from pypdf.errors import LimitReachedError
 
     reader = PdfReader(io.BytesIO(data))
     if reader.is_encrypted and not reader.decrypt(""):
@@ -199,7 +200,12 @@ def _pdf_pages(data: bytes, limits: LimitSettings) -> tuple[list[str], str | Non
         if number >= limits.max_pdf_pages:
             truncated = f"kept the first {number:,} of {total:,} pages (limits.max_pdf_pages)"
             break
-        text = _tidy(page.extract_text() or "")
+        try:
+            text = _tidy(page.extract_text() or "")
+        except LimitReachedError as e:  # pypdf's own cap on what one stream may inflate to (75 MB by default)
+            msg = f"page {number + 1:,} holds a compressed stream that inflates past pypdf's limit"
+            msg += " (a decompression bomb)"
+            raise ExtractionError(msg) from e
         if len(text) > room:
             if room:
                 pages.append(text[:room])

@@ -31,24 +31,25 @@ def _pdf_string(text: str) -> str:
     return "(" + text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)") + ")"
 
 
-def make_pdf(pages: list[list[str]]) -> bytes:
-    """A small valid PDF by hand: one page per list of lines, Helvetica, BT/Tj/ET, exact xref byte offsets."""
+def make_pdf(pages: list[list[str]], streams: dict[int, tuple[bytes, bytes]] | None = None) -> bytes:
+    """A small valid PDF by hand: one page per list of lines, Helvetica, BT/Tj/ET, exact xref byte offsets;
+    `streams` replaces some pages' content by (dictionary entries such as b"/Filter /FlateDecode", raw bytes)."""
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
         b"",  # the page tree, written once the page numbers are known
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
     ]
     kids = []
-    for lines in pages:
+    for number, lines in enumerate(pages):
         operators = "BT /F1 12 Tf 14 TL 72 720 Td " + " ".join(f"{_pdf_string(line)} Tj T*" for line in lines) + " ET"
-        content = operators.encode("cp1252")
+        entries, content = (streams or {}).get(number, (b"", operators.encode("cp1252")))
         page = len(objects) + 1
         kids.append(page)
         objects.append(
             f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 3 0 R >> >> "
             f"/Contents {page + 1} 0 R >>".encode()
         )
-        objects.append(b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream")
+        objects.append(b"<< /Length %d %s >>\nstream\n" % (len(content), entries) + content + b"\nendstream")
     objects[1] = f"<< /Type /Pages /Kids [{' '.join(f'{k} 0 R' for k in kids)}] /Count {len(kids)} >>".encode()
     out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
     offsets = []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import zlib
 
 import pytest
 
@@ -186,3 +187,35 @@ def test_poisoned_batch_stores_every_good_file_and_names_each_bad_one(memory):
         assert hits and hits[0].chunk.filename == filename and word in hits[0].chunk.text
     assert "Café naïve" in stored["legacy.txt"]
     assert "NOPE" not in stored["page.html"]
+
+
+def nested_flate_bomb(inflated_mb: int) -> bytes:
+    """A content stream compressed twice (`/Filter [/FlateDecode /FlateDecode]`, pypdf#3429's shape): about 2 KB
+    that inflate to 3 MB, then to `inflated_mb` MB of text-drawing operators."""
+    operators = b"BT /F1 12 Tf 72 720 Td (bomb) Tj ET\n"
+    block = operators * (2**20 // len(operators))
+    inner = zlib.compressobj(9)
+    once = b"".join([*(inner.compress(block) for _ in range(inflated_mb)), inner.flush()])
+    return zlib.compress(once, 9)
+
+
+def test_a_nested_flate_bomb_is_refused_by_name_and_the_worker_carries_on(extractor):
+    """Scenario 20: a 2 KB PDF whose page inflates to 256 MB through two Flate layers is refused with the page named,
+    well inside the worker's memory; the worker stays up and reads the next file."""
+    bomb = nested_flate_bomb(256)
+    data = make_pdf([["first page"], ["bomb"]], streams={1: (b"/Filter [/FlateDecode /FlateDecode]", bomb)})
+    assert len(data) < 4096
+    extractor.extract("page.html", HTML)
+    pid = worker_pid(extractor)
+    message = refusal(extractor, "bomb.pdf", data)
+    assert message == "page 2 holds a compressed stream that inflates past pypdf's limit (a decompression bomb)"
+    assert worker_pid(extractor) == pid  # refused by the parser's cap, not by killing the worker
+    assert extractor.extract("report.pdf", make_pdf([["after the bomb"]])).text == "after the bomb"
+
+
+def test_a_10000_page_pdf_is_read_up_to_max_pdf_pages(extractor):
+    """Scenario 20: 10,000 pages (2.7 MB) read in the worker stop at limits.max_pdf_pages (500), which is said."""
+    data = make_pdf([[f"page {n}"] for n in range(10_000)])
+    result = extractor.extract("long.pdf", data)
+    assert result.pages == tuple(f"page {n}" for n in range(500))
+    assert result.truncated == "kept the first 500 of 10,000 pages (limits.max_pdf_pages)"
