@@ -87,8 +87,12 @@ async def test_a_failing_model_is_one_sentence_then_quotes_never_a_half_answer(
         await world.settle()
         world.llm.reply = "HALFWAY " + "the model's own words " * 40
         world.llm.chunk_chars, world.llm.chunk_delay_seconds = 20, 0.05
-        world.llm.fault, world.llm.delay_seconds = fault, 3.0 if fault == "slow" else 0.0
+        # Scenario 16: a model taking 10 s, with the token's 15 minutes shrunk to 5 s: timeouts that did not hold
+        # would leave the "thinking…" state in place, as the fake then refuses the edit (401, 50027).
+        world.llm.fault, world.llm.delay_seconds = fault, 10.0 if fault == "slow" else 0.0
+        world.discord.interaction_token_seconds = 5.0
         interaction = await world.ask("bob", "when does the deploy freeze start?")
+        assert interaction.callbacks and all(r.status in {200, 204} for r in interaction_requests(world, interaction))
         final = final_text(interaction)
         assert final is not None and final.startswith("⚠️") and said in final
         assert FELL_BACK in final and "deploy freeze starts on friday" in final and "**Sources**" in final
@@ -97,6 +101,11 @@ async def test_a_failing_model_is_one_sentence_then_quotes_never_a_half_answer(
         assert len(answer_requests(world.llm)) == attempts
         if fault == "disconnect":  # the half answer was on screen while it streamed, marked as unfinished
             assert any("HALFWAY" in b["content"] and b["content"].endswith("▌") for b in interaction.edits)
+
+
+def interaction_requests(world, interaction) -> list:
+    """The bot's requests answering one interaction (its callback, edits and followups)."""
+    return [r for r in world.discord.requests if interaction.token in r.path]
 
 
 async def test_an_answer_cut_at_the_length_limit_says_so(world):

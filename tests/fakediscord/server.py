@@ -240,6 +240,7 @@ class FakeDiscord(MembersAndRoles, Shards):
         self.commands: dict[str, list[dict]] = {}
         self.history_429_ratio = 0.0
         self.interaction_deadline: float | None = 3.0  # seconds to the first callback, as on Discord; None = off
+        self.interaction_token_seconds = 15 * 60.0  # an interaction's token (followups, edits) lives 15 minutes
         self.gateway_received: list[dict] = []  # every payload a bot sent on the gateway (IDENTIFY, RESUME, ...)
         self.cdn_bytes_served = 0
         self.cdn_bytes_by_path: dict[str, int] = {}
@@ -1389,8 +1390,8 @@ class FakeDiscord(MembersAndRoles, Shards):
         interaction = self._interactions.get(token)
         if interaction is None or app_id != self.application_id:
             raise ApiError(404, 10015, "Unknown Webhook")
-        if time.monotonic() - interaction.created > 15 * 60:
-            raise ApiError(401, 50027, "Invalid Webhook Token")  # interaction tokens live 15 minutes
+        if time.monotonic() - interaction.created > self.interaction_token_seconds:
+            raise ApiError(401, 50027, "Invalid Webhook Token")  # what Discord answers once the token expired
         return interaction
 
     def _response_message(self, interaction: FakeInteraction, rec: RecordedRequest, body: dict, flags: int) -> dict:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import io
+import time
 from collections.abc import AsyncIterator
 from types import SimpleNamespace
 
@@ -234,6 +235,44 @@ async def test_first_followup_replaces_a_thinking_defer(fake: FakeDiscord) -> No
         (message,) = [m for m in fake.channel_messages(w.general) if m["author"]["id"] == fake.bot_user_id]
         assert message["content"] == "answer to why" and message["id"] == interaction.original["id"]
         assert interaction.followups[0]["flags"] == 64  # asked for, but the public defer decides
+
+
+async def test_late_callbacks_and_expired_tokens_are_refused_as_on_discord(fake: FakeDiscord) -> None:
+    """A first callback after the 3 s window gets 404 Unknown interaction (10062); an edit once the token has expired
+    (15 minutes on Discord, shortened here) gets 401 Invalid Webhook Token (50027)."""
+    w = seed(fake)
+    bot = make_bot()
+    fake.interaction_deadline, fake.interaction_token_seconds = 0.2, 0.5
+    errors: list[discord.HTTPException] = []
+
+    async def past(seconds: float, interaction: discord.Interaction) -> None:  # waits on the fake's own clock
+        created = fake._interactions[interaction.token].created
+        while time.monotonic() - created <= seconds:
+            await asyncio.sleep(0.02)
+
+    @bot.tree.command(name="late", description="Defers too late")
+    async def late(interaction: discord.Interaction) -> None:
+        await past(0.2, interaction)
+        try:
+            await interaction.response.defer()
+        except discord.HTTPException as e:
+            errors.append(e)
+
+    @bot.tree.command(name="slow", description="Answers after the token expired")
+    async def slow(interaction: discord.Interaction) -> None:
+        await interaction.response.defer()
+        await past(0.5, interaction)
+        try:
+            await interaction.edit_original_response(content="too late")
+        except discord.HTTPException as e:
+            errors.append(e)
+
+    async with running(fake, bot):
+        await fake.user_runs_slash_command(w.guild, w.general, w.bob, "late", {})
+        await fake.user_runs_slash_command(w.guild, w.general, w.bob, "slow", {})
+        await fake.wait_until(lambda: len(errors) == 2)
+    assert [(e.status, e.code) for e in errors] == [(404, 10062), (401, 50027)]
+    assert not [m for m in fake.channel_messages(w.general) if m["content"] == "too late"]
 
 
 async def test_permissions_match_discord_py(fake: FakeDiscord) -> None:
