@@ -10,6 +10,7 @@ from datetime import datetime
 
 from langchain_core.embeddings import Embeddings
 
+from memory.described import descriptions
 from memory.in_force import asks_only, in_range_first, in_time_order
 from memory.links import linked
 from memory.mentions import name_candidates, without_names
@@ -25,6 +26,9 @@ RRF_K = 60  # the usual reciprocal-rank-fusion constant: rank 1 scores 1/61
 RANGE_SCAN = 500  # a range's newest passages ranked by meaning when its question names a topic (each costs ~0.04 ms)
 TIME_WIDENING = 4  # a time range filters the dense leg afterwards, so it fetches this many times more
 TOPICAL_MARGIN = 0.1  # a dense hit this close to the best similarity is on the question's topic
+DESCRIBED_LOOK = 5  # a description's best passages read to find who said them
+DESCRIBED_MEMBERS = 2  # members followed from a description: its best match is often the asker's partner in the chat
+DESCRIBED_FALLOFF = 2  # the second member's leg weighs 1/(1 + 2) of the first's (tuned on the conversations set)
 MEMBER_WIDENING = 8  # a named member's messages are taken from a dense search this many times wider (see _by_member)
 LOOKUP_LIMIT = 5  # keyword hits read per linked title, to find the page it names
 RESTATEMENT = 0.7  # a later statement this like the one in force says the same thing anew (see _restated)
@@ -114,6 +118,8 @@ class Retriever:
         )
         legs = [([i for i, _ in dense], settings.dense_weight), ([i for i, _ in lexical], settings.lexical_weight)]
         legs.append((self._by_member(guild_id, query, allowed), settings.member_weight))
+        for place, ids in enumerate(self._by_description(guild_id, query, allowed)):
+            legs.append((ids, settings.member_weight / (1 + place * DESCRIBED_FALLOFF)))
         names_a_topic = bool(_topic_words(words))
         timed: list[str] = []
         in_range_near: set[str] = set()
@@ -199,6 +205,35 @@ class Retriever:
         theirs = {(author_id,) for author_id in named}  # passages said by one of them alone
         said = [i for i, _ in wide if i in chunks and chunks[i].author_ids in theirs]
         return said[: self._settings.candidates]
+
+    def _by_description(self, guild_id: str, query: str, allowed: list[str] | None) -> list[list[str]]:
+        """For a question that describes a member instead of naming them ("the pet of the member who got a drum
+        kit"), one list per member whose own words match the description best: their passage that matches it, then
+        their messages ranked against what is asked."""
+        readings = descriptions(query)
+        if not readings:
+            return []
+        vectors = self._embeddings.embed_documents([reading.said for reading in readings])
+        # Where a description ends is a guess (memory/described.py): the reading whose best passage is closest wins.
+        pairs = zip(readings, vectors, strict=True)
+        matched = [(self._dense(guild_id, vector, allowed)[:DESCRIBED_LOOK], r) for r, vector in pairs]
+        top, reading = max(((hits, r) for hits, r in matched if hits), key=lambda m: m[0][0][1], default=([], None))
+        if reading is None:
+            return []
+        found = self._chunks.chunks([i for i, _ in top])
+        first_match: dict[tuple[str, ...], str] = {}  # each member who said one of the best passages alone
+        for chunk_id, _ in top:
+            chunk = found.get(chunk_id)
+            if chunk is not None and len(chunk.author_ids) == 1:
+                first_match.setdefault(chunk.author_ids, chunk_id)
+        followed = list(first_match.items())[:DESCRIBED_MEMBERS]
+        wide = self._dense(guild_id, self._embeddings.embed_query(reading.asked), allowed, MEMBER_WIDENING)
+        chunks = self._chunks.chunks([i for i, _ in wide])
+        lists = []
+        for author, match in followed:
+            said = [i for i, _ in wide if i in chunks and chunks[i].author_ids == author and i != match]
+            lists.append([match, *said][: self._settings.candidates])
+        return lists
 
     def _similarities(self, guild_id: str, chunk_ids: list[str], query_vector: Sequence[float]) -> dict[str, float]:
         """Cosine similarity to the query of chunks the dense leg did not return (or a range's passages), from their
