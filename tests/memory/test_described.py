@@ -100,4 +100,5 @@ def test_a_description_that_matches_no_passage_follows_no_member(tmp_path):
     embeddings = RecordingEmbeddings(HashEmbeddings())
     with Memory.open(make_settings(tmp_path / "d"), embeddings=embeddings) as memory:
         memory.search(QUESTION, "g1")  # nothing remembered yet
-    assert embeddings.queries == [QUESTION]
+    assert QUESTION in embeddings.queries
+    assert not set(embeddings.queries) & {r.asked for r in descriptions(QUESTION)}  # no member's messages searched
