@@ -1,17 +1,23 @@
 """A real Chroma server for the tests: `chroma run` on a free 127.0.0.1 port, persisting to a temporary folder, as a
-module-scoped fixture (`chroma_server`) that memory and bot tests import."""
+module-scoped fixture (`chroma_server`) that memory and bot tests import; and an HTTPS proxy in front of it that
+wants a bearer token (`TlsProxy`), as a server behind TLS and auth would be."""
 
 from __future__ import annotations
 
+import contextlib
+import http.client
+import http.server
 import os
 import socket
+import ssl
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -102,3 +108,72 @@ def _serve(root: Path) -> Iterator[ChromaServer]:
             process.wait(timeout=STOP_TIMEOUT)
         stdout.close()
         stderr.close()
+
+
+@dataclass
+class TlsProxy:
+    """An HTTPS front of a Chroma server that wants a token, as a reverse proxy with auth would: every request it
+    is sent is recorded with its headers; one without `Authorization: Bearer <token>` gets a 401, the others are
+    passed to the server and its answer returned."""
+
+    server: ChromaServer
+    token: str
+    ca: Path  # the proxy's self-signed certificate, for the client to trust
+    port: int = 0
+    requests: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)  # method, path, headers
+
+    @contextlib.contextmanager
+    def running(self) -> Iterator[TlsProxy]:
+        """Serve on a free 127.0.0.1 port (in a thread) until the block ends."""
+        key = self.ca.with_suffix(".key")
+        subprocess.run(
+            ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+             "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(self.ca)],
+            check=True, capture_output=True,
+        )  # fmt: skip
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(self.ca, key)
+        httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
+        httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
+        self.port = httpd.server_address[1]
+        thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+        thread.start()
+        try:
+            yield self
+        finally:
+            httpd.shutdown()
+            httpd.server_close()
+            thread.join()
+
+
+def _handler(proxy: TlsProxy) -> type[http.server.BaseHTTPRequestHandler]:
+    class Forward(http.server.BaseHTTPRequestHandler):
+        def _forward(self) -> None:
+            headers = dict(self.headers.items())
+            proxy.requests.append((self.command, self.path, headers))
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            if headers.get("Authorization") != f"Bearer {proxy.token}":
+                self._answer(401, b'{"error": "Unauthorized", "message": "a bearer token is required"}')
+                return
+            upstream = http.client.HTTPConnection(proxy.server.host, proxy.server.port, timeout=30)
+            try:
+                passed = {k: v for k, v in headers.items() if k.lower() not in ("host", "connection")}
+                upstream.request(self.command, self.path, body=body or None, headers=passed)
+                reply = upstream.getresponse()
+                self._answer(reply.status, reply.read(), reply.getheader("Content-Type") or "application/json")
+            finally:
+                upstream.close()
+
+        def _answer(self, status: int, body: bytes, content_type: str = "application/json") -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _forward  # noqa: N815  (the names http.server calls)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass  # the test reads `requests`, not stderr
+
+    return Forward
