@@ -4,6 +4,7 @@ directory (mode 0600: only its owner can connect), so that `memorybot` can look 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import socket
@@ -25,9 +26,11 @@ class AdminSocket:
         self.path = data_dir / SOCKET_NAME
         self._memory = memory
         self._runner: web.AppRunner | None = None
+        self._bound: tuple[int, int, int] | None = None  # which socket file this process bound (`_identity`)
 
     async def start(self) -> None:
-        """Listen (a stale socket file from a crash is replaced: the lock says no other bot runs here). A path
+        """Listen (a stale socket file from a crash is replaced: with SQLite the lock says no other bot runs here;
+        on PostgreSQL, where several bots may share the data_dir setting, the one started last answers). A path
         the system cannot bind (too long for a Unix socket) costs the endpoint, not the bot."""
         app = web.Application()
         app.router.add_get("/", self._hello)
@@ -41,6 +44,7 @@ class AdminSocket:
             sock.bind(str(self.path))
             # Before listen(): until then nobody can connect, so there is no moment with a wider mode.
             os.chmod(self.path, 0o600)
+            self._bound = self._identity()
             await web.SockSite(runner, sock).start()
         except OSError as e:
             sock.close()
@@ -50,12 +54,21 @@ class AdminSocket:
         self._runner = runner
 
     async def close(self) -> None:
-        """Stop answering and remove the socket file (again a no-op)."""
+        """Stop answering and remove the socket file if it is still this process's (again a no-op): another bot
+        sharing the data directory may have replaced it, and goes on answering there."""
         if self._runner is None:
             return
         runner, self._runner = self._runner, None
         await runner.cleanup()
-        self.path.unlink(missing_ok=True)
+        with contextlib.suppress(FileNotFoundError):
+            if self._identity() == self._bound:
+                self.path.unlink()
+
+    def _identity(self) -> tuple[int, int, int]:
+        """The socket file's device, inode and change time: a file made after ours was removed may reuse its inode
+        number, not also its change time (set by the chmod after bind, to the nanosecond)."""
+        held = self.path.stat()
+        return held.st_dev, held.st_ino, held.st_ctime_ns
 
     async def _hello(self, _: web.Request) -> web.Response:
         return web.json_response({"pid": os.getpid()})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from collections.abc import Mapping
@@ -51,6 +52,20 @@ class ChromaSettings(SettingsSection):
     mode: Literal["embedded", "http"] = "embedded"
     host: str = "localhost"
     port: int = Field(default=8000, ge=1, le=65535)
+    # http: HTTPS to the server, its certificate checked against the system's CAs or, with ssl_ca, against that PEM
+    # file (a private CA's certificate, or the server's own self-signed one).
+    ssl: bool = False
+    ssl_ca: Path | None = None
+    # http: the variable holding headers sent with every request, as a JSON object (e.g. {"Authorization": "Bearer
+    # ..."} for a server or proxy that wants a token): like every secret, they stay out of config.yaml.
+    headers_env: str | None = None
+
+    @model_validator(mode="after")
+    def _ca_with_ssl(self) -> ChromaSettings:
+        if self.ssl_ca is not None and not self.ssl:
+            msg = "ssl_ca is a CA for HTTPS: set storage.chroma.ssl to true as well"
+            raise ValueError(msg)
+        return self
 
 
 class RecordSettings(SettingsSection):
@@ -233,3 +248,21 @@ def secret_from_env(name: str, *, purpose: str) -> str:
         msg = f"{purpose} needs the environment variable {name}; it is not set"
         raise ConfigError(msg)
     return value
+
+
+def headers_from_env(name: str, *, purpose: str) -> dict[str, str]:
+    """Read HTTP headers from the environment: a JSON object of strings (the value is never repeated in errors).
+
+    Raises:
+        ConfigError: the variable is unset, empty or not such an object.
+    """
+    value = secret_from_env(name, purpose=purpose)
+    try:
+        headers = json.loads(value)
+    except json.JSONDecodeError:
+        headers = None
+    if not isinstance(headers, dict) or not all(isinstance(v, str) for v in headers.values()):
+        example = '{"Authorization": "Bearer ..."}'
+        msg = f"{purpose}: the environment variable {name} must hold a JSON object of strings, e.g. {example}"
+        raise ConfigError(msg)
+    return headers

@@ -27,7 +27,7 @@ def show_config(args: argparse.Namespace) -> int:
     secrets = {
         str(value): "set" if os.environ.get(str(value), "").strip() else "unset"
         for key, value in _leaves(values)
-        if key[-1].endswith(SECRET_SUFFIX)
+        if key[-1].endswith(SECRET_SUFFIX) and value is not None  # an optional one left out names no variable
     }
     if args.json:
         print_json({"file": str(path) if path else None, "settings": values, "sources": sources, "secrets": secrets})
@@ -91,6 +91,6 @@ def _yaml(
             yield from _yaml(value, place, sources, secrets)
             continue
         note = sources[".".join(place)]
-        if key.endswith(SECRET_SUFFIX):
+        if key.endswith(SECRET_SUFFIX) and value is not None:
             note += f"; {value} is {secrets[str(value)]} in the environment"
         yield f"{indent}{key}: {_scalar(value)}".ljust(COMMENT_COLUMN) + f"  # {note}"

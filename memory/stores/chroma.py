@@ -14,7 +14,7 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from memory.errors import MemoryStoreError
-from memory.settings import StorageSettings
+from memory.settings import StorageSettings, headers_from_env
 from memory.types import Chunk
 
 # Chroma's HNSW (its fork of hnswlib, hnswalg.h) mallocs the buffers of a new index, 100 slots, and writes them
@@ -36,13 +36,20 @@ WRITE_SLICE = 32
 
 
 def make_chroma_client(storage: StorageSettings) -> Any:  # noqa: ANN401  (chromadb's client type is untyped)
-    """An embedded `PersistentClient` under the data dir, or an `HttpClient` for a Chroma server."""
+    """An embedded `PersistentClient` under the data dir, or an `HttpClient` for a Chroma server (over HTTPS with
+    `ssl`, its certificate checked against `ssl_ca` when given; with the headers `headers_env` holds)."""
     import chromadb  # slow import, only when the index is opened
     from chromadb.config import Settings
 
-    settings = Settings(anonymized_telemetry=False, allow_reset=False)  # telemetry would try the network
-    if storage.chroma.mode == "http":
-        return chromadb.HttpClient(host=storage.chroma.host, port=storage.chroma.port, settings=settings)
+    chroma = storage.chroma
+    verify = None if chroma.ssl_ca is None else str(chroma.ssl_ca)  # None: httpx's default, the system's CAs
+    settings = Settings(anonymized_telemetry=False, allow_reset=False, chroma_server_ssl_verify=verify)  # no telemetry
+    if chroma.mode == "http":
+        purpose = "storage.chroma.headers_env"
+        headers = None if chroma.headers_env is None else headers_from_env(chroma.headers_env, purpose=purpose)
+        return chromadb.HttpClient(
+            host=chroma.host, port=chroma.port, ssl=chroma.ssl, headers=headers, settings=settings
+        )
     folder = Path(storage.data_dir) / "chroma"
     try:
         return chromadb.PersistentClient(path=str(folder), settings=settings)

@@ -1,7 +1,7 @@
 """Sharded bots as real processes (`run_bot`, as `memorybot run` starts it, with the hashing embedder), each running
 some shards of the fake Discord with the ops endpoint on: start one with its shards and stores, wait until /healthz
-says each of its shards is connected, read what it says, stop or SIGKILL it. The two-process test over one
-PostgreSQL and one Chroma server starts two of these with `storage` pointing at them."""
+says each of its shards is connected, read what it says and what its /metrics count, stop or SIGKILL it. The
+two-process test over one PostgreSQL and one Chroma server starts two of these with `storage` pointing at them."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ import aiohttp
 import yaml
 
 from tests.bot.burst import start_bot
+from tests.bot.test_ops_e2e import scrape
 from tests.bot.test_ops_run_e2e import free_port
 from tests.fakediscord import FakeDiscord
 
@@ -38,6 +39,18 @@ class ShardProcess:
             body = await reply.json()
         self.health.append(body)
         return reply.status, body
+
+    async def metric(self, name: str, **labels: str) -> float:
+        """The sum of this process's `/metrics` samples of `name` whose labels include these."""
+        samples = await scrape(self)  # it reads only the `port`
+        wanted = set(labels.items())
+        return sum(value for (sample, held), value in samples.items() if sample == name and wanted <= set(held))
+
+    async def metric_reaches(self, name: str, value: float, **labels: str) -> None:
+        """Wait until `metric(name, **labels)` is `value`."""
+        async with asyncio.timeout(HEALTHY_SECONDS):
+            while await self.metric(name, **labels) != value:
+                await asyncio.sleep(0.05)  # another process: there is no event to wait on
 
     async def healthy(self) -> dict[str, Any]:
         """Wait until /healthz is 200 with every one of its shards connected; its body."""
@@ -70,13 +83,16 @@ def shard_config(
     enabled: list[str],
     storage: dict[str, Any],
     shard_count: int | str = 2,
+    sections: dict[str, dict[str, Any]] | None = None,
 ) -> Path:
     """Write a config running `shard_ids` of `shard_count` on the fake, remembering `enabled`, with these `storage`
-    settings (a data_dir; later a PostgreSQL record store and a Chroma server) and the ops endpoint on a free port."""
+    settings (a data_dir, or a PostgreSQL record store and a Chroma server too), the ops endpoint on a free port and
+    any other `sections` (e.g. `llm` pointing at the fake OpenAI server)."""
     discord = {"api_base_url": fake.api_base, "gateway_url": fake.gateway_url, "enabled_channels": enabled}
     discord |= {"shard_count": shard_count, "shard_ids": shard_ids}
     ops = {"http_host": "127.0.0.1", "http_port": free_port()}
-    path.write_text(yaml.safe_dump({"discord": discord, "storage": storage, "ops": ops}), encoding="utf-8")
+    raw = {**(sections or {}), "discord": discord, "storage": storage, "ops": ops}
+    path.write_text(yaml.safe_dump(raw), encoding="utf-8")
     return path
 
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
 from discord.ext import commands
 
 from memory import Memory
-from tests.bot.conftest import World, handlers_running, started_world, wait_until
-from tests.fakediscord import FakeDiscord
+from tests.bot.conftest import World, answer_requests, final_text, handlers_running, settled, started_world, wait_until
+from tests.fakediscord import FakeDiscord, FakeInteraction
 
 SHARDS = 2  # what the fake's GET /gateway/bot recommends
 
@@ -66,3 +66,22 @@ async def reconciled(world: World) -> None:
     live = world.bot.get_cog("LiveMemory")
     shards = world.bot.shard_ids or range(SHARDS)
     await wait_until(lambda: set(live.passes) == set(shards) and all(p.done() for p in live.passes.values()), 30)
+
+
+async def ask_on_shard(world: Any, shard: int, question: str, texts: Sequence[str]) -> FakeInteraction:
+    """bob's /ask in the guild of `shard` of a `seed_shards` world (a `World`, or anything with its `discord`, `llm`
+    and ids), once answered: it reached that shard's connection alone, and the model was shown that guild's text
+    (`texts[shard]`) and not the other guild's."""
+    fake = world.discord
+    world.llm.reply = "On the day the source says [1]."
+    interaction = await fake.user_runs_slash_command(
+        world[f"guild{shard}"], world[f"general{shard}"], world["bob"], "ask", {"question": question}
+    )
+    await interaction.wait_done(lambda i: final_text(i) is not None)
+    await settled(interaction)
+    for other in range(SHARDS):
+        delivered = [i["id"] for i in fake.sent_events_of(other, "INTERACTION_CREATE")]
+        assert (interaction.id in delivered) == (other == shard)
+    prompt = answer_requests(world.llm)[-1]["messages"][0]["content"]
+    assert texts[shard] in prompt and all(text not in prompt for text in texts if text != texts[shard])
+    return interaction

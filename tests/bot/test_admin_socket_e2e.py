@@ -8,7 +8,9 @@ import os
 import stat
 import sys
 
-from bot.admin_socket import SOCKET_NAME
+import aiohttp
+
+from bot.admin_socket import SOCKET_NAME, AdminSocket
 from bot.cli import main
 from memory import Memory
 from tests.bot.conftest import World, running_bot, seed, world_settings
@@ -135,3 +137,19 @@ async def test_the_socket_is_the_owners_only_replaces_a_stale_one_and_is_gone_af
     finally:
         await llm.stop()
         await fake.stop()
+
+
+async def test_a_bot_stopping_leaves_the_socket_of_another_bot_on_the_same_data_dir(tmp_path):
+    """On PostgreSQL two bots may share the data_dir setting: the one started last answers on the socket, and the
+    first one stopping leaves that socket in place (still answering); the last one stopping removes it."""
+    path = tmp_path / SOCKET_NAME
+    first, second = AdminSocket(None, tmp_path), AdminSocket(None, tmp_path)  # `GET /` needs no memory
+    await first.start()
+    await second.start()
+    await first.close()
+    assert stat.S_ISSOCK(path.stat().st_mode)
+    connector = aiohttp.UnixConnector(path=str(path))
+    async with aiohttp.ClientSession(connector=connector) as session, session.get("http://bot/") as reply:
+        assert reply.status == 200 and (await reply.json())["pid"] == os.getpid()
+    await second.close()
+    assert not path.exists()

@@ -9,6 +9,7 @@ import shlex
 import subprocess
 import sys
 import tomllib
+from urllib.parse import urlsplit
 
 import jsonschema
 import pytest
@@ -70,10 +71,14 @@ def test_every_volume_is_declared_or_a_file_of_the_repository():
 
 
 def test_the_bots_mounted_config_is_valid_and_points_at_the_compose_services():
-    """docker/compose.config.yaml validates; Chroma is the `chroma` service over HTTP on the port it listens on;
-    the ops endpoint listens on every interface on the port compose publishes."""
+    """docker/compose.config.yaml validates; the records are in PostgreSQL, at the URL the env file's
+    MEMORYBOT_DATABASE_URL names; Chroma is the `chroma` service over HTTP on the port it listens on; the ops
+    endpoint listens on every interface on the port compose publishes."""
     mounted = next(v for v in SERVICES["bot"]["volumes"] if v.endswith(":/app/config.yaml:ro"))
     settings = load_config(REPO / mounted.split(":", 1)[0])
+    records = settings.storage.records
+    assert (records.backend, records.dsn_env) == ("postgres", "MEMORYBOT_DATABASE_URL")
+    assert records.dsn_env in env_example()
     chroma = settings.storage.chroma
     assert (chroma.mode, chroma.host, chroma.port) == ("http", "chroma", 8000)
     assert settings.ops.http_host == "0.0.0.0"  # noqa: S104  (inside the container, reached through the port)
@@ -91,6 +96,17 @@ def test_secrets_come_from_an_ignored_env_file_whose_example_names_them_all():
     check = " ".join(SERVICES["postgres"]["healthcheck"]["test"])
     assert set(re.findall(r"\$\$\{(\w+)\}", check)) <= example.keys()
     assert not any("environment" in s and "PASSWORD" in str(s["environment"]) for s in SERVICES.values())
+
+
+def test_the_env_examples_database_url_is_the_postgres_service_as_its_own_values_make_it():
+    """MEMORYBOT_DATABASE_URL reaches the `postgres` service on PostgreSQL's port, as the user and database the
+    POSTGRES_* values make at its first start, with a placeholder where POSTGRES_PASSWORD goes."""
+    example = env_example()
+    url = urlsplit(example["MEMORYBOT_DATABASE_URL"])
+    assert url.scheme == "postgresql" and url.hostname == "postgres"
+    assert url.port == 5432 and "ports" not in SERVICES["postgres"]  # reached inside compose's network only
+    assert url.username == example["POSTGRES_USER"] and url.path == "/" + example["POSTGRES_DB"]
+    assert url.password == "CHANGE-ME" and example["POSTGRES_PASSWORD"] == ""  # no password ships
 
 
 def test_every_service_has_a_healthcheck_and_the_bot_waits_for_healthy_servers():

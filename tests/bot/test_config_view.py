@@ -85,6 +85,21 @@ def test_without_a_config_file_every_value_is_a_default(tmp_path):
     assert shown["secrets"] == {"DISCORD_TOKEN": "unset", "OPENAI_API_KEY": "unset", "MEMORYBOT_DATABASE_URL": "unset"}
 
 
+def test_the_chroma_headers_variable_is_a_secret_named_only_when_given(tmp_path):
+    """`storage.chroma.headers_env` (unset by default: no variable) is shown set/unset like the other secrets once
+    given, and the headers it holds are never printed."""
+    config = "storage:\n  chroma:\n    mode: http\n    headers_env: MY_CHROMA_HEADERS\n"
+    (tmp_path / "config.yaml").write_text(config, encoding="utf-8")
+    headers = json.dumps({"Authorization": f"Bearer {SECRET}"})
+    done = memorybot(tmp_path, "config", "--json", env={"MY_CHROMA_HEADERS": headers})
+    assert done.returncode == 0, done.stderr
+    assert SECRET not in done.stdout and json.loads(done.stdout)["secrets"]["MY_CHROMA_HEADERS"] == "set"
+    done = memorybot(tmp_path, "config", env={"MY_CHROMA_HEADERS": headers})
+    assert SECRET not in done.stdout and "MY_CHROMA_HEADERS is set in the environment" in comment(
+        done.stdout, "headers_env"
+    )
+
+
 def test_a_bad_config_is_an_error_naming_the_key(tmp_path):
     """An unknown key: exit 1, the key named on stderr, nothing on stdout, no traceback."""
     (tmp_path / "config.yaml").write_text("retrieval:\n  budgt: 900\n", encoding="utf-8")

@@ -10,8 +10,8 @@ from datetime import UTC, datetime
 
 from bot.shards import shard_of
 from memory import BackfillCursor, Memory
-from tests.bot.conftest import answer_requests, final_text, settled, wait_until
-from tests.bot.sharding import SHARDS, reconciled, settle_shards, sharded_world
+from tests.bot.conftest import final_text, wait_until
+from tests.bot.sharding import SHARDS, ask_on_shard, reconciled, settle_shards, sharded_world
 from tests.bot.test_ops_e2e import get, scrape, serving
 from tests.fakes import message
 
@@ -51,15 +51,8 @@ async def test_one_process_runs_both_shards_and_each_guild_is_served_by_its_own(
             assert bot.ingestion.remembered == 2  # each stored once
 
             for shard, question in enumerate(["when is the lamp cleaned?", "when is the crane oiled?"]):
-                world.llm.reply = "On the day the source says [1]."
-                interaction = await fake.user_runs_slash_command(
-                    world[f"guild{shard}"], world[f"general{shard}"], world["bob"], "ask", {"question": question}
-                )
-                await interaction.wait_done(lambda i: final_text(i) is not None)
-                await settled(interaction)
+                interaction = await ask_on_shard(world, shard, question, texts)
                 assert [i["id"] for i in fake.sent_events_of(shard, "INTERACTION_CREATE")] == [interaction.id]
-                prompt = answer_requests(world.llm)[-1]["messages"][0]["content"]
-                assert texts[shard] in prompt and texts[1 - shard] not in prompt
                 assert f"/channels/{world[f'guild{shard}']}/{world[f'general{shard}']}/" in final_text(interaction)
 
             status, _, text = await get(server, "/healthz")

@@ -3,16 +3,8 @@ record store; with PostgreSQL, several `Memory` objects share one memory at once
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,88 +12,9 @@ import pytest
 
 from memory import FileDocument, Memory, MemorySettings
 from memory.stores.chroma import PADDING, collection_name, placeholders_held
+from tests.chroma_server import ChromaServer, chroma_server_fixture  # noqa: F401 (a fixture)
 from tests.conftest import POSTGRES_RECORDS, make_settings
 from tests.fakes import message
-
-START_TIMEOUT = 60.0
-STOP_TIMEOUT = 10.0
-
-
-@dataclass(frozen=True)
-class ChromaServer:
-    host: str
-    port: int
-    path: Path
-    process: subprocess.Popen[bytes]
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _server_env() -> dict[str, str]:
-    """The environment of the server: no telemetry of any kind, so it never reaches for the network."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}  # no OpenTelemetry exporter
-    # The server itself (Rust) has no product telemetry; ANONYMIZED_TELEMETRY is chromadb's switch for Python.
-    env.update(ANONYMIZED_TELEMETRY="False", NO_COLOR="1")
-    return env
-
-
-def _heartbeat(host: str, port: int) -> bool:
-    try:
-        with urllib.request.urlopen(f"http://{host}:{port}/api/v2/heartbeat", timeout=2) as response:
-            return response.status == 200
-    except (urllib.error.URLError, OSError):
-        return False
-
-
-@pytest.fixture(scope="module", autouse=True)
-def no_pooled_connections() -> Iterator[None]:
-    """Clients of this module keep no idle connection: chromadb 1.5.9 never closes its httpx pool (not even in
-    `Client.close()`), so pooled sockets would surface as ResourceWarnings, which this project makes errors."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("CHROMA_HTTP_MAX_KEEPALIVE_CONNECTIONS", "0")  # read by chromadb's `Settings`
-        yield
-
-
-@pytest.fixture(scope="module")
-def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChromaServer]:
-    """A `chroma run` subprocess on a free local port, persisting to a temporary directory."""
-    executable = Path(sys.executable).parent / ("chroma.exe" if os.name == "nt" else "chroma")
-    if not executable.exists():
-        pytest.fail(f"the chroma CLI is not installed next to {sys.executable} (expected {executable})")
-    root = tmp_path_factory.mktemp("chroma-server")
-    host, port = "127.0.0.1", _free_port()
-    stdout, stderr = (root / "stdout.log").open("wb"), (root / "stderr.log").open("wb")
-    command = [str(executable), "run", "--path", str(root / "db"), "--host", host, "--port", str(port)]
-    process = subprocess.Popen(command, stdout=stdout, stderr=stderr, stdin=subprocess.DEVNULL, env=_server_env())
-    server = ChromaServer(host, port, root / "db", process)
-    try:
-        deadline = time.monotonic() + START_TIMEOUT
-        while not _heartbeat(host, port):
-            if process.poll() is not None or time.monotonic() > deadline:
-                heartbeat = f"its heartbeat http://{host}:{port}/api/v2/heartbeat"
-                if process.poll() is not None:
-                    why = f"exited with code {process.returncode} before answering {heartbeat}"
-                else:
-                    why = f"did not answer {heartbeat} within {START_TIMEOUT:.0f} s"
-                log = (root / "stderr.log").read_text(errors="replace")[-4000:]
-                out = (root / "stdout.log").read_text(errors="replace")[-2000:]
-                output = f"--- stderr ---\n{log}\n--- stdout ---\n{out}"
-                pytest.fail(f"the Chroma server `{' '.join(command)}` {why}\n{output}")
-            time.sleep(0.1)
-        yield server
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=STOP_TIMEOUT)
-        stdout.close()
-        stderr.close()
 
 
 @pytest.fixture
@@ -110,8 +23,7 @@ def settings(
 ) -> MemorySettings:
     """Settings in http mode pointing at the test server, with a data dir of this test's own, on the test's record
     store (a fresh PostgreSQL database for postgres)."""
-    chroma = {"mode": "http", "host": chroma_server.host, "port": chroma_server.port}
-    storage: dict[str, object] = {"data_dir": str(tmp_path / "data"), "chroma": chroma}
+    storage: dict[str, object] = {"data_dir": str(tmp_path / "data"), "chroma": chroma_server.settings}
     if backend == "postgres":
         request.getfixturevalue("postgres_url")
         storage |= POSTGRES_RECORDS
@@ -273,8 +185,7 @@ def test_two_memories_on_one_postgres_and_one_chroma_server_share_everything_at_
 ):
     """With PostgreSQL and a Chroma server nothing is locked: two `Memory` objects open at once (as two bot
     processes would) each find what the other remembered, and an opt-out made through one holds in the other."""
-    chroma = {"mode": "http", "host": chroma_server.host, "port": chroma_server.port}
-    storage = {"chroma": chroma, **POSTGRES_RECORDS}
+    storage = {"chroma": chroma_server.settings, **POSTGRES_RECORDS}
     first = Memory.open(make_settings(tmp_path / "one", storage=storage), embeddings=embeddings)
     second = Memory.open(make_settings(tmp_path / "two", storage=storage), embeddings=embeddings)
     try:
