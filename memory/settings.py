@@ -201,7 +201,8 @@ def load_settings(path: Path | None, model: type[SettingsT], *, data_dir: Path |
         data_dir: overrides `storage.data_dir` (the `--data-dir` option).
 
     Returns:
-        The frozen settings. A relative `storage.data_dir` is resolved against the config file's folder.
+        The frozen settings. A relative `storage.data_dir` or `storage.chroma.ssl_ca` is resolved against the config
+        file's folder.
 
     Raises:
         ConfigError: unreadable file, bad YAML, unknown key or wrong type; the message names the key.
@@ -233,7 +234,11 @@ def load_settings(path: Path | None, model: type[SettingsT], *, data_dir: Path |
     if isinstance(storage, StorageSettings):
         chosen = data_dir if data_dir is not None else storage.data_dir
         resolved = chosen if chosen.is_absolute() else (Path.cwd() if data_dir is not None else base) / chosen
-        settings = settings.model_copy(update={"storage": storage.model_copy(update={"data_dir": resolved})})
+        chroma = storage.chroma
+        if chroma.ssl_ca is not None and not chroma.ssl_ca.is_absolute():  # like data_dir: next to the config
+            chroma = chroma.model_copy(update={"ssl_ca": base / chroma.ssl_ca})
+        storage = storage.model_copy(update={"data_dir": resolved, "chroma": chroma})
+        settings = settings.model_copy(update={"storage": storage})
     return settings
 
 

@@ -76,6 +76,18 @@ def test_data_dir_relative_to_config_and_overridden(tmp_path, monkeypatch):
     assert load_config(path, data_dir=Path("other")).storage.data_dir == tmp_path / "other"
 
 
+def test_a_relative_chroma_ssl_ca_resolves_against_the_configs_folder_wherever_the_bot_is_started(
+    tmp_path, monkeypatch
+):
+    """`ssl_ca: certs/ca.pem` is the file next to config.yaml, as data_dir is; an absolute path stays as written."""
+    chroma = "storage:\n  chroma:\n    mode: http\n    ssl: true\n    ssl_ca: {}\n"
+    monkeypatch.chdir(tmp_path.parent)
+    folder = tmp_path / "conf"
+    folder.mkdir()
+    assert load_config(write(folder, chroma.format("certs/ca.pem"))).storage.chroma.ssl_ca == folder / "certs/ca.pem"
+    assert load_config(write(folder, chroma.format("/etc/ca.pem"))).storage.chroma.ssl_ca == Path("/etc/ca.pem")
+
+
 def test_settings_are_frozen():
     """Settings cannot be changed after loading."""
     settings = load_config(None)
