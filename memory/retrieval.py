@@ -200,12 +200,17 @@ class Retriever:
         named = self._records.members_named(guild_id, name_candidates(query))
         if not named:
             return []
-        vector = self._embeddings.embed_query(without_names(query, named.values()) or query)
-        wide = self._dense(guild_id, vector, allowed, MEMBER_WIDENING)
-        chunks = self._chunks.chunks([i for i, _ in wide])
+        wide = self._widely(guild_id, without_names(query, named.values()) or query, allowed)
         theirs = {(author_id,) for author_id in named}  # passages said by one of them alone
-        said = [i for i, _ in wide if i in chunks and chunks[i].author_ids in theirs]
+        said = [chunk.chunk_id for chunk in wide if chunk.author_ids in theirs]
         return said[: self._settings.candidates]
+
+    def _widely(self, guild_id: str, text: str, allowed: list[str] | None) -> list[Chunk]:
+        """The passages of a dense search for `text` MEMBER_WIDENING times wider than the usual, best first: what
+        a member's own messages are picked from (a metadata filter on authors is slow in Chroma)."""
+        wide = self._dense(guild_id, self._embeddings.embed_query(text), allowed, MEMBER_WIDENING)
+        chunks = self._chunks.chunks([i for i, _ in wide])
+        return [chunks[i] for i, _ in wide if i in chunks]
 
     def _by_description(self, guild_id: str, query: str, allowed: list[str] | None) -> list[list[str]]:
         """For a question that describes a member instead of naming them ("the pet of the member who got a drum
@@ -229,11 +234,12 @@ class Retriever:
             if chunk is not None and len(chunk.author_ids) == 1:
                 first_match.setdefault(chunk.author_ids, chunk_id)
         followed = list(first_match.items())[:DESCRIBED_MEMBERS]
-        wide = self._dense(guild_id, self._embeddings.embed_query(reading.asked), allowed, MEMBER_WIDENING)
-        chunks = self._chunks.chunks([i for i, _ in wide])
+        if not followed:  # the best passages are all of several voices: no one to follow, no wide search
+            return []
+        wide = self._widely(guild_id, reading.asked, allowed)
         lists = []
         for author, match in followed:
-            said = [i for i, _ in wide if i in chunks and chunks[i].author_ids == author and i != match]
+            said = [chunk.chunk_id for chunk in wide if chunk.author_ids == author and chunk.chunk_id != match]
             lists.append([match, *said][: self._settings.candidates])
         return lists
 
