@@ -79,13 +79,18 @@ def memorybot_results(
     settings = load_config(config, data_dir=data_dir)
     with Memory.open(settings, embeddings=embedder) as memory:
         started = time.perf_counter()
-        chunks = 0
-        if evalset.messages:
-            chunks += memory.remember_messages(list(evalset.messages)).chunks_added
-        if evalset.files:
-            chunks += memory.ingest_files(list(evalset.files)).chunks_added
-        ingest = Ingest(chunks, time.perf_counter() - started)
+        ingest = Ingest(remember_set(memory, evalset), time.perf_counter() - started)
         return asyncio.run(_ask_all(memory, evalset)), ingest
+
+
+def remember_set(memory: Memory, evalset: EvalSet) -> int:
+    """Remember a set's messages and files as the bot would; the chunks added."""
+    chunks = 0
+    if evalset.messages:
+        chunks += memory.remember_messages(list(evalset.messages)).chunks_added
+    if evalset.files:
+        chunks += memory.ingest_files(list(evalset.files)).chunks_added
+    return chunks
 
 
 async def _ask_all(memory: Memory, evalset: EvalSet) -> dict[int, list[tuple[EvalQuestion, Result]]]:

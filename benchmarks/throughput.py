@@ -21,7 +21,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
-from benchmarks.eval import load_sets  # noqa: E402
+from benchmarks.eval import load_sets, remember_set  # noqa: E402
 from bot.config import load_config  # noqa: E402
 from memory import AsyncMemory, Memory  # noqa: E402
 from memory.embeddings import LocalEmbeddings  # noqa: E402
@@ -55,10 +55,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         settings = load_config(REPO / "config.yaml", data_dir=Path(folder))
         with Memory.open(settings, embeddings=embedder) as memory:
-            if evalset.messages:
-                memory.remember_messages(list(evalset.messages))
-            if evalset.files:
-                memory.ingest_files(list(evalset.files))
+            remember_set(memory, evalset)
             asyncio.run(_rate(memory, evalset.guild_id, questions[:10], 1))  # warm-up: caches, ONNX session
             cores = os.cpu_count()
             print(f"{args.set}: {len(questions)} questions, budget 1,000 tokens, no language model, {cores} cores")
