@@ -47,9 +47,12 @@ def make_chroma_client(storage: StorageSettings) -> Any:  # noqa: ANN401  (chrom
     if chroma.mode == "http":
         purpose = "storage.chroma.headers_env"
         headers = None if chroma.headers_env is None else headers_from_env(chroma.headers_env, purpose=purpose)
-        return chromadb.HttpClient(
-            host=chroma.host, port=chroma.port, ssl=chroma.ssl, headers=headers, settings=settings
-        )
+        try:  # the client checks the server (and the tenant) at once: a refusal surfaces here
+            return chromadb.HttpClient(
+                host=chroma.host, port=chroma.port, ssl=chroma.ssl, headers=headers, settings=settings
+            )
+        except Exception as e:  # chromadb's ValueError or httpx's errors, whatever the server answered
+            raise MemoryStoreError(server_refusal(storage, e)) from e
     folder = Path(storage.data_dir) / "chroma"
     try:
         return chromadb.PersistentClient(path=str(folder), settings=settings)
@@ -59,6 +62,37 @@ def make_chroma_client(storage: StorageSettings) -> Any:  # noqa: ANN401  (chrom
             "`memorybot reindex` (it is rebuilt from SQLite)"
         )
         raise MemoryStoreError(msg) from e
+
+
+def server_refusal(storage: StorageSettings, error: BaseException) -> str:
+    """One line saying why a Chroma server refused memorybot and which setting fixes it (chromadb reports a
+    401 as a bare "Unauthorized" and an unverifiable certificate as an SSL error some causes down)."""
+    chroma = storage.chroma
+    where = f"the Chroma server at {'https' if chroma.ssl else 'http'}://{chroma.host}:{chroma.port}"
+    chain = [error]
+    while (cause := chain[-1].__cause__ or chain[-1].__context__) is not None and cause not in chain:
+        chain.append(cause)
+    said = " ".join(f"{type(e).__name__} {e}" for e in chain)
+    if "CERTIFICATE_VERIFY_FAILED" in said or "SSLCertVerificationError" in said:
+        trusted = "the system's CAs" if chroma.ssl_ca is None else str(chroma.ssl_ca)
+        return (
+            f"{where} sent a certificate that {trusted} cannot vouch for: set storage.chroma.ssl_ca to the PEM "
+            "file of the CA that signed it"
+        )
+    if re.search(r"Unauthorized|Forbidden|\b40[13]\b", said):
+        fix = (
+            "set storage.chroma.headers_env to a variable holding the headers it wants as JSON, such as "
+            '{"Authorization": "Bearer <token>"}'
+            if chroma.headers_env is None
+            else f"check the headers in the variable {chroma.headers_env} (storage.chroma.headers_env)"
+        )
+        return f"{where} refused memorybot's credentials ({error}): {fix}"
+    if chroma.ssl and re.search(r"WRONG_VERSION_NUMBER|record layer", said):
+        return f"{where} does not speak HTTPS: set storage.chroma.ssl to false, or point host and port at its TLS end"
+    return (
+        f"cannot reach {where} ({type(error).__name__}: {error}): is it running? check storage.chroma.host, "
+        "port and ssl"
+    )
 
 
 def placeholders_held(collection: Any) -> int:  # noqa: ANN401  (a chromadb collection)

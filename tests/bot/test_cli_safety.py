@@ -305,6 +305,21 @@ def test_run_with_discord_unreachable_is_one_line(tmp_path, capsys, monkeypatch)
     ]
 
 
+def test_run_with_the_chroma_server_unreachable_is_one_line(tmp_path, capsys, monkeypatch):
+    """`memorybot run` on a Chroma server nobody runs stops before Discord: one line naming the address and the
+    settings to check, status 1."""
+    monkeypatch.setenv("DISCORD_TOKEN", "a-token")
+    port = closed_port()
+    config = tmp_path / "config.yaml"
+    config.write_text(f"storage:\n  chroma:\n    mode: http\n    host: 127.0.0.1\n    port: {port}\n", encoding="utf-8")
+    code = main(["--config", str(config), "--data-dir", str(tmp_path / "data"), "run"], embeddings=HashEmbeddings())
+    err = capsys.readouterr().err
+    assert code == 1
+    assert len(err.strip().splitlines()) == 1, err
+    assert err.startswith(f"memorybot: error: cannot reach the Chroma server at http://127.0.0.1:{port} (")
+    assert err.strip().endswith("is it running? check storage.chroma.host, port and ssl")
+
+
 async def test_run_with_an_error_answering_the_login_is_one_sentence(fakes, tmp_path, monkeypatch):  # noqa: F811
     """Discord answering the login with an HTTP error stops start-up with a StartupError naming the status."""
     fake, llm = fakes

@@ -5,6 +5,7 @@ server's refusal stops it, and a header variable that is missing or not JSON is 
 from __future__ import annotations
 
 import json
+import socket
 import ssl
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,7 +13,7 @@ from pathlib import Path
 import chromadb
 import pytest
 
-from memory import ConfigError, Memory, MemorySettings
+from memory import ConfigError, Memory, MemorySettings, MemoryStoreError
 from memory.stores.chroma import collection_name
 from tests.chroma_server import ChromaServer, TlsProxy, chroma_server_fixture  # noqa: F401 (a fixture)
 from tests.conftest import make_settings
@@ -56,24 +57,61 @@ def test_memory_reaches_the_server_over_https_with_the_token_on_every_request(tm
         direct.close()
 
 
-def test_without_the_token_the_server_refuses_and_opening_the_index_fails(tmp_path, proxy, embeddings):
-    """With no headers_env the proxy answers 401 and opening the index raises (the bot stops at start then)."""
+def test_without_the_token_the_server_refuses_and_opening_the_index_fails_in_one_line(tmp_path, proxy, embeddings):
+    """With no headers_env the proxy answers 401 and opening the index (the bot does at start) fails in one line
+    that names the server and the setting to add."""
     settings = tls_settings(tmp_path, proxy, headers_env=None)
-    with Memory.open(settings, embeddings=embeddings) as memory, pytest.raises(ValueError, match="Unauthorized"):
+    with Memory.open(settings, embeddings=embeddings) as memory, pytest.raises(MemoryStoreError) as refused:
         memory.open_index()
+    said = str(refused.value)
+    assert f"https://127.0.0.1:{proxy.port}" in said and "set storage.chroma.headers_env" in said, said
+    assert "\n" not in said
     assert proxy.requests and all("Authorization" not in h for _, _, h in proxy.requests)
 
 
-def test_a_certificate_nobody_vouches_for_is_refused(tmp_path, proxy, embeddings, monkeypatch):
+def test_a_wrong_token_is_refused_in_one_line_naming_its_variable_never_its_value(
+    tmp_path, proxy, embeddings, monkeypatch
+):
+    """The headers are sent but the proxy does not take them: the line points at the variable, and keeps the
+    token out of it (the line goes to logs)."""
+    monkeypatch.setenv(HEADERS_ENV, json.dumps({"Authorization": "Bearer wrong-s3cret"}))
+    refusal = f"check the headers in the variable {HEADERS_ENV}"
+    with (
+        Memory.open(tls_settings(tmp_path, proxy), embeddings=embeddings) as memory,
+        pytest.raises(MemoryStoreError, match=refusal) as refused,
+    ):
+        memory.open_index()
+    assert "s3cret" not in str(refused.value) and "\n" not in str(refused.value)
+    assert proxy.requests and all(h.get("Authorization") == "Bearer wrong-s3cret" for _, _, h in proxy.requests)
+
+
+def test_a_certificate_nobody_vouches_for_is_refused_in_one_line_naming_ssl_ca(
+    tmp_path, proxy, embeddings, monkeypatch
+):
     """Without ssl_ca the proxy's self-signed certificate is checked against the system's CAs and refused: no
-    request reaches it."""
+    request reaches it, and the line says to set ssl_ca; the certificate error stays as its cause."""
     monkeypatch.setenv(HEADERS_ENV, json.dumps({"Authorization": f"Bearer {TOKEN}"}))
     settings = tls_settings(tmp_path, proxy, ssl_ca=None)
-    with Memory.open(settings, embeddings=embeddings) as memory, pytest.raises(Exception) as refused:
+    with Memory.open(settings, embeddings=embeddings) as memory, pytest.raises(MemoryStoreError) as refused:
         memory.open_index()
-    chain = [refused.value, *iter_causes(refused.value)]
+    said = str(refused.value)
+    assert "set storage.chroma.ssl_ca" in said and "system's CAs" in said and "\n" not in said, said
+    chain = list(iter_causes(refused.value))
     assert any(isinstance(e, ssl.SSLCertVerificationError) or "CERTIFICATE_VERIFY_FAILED" in str(e) for e in chain)
     assert proxy.requests == []
+
+
+def test_a_server_that_is_not_there_is_one_line_asking_whether_it_runs(tmp_path, embeddings):
+    """Nothing listens on the port: the line names the address and the settings to check."""
+    with socket.socket() as probe:  # a port that was free a moment ago and that nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings = make_settings(tmp_path / "data", storage={"chroma": {"mode": "http", "host": "127.0.0.1", "port": port}})
+    with Memory.open(settings, embeddings=embeddings) as memory, pytest.raises(MemoryStoreError) as refused:
+        memory.open_index()
+    said = str(refused.value)
+    assert f"cannot reach the Chroma server at http://127.0.0.1:{port}" in said and "is it running?" in said, said
+    assert "\n" not in said
 
 
 def iter_causes(error: BaseException) -> Iterator[BaseException]:
