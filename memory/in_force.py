@@ -8,11 +8,14 @@ import re
 from memory.types import Hit, utc_iso
 from memory.when import TimeScope
 
+EVENT_LOOK = 5  # the best passages about an event a question names, of which the first that tells it dates it
 IN_FORCE_BEFORE = 3  # for a range, the latest hits said before it began that are kept after those inside it
 IN_FORCE_CLOSEST = 2  # and those closest to the question, when it names a topic
 _SAID = re.compile(r"^\[[^\]]*\] [^:\n]+: (.*)$", re.MULTILINE)  # a message line of a chat passage
 _STATEMENT_WORDS = 3  # a message of fewer words ("sure", "me!", "nice one") is a reaction, not a statement
 TIME_BAND = 0.75  # for "now" or "the first time", hits scoring this share of the best one are ordered by time
+TIME_REACH = 0.2  # and at most this much less like the question than the closest hit
+MEANING_REACH = 0.05  # a hit close by meaning alone (no shared word) must be closer still
 
 
 def in_range_first(hits: list[Hit], scope: TimeScope, topical: set[str]) -> list[Hit]:
@@ -38,7 +41,12 @@ def in_range_first(hits: list[Hit], scope: TimeScope, topical: set[str]) -> list
     in_force = [h for h in stated if h.chunk.chunk_id in chosen]
     statements = [h for h in on_topic if not asks_only(h)]
     questions = [h for h in on_topic if asks_only(h)]
-    return [*statements, *in_force, *questions, *(h for h in inside if h.chunk.chunk_id not in topical)]
+    # A range statement far less like the question than one in force shares a common word only ("near the office")
+    reach = max((h.similarity or 0.0 for h in [*statements, *in_force]), default=0.0) - TIME_REACH
+    strong = [h for h in statements if (h.similarity or 0.0) >= reach]
+    weak = [h for h in statements if (h.similarity or 0.0) < reach]
+    rest = (h for h in inside if h.chunk.chunk_id not in topical)
+    return [*strong, *in_force, *weak, *questions, *rest]
 
 
 def in_time_order(hits: list[Hit], close_by_meaning: set[str], topical: set[str], order: str) -> list[Hit]:
@@ -47,10 +55,16 @@ def in_time_order(hits: list[Hit], close_by_meaning: set[str], topical: set[str]
     thing, the one in force wins. For the latest, a lone question ("who's on call right now?") states nothing, so
     it goes after the statements; for the first mention, a question counts like any message."""
     best = hits[0].score if hits else 0.0
-    close = [
-        h for h in hits if h.chunk.created_at and
-        ((h.chunk.chunk_id in topical and h.score >= best * TIME_BAND) or h.chunk.chunk_id in close_by_meaning)
-    ]  # fmt: skip
+    # A keyword hit far less like the question than the best one shares a common word only ("the upgrade")
+    closest = max((h.similarity or 0.0 for h in hits), default=0.0)
+
+    def leads(h: Hit) -> bool:
+        similarity = h.similarity or 0.0
+        if h.chunk.chunk_id in topical and h.score >= best * TIME_BAND and similarity >= closest - TIME_REACH:
+            return True
+        return h.chunk.chunk_id in close_by_meaning and similarity >= closest - MEANING_REACH
+
+    close = [h for h in hits if h.chunk.created_at and leads(h)]
     close.sort(key=lambda h: str(h.chunk.created_at), reverse=order == "latest")
     if order == "latest":  # what is in force is stated; the first mention of something may well be a question
         close.sort(key=asks_only)  # stable: statements first, each group in time order
@@ -66,3 +80,9 @@ def asks_only(hit: Hit) -> bool:
         return False
     said = [m.group(1) for m in _SAID.finditer(chunk.text)] or [chunk.text]
     return all("?" in text or len(text.split()) < _STATEMENT_WORDS for text in said)
+
+
+def first_telling(hits: list[Hit]) -> Hit | None:
+    """The first hit that tells something rather than only asking, else the first: an event is dated where it is
+    told ("we started the changelog"), not where it was proposed ("should we post a changelog?")."""
+    return next((h for h in hits if not asks_only(h)), hits[0] if hits else None)

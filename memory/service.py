@@ -18,6 +18,7 @@ from memory.chat_export import export_document
 from memory.embeddings import LazyEmbeddings, close_embeddings
 from memory.erase import Eraser
 from memory.guild_settings import PerGuildSettings
+from memory.in_force import EVENT_LOOK, first_telling
 from memory.ingest import Ingestor, Progress
 from memory.lock import DataDirLock
 from memory.marks import HistoryMark
@@ -52,8 +53,7 @@ class Memory:
     Besides memory proper it holds the state that lives beside it in the same database, as sub-objects:
     `opt_outs`, `channel_policies`, `guild_settings`, `backfills`, `names` and `marks`. They stay here, not in the
     bot, because ingestion itself needs the opt-outs and the answers the guild settings, and because every process
-    that shares one memory (several bot processes, the command line) must see the same state at once.
-    """
+    that shares one memory (several bot processes, the command line) must see the same state at once."""
 
     def __init__(
         self,
@@ -322,12 +322,12 @@ class Memory:
             return scope
         said = TimeScope(asked_at=scope.asked_at)  # an event mentioned only after the question was asked is unknown
         found = self._retriever.search(
-            scope.event, guild_id, channels=channels, max_sources=1, min_relevance=0.0, scope=said
+            scope.event, guild_id, channels=channels, max_sources=EVENT_LOOK, min_relevance=0.0, scope=said
         )
-        moment = found[0].chunk.created_at if found else None
-        if moment is None:
+        told = first_telling(found)
+        if told is None or told.chunk.created_at is None:
             return replace(scope, event=None)
-        return scope.relative_to(datetime.fromisoformat(moment), found[0].chunk.chunk_id)
+        return scope.relative_to(datetime.fromisoformat(told.chunk.created_at), told.chunk.chunk_id)
 
     def messages_between(
         self, guild_id: str, after: datetime, before: datetime, *, channels: Sequence[str] | None = None

@@ -20,13 +20,13 @@ _WEEKDAY = "|".join(WEEKDAYS)
 _COUNT = r"(\d+|" + "|".join(NUMBERS) + ")"
 _LATEST = re.compile(
     r"\b(now|right now|currently|current|latest|these days|at the moment|nowadays|most recent(ly)?|newest|"
-    r"up to date|anymore|still|today's|at present)\b",
+    r"up to date|anymore|still|today's|at present|should (?:i|we) use|do (?:i|we) use)\b",
     re.IGNORECASE,
 )
 _EARLIEST = re.compile(
     r"\b(first time|for the first time|originally|initially|at first|earliest|first (?=\w+ed\b))", re.I
 )
-_FIRST_WHEN = re.compile(r"^\s*when\b.*\bfirst\b", re.IGNORECASE)
+_FIRST_WHEN = re.compile(r"^\s*(?:when|who)\b.*\bfirst\b", re.IGNORECASE)  # "who first brought up…"
 _GRACE = timedelta(minutes=1)
 _ISO = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
 _EVENT = re.compile(
@@ -103,6 +103,10 @@ def resolve(question: str, now: datetime, *, after: date | None = None, before: 
     elif match := _LATEST.search(text):
         order = "latest"
         phrases.append(match.group(0))
+    elif relation == "before" or (low is None and high is not None):
+        order = "latest"  # "the standup time before the offsite": what was in force when it came
+    elif low is not None and high is not None and low <= now < high and high - low <= timedelta(days=1):
+        order = "latest"  # "the wifi password today": the asking day asks what holds now
     if after is not None:
         low = max(filter(None, [low, _day_start(after)]))
     if before is not None:
@@ -115,7 +119,7 @@ def resolve(question: str, now: datetime, *, after: date | None = None, before: 
 
 Span = tuple[datetime, datetime]
 Found = tuple[Span, str, str] | None  # (span, the phrase, "in" | "since" | "before" | "after")
-_RELATION = r"(?:(since|before|after|until|in|on|during|from)\s+)?"
+_RELATION = r"(?:(since|before|after|until|in|on|during|from|back to)\s+)?"  # "thinking back to May"
 
 
 def _apply(span: Span, relation: str, now: datetime) -> tuple[datetime | None, datetime | None]:

@@ -141,11 +141,11 @@ def test_the_model_is_told_when_the_question_is_asked_and_which_source_wins(team
 
 def test_the_first_mention_may_be_a_question(tmp_path):
     """ "When did we first talk about a monorepo?": the first mention was a question, and it comes first; asked
-    "what is the plan for the repos now?", the later statement comes before the questions."""
+    "what is the monorepo plan now?", the later statement of the plan comes before the questions."""
     messages = [
         said(1, 0, "what about a monorepo?"),
         said(2, 10, "the monorepo doc is ready"),
-        said(3, 20, "decided: we move to a monorepo"),
+        said(3, 20, "decided: the monorepo plan is a go"),
         said(4, 30, "are we doing the monorepo?"),
         *[said(20 + i, 40 + i, f"random chatter number {i} about weekend plans and the weather") for i in range(25)],
     ]
@@ -156,6 +156,26 @@ def test_the_first_mention_may_be_a_question(tmp_path):
         now = first_ids(memory, "what is the monorepo plan now?", asked)
     assert first[0] == "5000001"
     assert now.index("5000003") < now.index("5000004")
+
+
+def test_a_passage_sharing_only_a_common_word_does_not_lead_by_its_date(tmp_path):
+    """ "Who first brought up upgrading postgres?": an earlier message about an unrelated upgrade shares one word
+    with the question but is far less like it, so the first message about the postgres upgrade leads; asked what the
+    upgrade plan is now, a later message on another upgrade does not lead either."""
+    messages = [
+        said(1, 0, "type errors in the billing service after the upgrade"),
+        said(2, 10, "postgres upgrading soon: postgres 12 goes end of life"),
+        said(3, 20, "postgres upgrading plan: the weekend of the 14th"),
+        said(4, 30, "the laptop upgrade went fine"),
+        *[said(20 + i, 40 + i, f"random chatter number {i} about weekend plans and the weather") for i in range(25)],
+    ]
+    with Memory.open(make_settings(tmp_path / "data"), embeddings=HashEmbeddings()) as memory:
+        memory.remember_messages(messages)
+        asked = START + timedelta(days=80)
+        first = first_ids(memory, "who first brought up upgrading postgres?", asked)
+        now = first_ids(memory, "what is the postgres upgrading plan now?", asked)
+    assert first[0] == "5000002" and first.index("5000002") < first.index("5000001")
+    assert now[0] == "5000003" and now.index("5000003") < now.index("5000004")
 
 
 class SynonymEmbeddings(HashEmbeddings):
@@ -216,3 +236,25 @@ def test_now_takes_a_later_restatement_over_an_earlier_window_holding_the_questi
         alone = next(h for h in hits if h.chunk.message_ids == ("5000003",))
         assert (window.similarity or 0.0) > (alone.similarity or 0.0) + 0.1  # the case this is about
         assert hits[0] is alone
+
+
+@pytest.mark.real_model
+def test_an_event_is_dated_where_it_is_told_not_where_it_was_proposed(tmp_path, real_embeddings):
+    """ "Before the changelog launch": the question proposing a changelog comes up first for the words, but the
+    changelog launched when a message said so; the sprint length in force then is the one set just before it."""
+    messages = [
+        said(1, 0, "sprints are 4 weeks long"),
+        said(2, 20, "should we launch a changelog for customers?"),
+        said(3, 30, "we're switching to 2 week sprints, starting with this one"),
+        said(4, 40, "the changelog is live, the first post went out today"),
+        said(5, 50, "planning note: we go to 1 week sprints"),
+        *[said(20 + i, 2 + i * 5, f"random chatter number {i} about weekend plans and the weather") for i in range(4)],
+    ]
+    question = "What was the sprint length before the changelog launch?"
+    asked = START + timedelta(days=80)
+    with Memory.open(make_settings(tmp_path / "data"), embeddings=real_embeddings) as memory:
+        memory.remember_messages(messages)
+        scope = memory.time_scope(question, "g1", now=asked)
+        found = first_ids(memory, question, asked)
+    assert scope.before is not None and scope.before.date() == (START + timedelta(days=40)).date()
+    assert found[0] == "5000003" and "5000005" not in found

@@ -32,6 +32,7 @@ def day(text: str) -> datetime:
         ("the incident two weeks ago", "2025-06-02", "2025-06-09"),
         ("what was decided 3 days ago", "2025-06-15", "2025-06-16"),
         ("on 2025-04-30 who deployed", "2025-04-30", "2025-05-01"),
+        ("thinking back to March: what was the staging URL?", "2025-03-01", "2025-04-01"),
     ],
 )
 def test_a_time_word_becomes_a_range(question, after, before):
@@ -67,6 +68,12 @@ def test_since_before_after_open_the_range_on_one_side(question, after, before):
         ("is the coffee machine still broken", "latest"),
         ("when did we first talk about moving office?", "earliest"),
         ("what was the wifi password originally", "earliest"),
+        ("who first brought up moving office?", "earliest"),
+        ("which URL should I use for staging?", "latest"),
+        ("which password gets me on the wifi today?", "latest"),  # the asking day: what holds now
+        ("what was the standup time before March?", "latest"),  # what was in force when March came
+        ("what was said yesterday?", None),
+        ("what changed this week?", None),
         ("what is the wifi password", None),
     ],
 )
