@@ -189,9 +189,10 @@ def test_second_process_is_refused_quickly(tmp_path):
 
 def test_search_resolves_time_words_against_now_and_takes_after(run, tmp_path):
     """`--now` sets what "now" means (the statement in force then wins); `--after` leaves older passages out."""
+    # The hashing embedder rates by shared words, so each statement names the "standup time" it sets.
     items = [
         dce_message("21", "standup is at 9:30 in the big room", timestamp="2025-01-06T09:00:00+00:00"),
-        dce_message("22", "standup moves to 10:00 from today", timestamp="2025-02-05T09:00:00+00:00"),
+        dce_message("22", "standup time moves to 10:00 from today", timestamp="2025-02-05T09:00:00+00:00"),
         dce_message("23", "standup is now at 9:45 for the new hires", timestamp="2025-03-20T09:00:00+00:00"),
     ]
     path = tmp_path / "team.json"
