@@ -68,3 +68,51 @@ def test_a_guild_holding_most_of_the_index_is_still_confined_to_itself(record_st
     small = record_stores.keywords.search("small", "walrus", channels=None, limit=50)
     assert len(big) == 10 and all(chunk_id.startswith("big-") for chunk_id, _ in big)
     assert [chunk_id for chunk_id, _ in small] == ["small-1"]
+
+
+def test_the_best_matches_outside_the_guild_or_channels_do_not_crowd_out_the_ones_inside(record_stores):
+    """The best matches are ranked before they are filtered (`OVERFETCH` times the limit); when those are all in
+    another guild or channel, every match is filtered instead, so the asker's own still come back, best first."""
+    from dataclasses import replace
+
+    def said(guild: str, channel: str, number: int, filler: int) -> Chunk:  # more filler, a lower BM25
+        return replace(chunk(number, " ".join(["walrus", *["word"] * filler]), guild=guild), channel_id=channel)
+
+    strong = [said("big", "loud", i, i) for i in range(40)]  # the 40 best matches, all in #loud
+    weak = [said("big", "quiet", 100 + i, 50 + i) for i in range(10)]
+    beside = [said("small", "loud", 200 + i, i) for i in range(30)]  # as good, in a guild a tenth the size
+    record_stores.chunks.replace_chunks(
+        "big", set(), strong + weak + [said("big", "x", 300 + i, 90) for i in range(250)]
+    )
+    record_stores.chunks.replace_chunks("small", set(), beside)
+    quiet = record_stores.keywords.search("big", "walrus", channels=["quiet"], limit=5)
+    assert [chunk_id for chunk_id, _ in quiet] == [f"big-{100 + i}" for i in range(5)]
+    loud = record_stores.keywords.search("big", "walrus", channels=["loud", "quiet"], limit=5)
+    assert [chunk_id for chunk_id, _ in loud] == [f"big-{i}" for i in range(5)]
+    assert {chunk_id for chunk_id, _ in record_stores.keywords.search("big", "walrus", channels=None, limit=40)} == {
+        c.chunk_id for c in strong
+    }
+
+
+def test_a_term_in_more_chunks_than_the_budget_is_ranked_in_its_newest_ones_unless_a_range_is_asked(
+    record_stores, monkeypatch
+):
+    """Ranking scores every match, so when even the rarest term is in more chunks than the budget, only its newest
+    are ranked (the dense leg searches the rest): the oldest, best match is not among them. A time range is never
+    cut so: the range's matches are all ranked, the oldest first."""
+    from dataclasses import replace
+
+    monkeypatch.setattr(term_counts, "POSTINGS_BUDGET", 10)
+    said = [
+        replace(
+            chunk(i, "walrus walrus walrus" if i == 0 else f"walrus and other words {i}"),
+            created_at=f"2025-01-{i + 1:02d}",
+        )
+        for i in range(30)
+    ]
+    for one in said:  # one at a time: the newest chunks are those written last
+        record_stores.chunks.replace_chunks("g1", set(), [one])
+    cut = record_stores.keywords.search("g1", "walrus", channels=None, limit=50)
+    assert sorted(chunk_id for chunk_id, _ in cut) == sorted(f"g1-{i}" for i in range(20, 30))
+    ranged = record_stores.keywords.search("g1", "walrus", channels=None, limit=50, after="2025-01-01")
+    assert len(ranged) == 30 and ranged[0][0] == "g1-0"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from memory.stores import term_counts
 from memory.stores.postgres.database import PostgresDatabase
 from memory.stores.term_counts import TermCounts
 from memory.words import STOPWORDS, words
@@ -47,7 +48,9 @@ class PostgresKeywordIndex:
         kept = self._counts.selective(
             guild_id, terms[:32], size, lambda term, ceiling: self._count(guild_id, term, ceiling)
         )
-        return self._ranked(_any(kept), [_plain(t) for t in kept], guild_id, channels, limit, after, before)
+        texts = [_plain(t) for t in kept]
+        newest = after is None and before is None and size > term_counts.POSTINGS_BUDGET  # as the SQLite index
+        return self._ranked(_any(kept), texts, guild_id, channels, limit, after, before, newest=newest)
 
     def _ranked(
         self,
@@ -58,11 +61,18 @@ class PostgresKeywordIndex:
         limit: int,
         after: str | None = None,
         before: str | None = None,
+        *,
+        newest: bool = False,
     ) -> list[tuple[str, float]]:
-        """(chunk id, rank) of the chunks a tsquery matches, best first, within the guild, channels and times."""
+        """(chunk id, rank) of the chunks a tsquery matches, best first, within the guild, channels and times
+        (only the newest `POSTINGS_BUDGET` matches when `newest`)."""
         sql = f"SELECT chunk_id, {_RANK} AS rank FROM chunks, (SELECT {tsquery} AS q) AS query "
         sql += "WHERE terms @@ q AND guild_id = %s"
         params: list[object] = [*texts, guild_id]
+        if newest:  # the oldest of the newest matches, found without ranking any
+            sql += f""" AND seq >= (SELECT coalesce(min(seq), 0) FROM (SELECT seq FROM chunks
+                        WHERE terms @@ {tsquery} AND guild_id = %s ORDER BY seq DESC LIMIT %s) AS newest)"""
+            params.extend([*texts, guild_id, term_counts.POSTINGS_BUDGET])
         if channels is not None:
             sql += " AND channel_id = ANY(%s)"
             params.append(list(channels))

@@ -14,7 +14,7 @@ from memory.stores.sqlite.migrations import MIGRATIONS, SCHEMA_VERSION, split_sq
 IN_LIST_SIZE = 500  # ids bound per `IN (...)`: well below SQLite's limit on host parameters
 
 
-def in_lists(ids: Sequence[str]) -> Iterator[tuple[str, list[str]]]:
+def in_lists(ids: Sequence[object]) -> Iterator[tuple[str, list[object]]]:
     """The ids in slices small enough to bind, each with its `?,?,…` placeholders for an `IN (...)` list."""
     items = list(ids)
     for start in range(0, len(items), IN_LIST_SIZE):
@@ -62,7 +62,7 @@ class SQLiteDatabase:
         with self._lock:
             return self._db.execute(sql, params).fetchall()
 
-    def query_in(self, sql: str, ids: Sequence[str], *, before: Sequence[object] = ()) -> list[sqlite3.Row]:
+    def query_in(self, sql: str, ids: Sequence[object], *, before: Sequence[object] = ()) -> list[sqlite3.Row]:
         """The rows of a read whose `{ids}` is an `IN` list of `ids`, bound after the `before` parameters."""
         rows: list[sqlite3.Row] = []
         for marks, batch in in_lists(ids):
