@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from memory import Chunk
 from memory.stores import term_counts
 
@@ -73,7 +75,6 @@ def test_a_guild_holding_most_of_the_index_is_still_confined_to_itself(record_st
 def test_the_best_matches_outside_the_guild_or_channels_do_not_crowd_out_the_ones_inside(record_stores):
     """The best matches are ranked before they are filtered (`OVERFETCH` times the limit); when those are all in
     another guild or channel, every match is filtered instead, so the asker's own still come back, best first."""
-    from dataclasses import replace
 
     def said(guild: str, channel: str, number: int, filler: int) -> Chunk:  # more filler, a lower BM25
         return replace(chunk(number, " ".join(["walrus", *["word"] * filler]), guild=guild), channel_id=channel)
@@ -100,8 +101,6 @@ def test_a_term_in_more_chunks_than_the_budget_is_ranked_in_its_newest_ones_unle
     """Ranking scores every match, so when even the rarest term is in more chunks than the budget, only its newest
     are ranked (the dense leg searches the rest): the oldest, best match is not among them. A time range is never
     cut so: the range's matches are all ranked, the oldest first."""
-    from dataclasses import replace
-
     monkeypatch.setattr(term_counts, "POSTINGS_BUDGET", 10)
     said = [
         replace(

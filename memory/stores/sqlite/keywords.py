@@ -75,7 +75,7 @@ class SQLiteKeywordIndex:
                  WHERE chunks_fts MATCH ? AND chunks_fts.rowid >= ? AND c.guild_id = ?"""
         params: list[object] = [match, newest or 0, guild_id]
         if channels is not None:
-            sql += f" AND c.channel_id IN ({','.join('?' * len(channels))})"
+            sql += _in_channels("c.channel_id", channels)
             params.extend(channels)
         for bound, value in ((">=", after), ("<", before)):
             if value is not None:
@@ -99,11 +99,12 @@ class SQLiteKeywordIndex:
             (match, newest or 0, wide),
         )
         # The unary + keeps SQLite from reading the guild's index (all its chunks) instead of the rows asked for.
-        sql = "SELECT rowid, chunk_id FROM chunks WHERE +guild_id = ? AND rowid IN ({ids})"
+        sql = "SELECT rowid, chunk_id FROM chunks WHERE +guild_id = ?"
         params: list[object] = [guild_id]
         if channels is not None:
-            sql = sql.replace("+guild_id = ?", f"+guild_id = ? AND +channel_id IN ({','.join('?' * len(channels))})")
+            sql += _in_channels("+channel_id", channels)
             params.extend(channels)
+        sql += " AND rowid IN ({ids})"
         kept = {int(row[0]): str(row[1]) for row in self._db.query_in(sql, [row[0] for row in best], before=params)}
         ranked = [(kept[row[0]], float(row[1])) for row in best if row[0] in kept]
         return ranked[:limit] if len(ranked) >= limit or len(best) < wide else None
@@ -171,6 +172,11 @@ class SQLiteKeywordIndex:
         """Rebuild the FTS segments without the terms of deleted chunks (a delete only marks them in FTS5)."""
         with self._db.transaction() as db:
             db.execute("INSERT INTO chunks_fts (chunks_fts) VALUES ('optimize')")
+
+
+def _in_channels(column: str, channels: Sequence[str]) -> str:
+    """The SQL condition keeping a query to these channels (bind the channel ids after what comes before it)."""
+    return f" AND {column} IN ({','.join('?' * len(channels))})"
 
 
 def _scope(guild_id: str) -> str:
