@@ -146,6 +146,18 @@ def test_forget_channel_and_message(memory):
     assert "beta 3" in found(memory, "beta 3")
 
 
+def test_channels_are_those_of_the_guild_that_hold_memory(memory):
+    """`channels` lists each channel holding a guild's chunks once, sorted; another guild's channels, sorting
+    between them, are not among them, and a guild with no memory has none."""
+    for number, (guild, channel) in enumerate([("g1", "c3"), ("g2", "c2"), ("g1", "c1"), ("g1", "c3"), ("g2", "c4")]):
+        memory.remember_messages([message(number, f"note {number}", guild=guild, channel=channel, minutes=90 * number)])
+    assert memory.channels("g1") == ["c1", "c3"]
+    assert memory.channels("g2") == ["c2", "c4"]
+    assert memory.channels("g3") == []
+    memory.forget("g1", channel_id="c1")
+    assert memory.channels("g1") == ["c3"]
+
+
 def test_forget_guild_drops_everything_of_that_guild_only(memory):
     """Forgetting a guild removes its records and collection, and leaves other guilds alone."""
     memory.remember_messages([message(i, f"one {i}", guild="g1") for i in range(5)])

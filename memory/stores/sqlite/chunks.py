@@ -142,7 +142,16 @@ class SQLiteChunkStore:
 
     def channels(self, guild_id: str) -> list[str]:
         """Channel ids of a guild that hold chunks."""
-        rows = self._db.query("SELECT DISTINCT channel_id FROM chunks WHERE guild_id = ?", (guild_id,))
+        # Each guild's channels one index seek apart, not its every chunk: DISTINCT walked all of a big guild's
+        # entries (11 ms at 100k chunks), and every question asks this first.
+        rows = self._db.query(
+            "WITH RECURSIVE held(channel_id) AS ("
+            " SELECT min(channel_id) FROM chunks WHERE guild_id = ?"
+            " UNION ALL SELECT (SELECT min(channel_id) FROM chunks"
+            " WHERE guild_id = ? AND channel_id > held.channel_id) FROM held WHERE held.channel_id IS NOT NULL"
+            ") SELECT channel_id FROM held WHERE channel_id IS NOT NULL",
+            (guild_id, guild_id),
+        )
         return sorted(str(row[0]) for row in rows)
 
     def embedded_counts(self) -> dict[str, int]:
