@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import gc
 import math
 import os
 import random
@@ -27,6 +29,7 @@ os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 from langchain_core.embeddings import Embeddings  # noqa: E402
 
 from bot.render import EDIT_INTERVAL_SECONDS, PRIVATE_NOTICE  # noqa: E402
+from bot.run import start_up_heap_frozen  # noqa: E402
 from memory import Memory  # noqa: E402
 from tests.bot.conftest import final_text, running_bot, seed, settled, world_settings  # noqa: E402
 from tests.fakediscord import FakeDiscord  # noqa: E402
@@ -197,6 +200,32 @@ class LoopLag:
         return self.lags
 
 
+class FullCollections(contextlib.AbstractContextManager["FullCollections"]):
+    """Times Python's full (oldest-generation) garbage collections while in the block: each stops every thread."""
+
+    def __init__(self) -> None:
+        self.pauses: list[tuple[float, float]] = []  # (started, seconds)
+        self._started = 0.0
+
+    def _note(self, phase: str, info: dict[str, int]) -> None:
+        if info["generation"] != 2:
+            return
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            self.pauses.append((self._started, time.perf_counter() - self._started))
+
+    def __enter__(self) -> FullCollections:
+        gc.callbacks.append(self._note)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        gc.callbacks.remove(self._note)
+
+    def pauses_since(self, moment: float) -> list[float]:
+        return [seconds for started, seconds in self.pauses if started >= moment]
+
+
 async def burst(fake: FakeDiscord, ids: dict[str, str], chats: Sequence[Any], rate: float) -> float:
     """Members post `chats` (made beforehand) in #general through the gateway, `rate` a second (0: as fast as the
     fake sends them); returns when the last is sent (seconds taken)."""
@@ -275,28 +304,34 @@ async def run(args: argparse.Namespace) -> None:
                 print(f"filled #general with {added} more chunks, to {args.chunks}, in {took:.1f} s")
             probes = Probes()
             install_probes(fake, llm, memory, probes)
-            async with running_bot(settings, fake, memory) as bot:
-                await asyncio.wait_for(bot.ingestion.idle(), 30)
-                asked = questions(args.warmups + args.questions, rng)
-                for question in asked[: args.warmups]:  # first-call costs: tokenizer, Chroma, httpx pool
-                    await ask_once(fake, llm, ids, probes, question)
-                chats = chat_messages(args.burst, ids["guild"], ids["general"], people, rng)  # before the lag is timed
-                lag = LoopLag()
-                lag.start()
-                await asyncio.sleep(1.0)  # a second of the idle loop's own lag, the reference for the burst's
-                idle_lags = len(lag.lags)
-                burst_started = time.perf_counter()
-                posting = burst(fake, ids, chats, args.burst_rate) if args.burst else None
-                sending = asyncio.create_task(posting) if posting is not None else None
-                samples = [(await ask_once(fake, llm, ids, probes, q))[0] for q in asked[args.warmups :]]
-                if sending is not None:
-                    sent_in = await sending
-                    await asyncio.wait_for(bot.ingestion.idle(), 600)
-                    print(
-                        f"burst: {args.burst} messages sent through the gateway in {sent_in:.1f} s, all remembered "
-                        f"{time.perf_counter() - burst_started:.1f} s after the first"
-                    )
-                lags = await lag.stop()
+            # As `memorybot run` does once its memory is open and the model loaded (bot.run).
+            frozen = contextlib.nullcontext() if args.no_heap_freeze else start_up_heap_frozen()
+            with frozen, FullCollections() as collections:
+                async with running_bot(settings, fake, memory) as bot:
+                    await asyncio.wait_for(bot.ingestion.idle(), 30)
+                    asked = questions(args.warmups + args.questions, rng)
+                    for question in asked[: args.warmups]:  # first-call costs: tokenizer, Chroma, httpx pool
+                        await ask_once(fake, llm, ids, probes, question)
+                    chats = chat_messages(
+                        args.burst, ids["guild"], ids["general"], people, rng
+                    )  # before the lag is timed
+                    lag = LoopLag()
+                    lag.start()
+                    await asyncio.sleep(1.0)  # a second of the idle loop's own lag, the reference for the burst's
+                    idle_lags = len(lag.lags)
+                    burst_started = time.perf_counter()
+                    posting = burst(fake, ids, chats, args.burst_rate) if args.burst else None
+                    sending = asyncio.create_task(posting) if posting is not None else None
+                    samples = [(await ask_once(fake, llm, ids, probes, q))[0] for q in asked[args.warmups :]]
+                    if sending is not None:
+                        sent_in = await sending
+                        await asyncio.wait_for(bot.ingestion.idle(), 600)
+                        print(
+                            f"burst: {args.burst} messages sent through the gateway in {sent_in:.1f} s, all remembered "
+                            f"{time.perf_counter() - burst_started:.1f} s after the first"
+                        )
+                    lags = await lag.stop()
+                    collected = collections.pauses_since(burst_started)
         finally:
             memory.close()
             await llm.stop()
@@ -313,6 +348,9 @@ async def run(args: argparse.Namespace) -> None:
     for name, values in (("  idle, 1 s before", lags[:idle_lags]), (during, lags[idle_lags:])):
         ms = [v * 1000 for v in values]
         print(f"{name:<36}{percentile(ms, 0.5):>9.1f}{percentile(ms, 0.95):>9.1f}{max(ms):>9.1f}")
+    heap = "start-up's heap not frozen" if args.no_heap_freeze else "start-up's heap frozen, as memorybot run does"
+    longest = f", longest {max(collected) * 1000:.0f} ms" if collected else ""
+    print(f"full garbage collections while asked: {len(collected)}{longest} ({heap})")
 
 
 def fill_general(memory: Memory, ids: dict[str, int], size: int) -> int:
@@ -376,6 +414,10 @@ def main() -> None:
     parser.add_argument(
         "--real-model", action="store_true", help="embed with the real all-MiniLM-L6-v2 (LocalEmbeddings)"
     )
+    parser.add_argument(
+        "--no-heap-freeze", action="store_true",
+        help="leave start-up's objects to the garbage collector (the figure before bot.run froze them)",
+    )  # fmt: skip
     args = parser.parse_args()
     if args.write_slice:
         import memory.stores.chroma

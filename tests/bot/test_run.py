@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import signal
 import sys
 
 import pytest
 
+import bot.run
 from bot.errors import StartupError
 from bot.run import run_bot
 from memory import Memory
@@ -54,6 +56,27 @@ async def test_a_refused_token_is_a_clear_startup_error(fakes, tmp_path, monkeyp
     monkeypatch.setenv("DISCORD_TOKEN", "wrong-token")
     with pytest.raises(StartupError, match="DISCORD_TOKEN"):
         await asyncio.wait_for(run_bot(settings, embeddings=HashEmbeddings()), 30)
+
+
+async def test_the_running_bot_keeps_start_up_objects_out_of_the_garbage_collector(fakes, tmp_path, monkeypatch):
+    """What start-up built (libraries, model, stores) is frozen before the bot is built, so that a full collection
+    does not walk it with the event loop stopped; thawed again once `run_bot` returns."""
+    fake, llm = fakes
+    settings = world_settings(fake, llm, seed(fake), tmp_path / "data")
+    monkeypatch.setenv("DISCORD_TOKEN", "wrong-token")  # start-up gets as far as logging in, then stops
+    frozen_when_built: list[int] = []
+    build = bot.run.build_bot
+
+    def spying_build(*args, **kwargs):
+        frozen_when_built.append(gc.get_freeze_count())
+        return build(*args, **kwargs)
+
+    monkeypatch.setattr(bot.run, "build_bot", spying_build)
+    assert gc.get_freeze_count() == 0
+    with pytest.raises(StartupError):
+        await asyncio.wait_for(run_bot(settings, embeddings=HashEmbeddings()), 30)
+    assert len(frozen_when_built) == 1 and frozen_when_built[0] > 10_000  # the test process's modules, at least
+    assert gc.get_freeze_count() == 0
 
 
 async def test_memorybot_run_process_remembers_answers_and_stops_cleanly(fakes, tmp_path):
