@@ -16,6 +16,7 @@ from langchain_core.embeddings import Embeddings
 from memory.errors import EmbeddingError
 from memory.minilm import QueryEncoder
 from memory.onnx_queries import OnnxQueryEncoder, cache_dir, checked_export, open_export
+from memory.openvino_documents import OpenVinoDocumentEncoder, checked_documents
 from memory.settings import EmbeddingSettings, secret_from_env
 
 if TYPE_CHECKING:
@@ -92,12 +93,19 @@ class LocalEmbeddings(Embeddings):
         self._probe_vectors: np.ndarray | None = None
         self.bf16 = self._choose_bf16(settings.precision)
         self.queries: OnnxQueryEncoder | None = None
+        self.documents: OpenVinoDocumentEncoder | None = None
         if settings.onnx_queries:
             folder = cache_dir(settings.onnx_dir)
             self.queries = checked_export(model_dir, folder, _PROBE_TEXTS, self._fp32_probes())
+        if settings.openvino_documents and self.queries is not None:
+            self.documents = checked_documents(
+                self.queries.path, model_dir, bf16=self.bf16, batch_size=self._batch_size,
+                probes=_PROBE_TEXTS, expected=self._fp32_probes(),
+            )  # fmt: skip
         log.info(
-            "local embeddings: all-MiniLM-L6-v2, %s, queries through %s",
-            "bf16 autocast" if self.bf16 else "fp32",
+            "local embeddings: all-MiniLM-L6-v2, %s, documents through %s, queries through %s",
+            "bf16" if self.bf16 else "fp32",
+            "OpenVINO" if self.documents is not None else "torch",
             "onnxruntime" if self.queries is not None else "torch",
         )
 
@@ -136,6 +144,8 @@ class LocalEmbeddings(Embeddings):
         """Embed texts (batched)."""
         if not texts:
             return []
+        if self.documents is not None:
+            return self.documents.encode(texts).tolist()  # type: ignore[no-any-return]
         return [list(map(float, row)) for row in self._encode(texts, bf16=self.bf16)]
 
     def embed_query(self, text: str) -> list[float]:
