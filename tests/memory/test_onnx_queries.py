@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from memory.embeddings import _PROBE_TEXTS, LazyEmbeddings, local_model_dir
-from memory.onnx_queries import OnnxQueryEncoder, checked_export, export_path
+from memory.onnx_queries import OnnxQueryEncoder, checked_export, export_path, reference_path
 from memory.settings import EmbeddingSettings
 from tests.memory.test_minilm import TEXTS
 
@@ -43,7 +43,9 @@ def test_an_export_is_reused_and_a_damaged_one_is_made_again(real_embeddings, tm
     encoder = checked_export(MODEL_DIR, tmp_path, _PROBE_TEXTS, reference(_PROBE_TEXTS))
     assert encoder is not None and kept.stat().st_size > 1_000_000
     assert float(np.dot(encoder.encode(TEXTS[0]), reference(TEXTS[:1])[0])) > 0.9999
-    assert sorted(p.name for p in tmp_path.iterdir()) == [kept.name]  # no temporary file left
+    # The model's vectors of the probes are kept beside it (a later process checks it without the model); no
+    # temporary file is left.
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([kept.name, reference_path(kept).name])
 
 
 def test_an_export_that_differs_from_the_model_is_not_used(real_embeddings, tmp_path):
