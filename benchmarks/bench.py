@@ -1,5 +1,6 @@
 """Benchmarks memorybot: ingestion throughput, search latency at scale, HNSW recall, LongMemEval evidence recall;
-with `--commands`, only the start-up of whole command-line processes (benchmarks/startup.py)."""
+with `--commands`, only the start-up of whole command-line processes (benchmarks/startup.py); with
+`--ingest-processes`, only whole ingestion processes against the naive pipeline (benchmarks/ingest_processes.py)."""
 
 from __future__ import annotations
 
@@ -734,6 +735,21 @@ def commands_table(results: dict[str, Any]) -> str:
     )  # fmt: skip
 
 
+def ingest_processes_table(results: dict[str, Any]) -> str:
+    """`--ingest-processes`: each system's median wall and CPU seconds, and the naive pipeline's over memorybot's."""
+    load = results["load_average_1m"]
+    wall, cpu = results["wall_s"], results["cpu_s"]
+    return table(
+        f"Ingestion, whole processes, {results['files']} files ({results['characters']:,} characters), median of "
+        f"{results['runs']} rounds, 1-min load average {load['before']} before, {load['after']} after; naive: "
+        f"{results['naive_output']}",
+        ["system", "wall s", "CPU s"],
+        [["naive langchain (1000/200, fp32, Chroma)", wall["naive"], cpu["naive"]],
+         ["memorybot ingest (defaults)", wall["memorybot"], cpu["memorybot"]],
+         ["naive ÷ memorybot", results["naive_over_memorybot_wall"], results["naive_over_memorybot_cpu"]]],
+    )  # fmt: skip
+
+
 def latency_row(label: str, timings: dict[str, Any], open_ms: float | None, first_ms: float | None) -> list[object]:
     """One row of the latency table."""
     keys = ("search_p50_ms", "search_p95_ms", "embed_query_p50_ms", "chroma_k40_p50_ms", "fts_k40_p50_ms", "overhead")
@@ -772,11 +788,19 @@ def main(argv: Sequence[str] | None = None) -> None:
         help="only time whole `memorybot` processes (--help, stats, a cold search) against reference processes "
         "(benchmarks/startup.py; about 3 minutes)",
     )  # fmt: skip
-    parser.add_argument("--runs", type=int, default=5, help="with --commands: rounds of every process (default 5)")
+    parser.add_argument(
+        "--ingest-processes", action="store_true",
+        help="only time whole ingestion processes, `memorybot ingest` against the naive langchain pipeline, on "
+        "CPython's 79 reference topics (benchmarks/ingest_processes.py; about 2 minutes a round)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--runs", type=int, default=None,
+        help="with --commands or --ingest-processes: rounds of every process (default 5 and 3)",
+    )  # fmt: skip
     parser.add_argument(
         "--commands-repo", type=Path, default=Path(__file__).resolve().parent.parent, metavar="DIR",
-        help="with --commands: the checkout whose `python -m bot` is timed (default: this one; e.g. an older commit's "
-        "`git archive` for a before/after table)",
+        help="with --commands or --ingest-processes: the checkout whose `python -m bot` is timed (default: this one; "
+        "e.g. an older commit's `git archive` for a before/after table)",
     )  # fmt: skip
     args = parser.parse_args(argv)
     # Nothing may reach the network: no model hub, no Chroma telemetry.
@@ -786,10 +810,19 @@ def main(argv: Sequence[str] | None = None) -> None:
         sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from anywhere, like eval.py
         from benchmarks.startup import bench_commands
 
-        startup = bench_commands(args.commands_repo.resolve(), args.runs)
+        startup = bench_commands(args.commands_repo.resolve(), args.runs or 5)
         print(commands_table(startup))
         if args.out:
             args.out.write_text(json.dumps({"commands": startup}, indent=2) + "\n", encoding="utf-8")
+        return
+    if args.ingest_processes:
+        sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+        from benchmarks.ingest_processes import bench_ingest_processes
+
+        ingest = bench_ingest_processes(args.commands_repo.resolve(), args.runs or 3)
+        print(ingest_processes_table(ingest))
+        if args.out:
+            args.out.write_text(json.dumps({"ingest_processes": ingest}, indent=2) + "\n", encoding="utf-8")
         return
     parts = set(args.parts.split(","))
     if unknown := parts - set(PARTS):
