@@ -271,12 +271,13 @@ async def run(args: argparse.Namespace) -> None:
     os.environ["OPENAI_API_KEY"] = llm.api_key  # the bot's ChatOpenAI reads the key from the environment
     embeddings: Embeddings
     if args.real_model:
-        from memory.embeddings import LocalEmbeddings  # torch and the model load only when asked for
+        from memory.embeddings import build_embeddings  # the model loads only when asked for
         from memory.settings import EmbeddingSettings
 
         started = time.perf_counter()
-        embeddings = LocalEmbeddings(EmbeddingSettings())
-        print(f"loaded all-MiniLM-L6-v2 in {time.perf_counter() - started:.1f} s (bf16={embeddings.bf16})")
+        embeddings = build_embeddings(EmbeddingSettings())  # as `memorybot run` builds it (its export, once made)
+        took, kind, bf16 = time.perf_counter() - started, type(embeddings).__name__, getattr(embeddings, "bf16", None)
+        print(f"loaded all-MiniLM-L6-v2 in {took:.1f} s as {kind} (bf16={bf16})")
     else:
         embeddings = HashEmbeddings()
     await fake.start()
