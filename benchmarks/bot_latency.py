@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import gc
 import math
 import os
 import random
@@ -28,6 +27,7 @@ os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 
 from langchain_core.embeddings import Embeddings  # noqa: E402
 
+from benchmarks.pauses import FullCollections, LoopLag  # noqa: E402
 from bot.render import EDIT_INTERVAL_SECONDS, PRIVATE_NOTICE  # noqa: E402
 from bot.run import start_up_heap_frozen  # noqa: E402
 from memory import Memory  # noqa: E402
@@ -175,55 +175,6 @@ async def ask_once(
         embed_query=sum(probes.embed_query[embed_start:]),
     )
     return sample, interaction
-
-
-class LoopLag:
-    """Samples the event loop's lag: how late a 10 ms sleep wakes up (the time every other task waited)."""
-
-    def __init__(self) -> None:
-        self.lags: list[float] = []
-        self._task: asyncio.Task[None] | None = None
-
-    async def _watch(self) -> None:
-        while True:
-            asked = time.perf_counter()
-            await asyncio.sleep(0.01)
-            self.lags.append(max(0.0, time.perf_counter() - asked - 0.01))
-
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._watch())
-
-    async def stop(self) -> list[float]:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-        return self.lags
-
-
-class FullCollections(contextlib.AbstractContextManager["FullCollections"]):
-    """Times Python's full (oldest-generation) garbage collections while in the block: each stops every thread."""
-
-    def __init__(self) -> None:
-        self.pauses: list[tuple[float, float]] = []  # (started, seconds)
-        self._started = 0.0
-
-    def _note(self, phase: str, info: dict[str, int]) -> None:
-        if info["generation"] != 2:
-            return
-        if phase == "start":
-            self._started = time.perf_counter()
-        else:
-            self.pauses.append((self._started, time.perf_counter() - self._started))
-
-    def __enter__(self) -> FullCollections:
-        gc.callbacks.append(self._note)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        gc.callbacks.remove(self._note)
-
-    def pauses_since(self, moment: float) -> list[float]:
-        return [seconds for started, seconds in self.pauses if started >= moment]
 
 
 async def burst(fake: FakeDiscord, ids: dict[str, str], chats: Sequence[Any], rate: float) -> float:
