@@ -25,7 +25,7 @@ from langchain_core.embeddings import Embeddings
 from memory import ChatMessage, Chunk, FileDocument, IngestReport, Memory, utc_iso
 from memory.chunking import chat_windows, chunk_id
 from memory.embeddings import LocalEmbeddings
-from memory.retrieval import PackedContext
+from memory.packing import PackedContext
 from memory.settings import ChunkingSettings, EmbeddingSettings, MemorySettings
 from memory.stores.chroma import ChromaVectorIndex
 from memory.tokens import encoding_for

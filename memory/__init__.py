@@ -23,6 +23,7 @@ from memory.extractive import extractive_answer
 from memory.guild_settings import SETTING_KEYS, GuildSettings, SettingChanges, Visibility
 from memory.health import HealthCheck, health_checks
 from memory.marks import ChannelMark, HistoryMark
+from memory.packing import PackedContext, pack
 from memory.probes import chunks_held, stores_reachable
 from memory.prompts import Exchange, SourceLabel
 from memory.recap import Recap, Recapper
@@ -36,7 +37,6 @@ from memory.reports import (
     PlaceNames,
     UserData,
 )
-from memory.retrieval import PackedContext, pack
 from memory.service import Memory
 from memory.settings import DiscordId, LimitSettings, MemorySettings, SettingsSection, load_settings, secret_from_env
 from memory.tokens import count_tokens

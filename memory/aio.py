@@ -12,10 +12,10 @@ from memory.answering import Answerer, Question
 from memory.guild_settings import GuildSettings, PerGuildSettings
 from memory.llm import make_chat_model
 from memory.marks import ChannelMark
+from memory.packing import PackedContext
 from memory.prompts import Exchange
 from memory.recap import Recapper
 from memory.reports import AskedQuestion, ForgetReport, MemoryStats, UserData
-from memory.retrieval import PackedContext
 from memory.service import Memory
 from memory.settings import MemorySettings
 from memory.stores.interfaces import BackfillCursors, ChannelMarks, ChannelPolicies, OptOuts

@@ -16,6 +16,7 @@ from memory.errors import AnswerError
 from memory.extractive import EXTRACTIVE_LABEL, NOTHING_FOUND, extractive_answer
 from memory.guild_settings import GuildSettings
 from memory.llm import close_chat_model
+from memory.packing import PackedContext
 from memory.prompts import (
     SOURCE_TAG_TOKENS,
     Exchange,
@@ -25,7 +26,6 @@ from memory.prompts import (
     system_prompt,
     trim_history,
 )
-from memory.retrieval import PackedContext
 from memory.rewrite import fuse_rounds, needs_second_round, rewritten_queries
 from memory.settings import LLMSettings
 from memory.tokens import count_tokens

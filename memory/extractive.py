@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import re
 
-from memory.retrieval import PackedContext
+from memory.packing import PackedContext
 
 NOTHING_FOUND = "I found nothing in memory about that."
 QUOTED = 8  # passages quoted at most: beyond that a list of quotes is no longer an answer

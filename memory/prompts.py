@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
-from memory.retrieval import PackedContext
+from memory.packing import PackedContext
 from memory.tokens import count_tokens
 from memory.types import Hit
 

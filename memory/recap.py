@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from memory.answering import explain_failure
 from memory.chunking import message_line
 from memory.errors import AnswerError
-from memory.retrieval import PackedContext
+from memory.packing import PackedContext
 from memory.settings import LLMSettings
 from memory.tokens import count_tokens
 from memory.types import ChatMessage, Chunk, Hit

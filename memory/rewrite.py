@@ -8,7 +8,8 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from memory.retrieval import RRF_K, PackedContext, pack
+from memory.packing import PackedContext, pack
+from memory.retrieval import RRF_K
 from memory.types import Hit
 
 if TYPE_CHECKING:

@@ -23,18 +23,11 @@ from memory.ingest import Ingestor, Progress
 from memory.lock import DataDirLock
 from memory.marks import HistoryMark
 from memory.opening import open_parts
+from memory.packing import PackedContext, pack
 from memory.prompts import Exchange
-from memory.reports import (
-    AskedQuestion,
-    ChannelStats,
-    ForgetReport,
-    GuildStats,
-    IngestReport,
-    MemoryStats,
-    UserData,
-)
+from memory.reports import AskedQuestion, ChannelStats, ForgetReport, GuildStats, IngestReport, MemoryStats, UserData
 from memory.rerank import PairScorer
-from memory.retrieval import PackedContext, Retriever, pack
+from memory.retrieval import Retriever
 from memory.settings import MemorySettings
 from memory.stores.chroma_health import Damage
 from memory.stores.interfaces import RecordStores, VectorIndex
