@@ -27,9 +27,10 @@ class TermCounts:
 
     def guild_size(self, guild_id: str, count: Callable[[], int]) -> int:
         """How many chunks a guild has (counted by `count` once)."""
-        if guild_id not in self._guilds:
-            self._guilds[guild_id] = count()
-        return self._guilds[guild_id]
+        held = self._guilds.get(guild_id)
+        if held is None:
+            held = self._guilds[guild_id] = count()
+        return held
 
     def selective(self, scope: str, terms: list[str], size: int, count: Callable[[str, int], int]) -> list[str]:
         """The rarest terms, while the chunks they are in stay within the budget, leaving out those in more than
@@ -38,9 +39,11 @@ class TermCounts:
         ceiling = max(200, size // SELECTIVE_SHARE)
         counted = []
         for position, term in enumerate(terms):
-            if (scope, term) not in self._terms:
-                self._terms[(scope, term)] = count(term, ceiling)
-            counted.append((self._terms[(scope, term)], position, term))
+            # Read once: searches on other threads may forget the kept counts (`at_size`) meanwhile.
+            held = self._terms.get((scope, term))
+            if held is None:
+                held = self._terms[(scope, term)] = count(term, ceiling)
+            counted.append((held, position, term))
         kept: list[str] = []
         total = 0
         for held, _, term in sorted(counted):
