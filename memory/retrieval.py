@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
 from langchain_core.embeddings import Embeddings
@@ -62,6 +63,13 @@ class Retriever:
         self._embeddings = embeddings
         self._settings = settings
         self._reranker = reranker
+        # The keyword leg runs here while the calling thread embeds the query and asks Chroma: both wait outside the
+        # GIL (SQLite, onnxruntime, Chroma's reads), so a search takes about the longer of the two, not their sum.
+        self._beside = ThreadPoolExecutor(max_workers=4, thread_name_prefix="memorybot-keywords")
+
+    def close(self) -> None:
+        """Stop the keyword leg's worker threads (after the searches under way)."""
+        self._beside.shutdown()
 
     def search(
         self,
@@ -94,11 +102,14 @@ class Retriever:
             return []
         after, before = _iso(scope.after), _iso(scope.before)
         words = _without(query, scope.phrases)  # "now" or "last week" would match every message saying it
+        lexical_leg = self._beside.submit(self._lexical, guild_id, words, allowed, after, before)
         query_vector = self._embeddings.embed_query(query)
-        dense = self._dense(guild_id, query_vector, allowed, TIME_WIDENING if scope.bounded or scope.order else 1)
-        lexical = self._keywords.search(
-            guild_id, words, channels=allowed, limit=settings.candidates, after=after, before=before
-        )
+        lexical, exact = lexical_leg.result()
+        # The keyword hits' records (SQLite) and vectors (Chroma) are read there while Chroma is asked here.
+        lexical_reads = self._beside.submit(self._read, guild_id, [i for i, _ in lexical], query_vector)
+        read: dict[str, Chunk] = {}  # the records read so far, by chunk id
+        widening = TIME_WIDENING if scope.bounded or scope.order else 1
+        dense = self._dense(guild_id, query_vector, allowed, widening, read=read)
         legs = [([i for i, _ in dense], settings.dense_weight), ([i for i, _ in lexical], settings.lexical_weight)]
         if settings.member_weight:  # 0 switches the member legs off, and their searches with them
             legs.append((self._by_member(guild_id, query, allowed), settings.member_weight))
@@ -123,9 +134,12 @@ class Retriever:
         for ids, weight in legs:
             for rank, chunk_id in enumerate(ids):
                 fused[chunk_id] = fused.get(chunk_id, 0.0) + weight / (RRF_K + rank + 1)
-        similarity = range_similarity | dict(dense)
+        lexical_chunks, lexical_similarity = lexical_reads.result()
+        read |= lexical_chunks
+        similarity = range_similarity | lexical_similarity | dict(dense)
         similarity.update(self._similarities(guild_id, [i for i in fused if i not in similarity], query_vector))
-        chunks = self._chunks.chunks(list(fused))  # vectors without a record (an interrupted delete) drop out
+        # Vectors without a record (an interrupted delete) drop out.
+        chunks = read | self._chunks.chunks([i for i in fused if i not in read])
         ranked = sorted(
             (Hit(chunks[i], round(score, 6), similarity.get(i)) for i, score in fused.items() if i in chunks),
             # Equal fused scores are common (ranks 2 and 5 in one leg, 5 and 2 in the other); the closer passage wins,
@@ -151,7 +165,7 @@ class Retriever:
         # an exact keyword match however the embedder rates it, so it stays; so do the passages of a range a
         # question asks about without naming a topic ("what happened yesterday?").
         below = [h.chunk.chunk_id for h in ranked if h.similarity is not None and h.similarity < floor]
-        kept = self._keywords.matching_all(guild_id, words, [i for i in below if i in keyword_ids])
+        kept = exact & set(below)
         if timed and not names_a_topic:
             kept |= set(timed)
         ranked = [h for h in ranked if h.similarity is None or h.similarity >= floor or h.chunk.chunk_id in kept]
@@ -173,6 +187,17 @@ class Retriever:
         if settings.neighbours:
             ranked = self._with_neighbours(ranked, allowed)
         return ranked
+
+    def _lexical(
+        self, guild_id: str, words: str, allowed: list[str] | None, after: str | None, before: str | None
+    ) -> tuple[list[tuple[str, float]], set[str]]:
+        """The keyword leg's hits, and those of them that hold every word of the query (which the relevance floor
+        keeps), found together on a worker thread while the query is embedded."""
+        settings = self._settings
+        found = self._keywords.search(
+            guild_id, words, channels=allowed, limit=settings.candidates, after=after, before=before
+        )
+        return found, self._keywords.matching_all(guild_id, words, [chunk_id for chunk_id, _ in found])
 
     def _by_member(self, guild_id: str, query: str, allowed: list[str] | None) -> list[str]:
         """For a question that names members ("what is Priya into lately?"), their own messages, ranked by meaning
@@ -272,9 +297,23 @@ class Retriever:
         seen = [chunks[i] for i in found if i in chunks and scope.said_by_then(chunks[i].created_at)]
         return [c for c in seen if scope.holds(c.created_at)] if scope.strict else seen
 
+    def _read(
+        self, guild_id: str, chunk_ids: list[str], query_vector: Sequence[float]
+    ) -> tuple[dict[str, Chunk], dict[str, float]]:
+        """The records of these chunks and their similarity to the query (the keyword hits', read together)."""
+        return self._chunks.chunks(chunk_ids), self._similarities(guild_id, chunk_ids, query_vector)
+
     def _dense(
-        self, guild_id: str, vector: Sequence[float], allowed: list[str] | None, widening: int = 1
+        self,
+        guild_id: str,
+        vector: Sequence[float],
+        allowed: list[str] | None,
+        widening: int = 1,
+        *,
+        read: dict[str, Chunk] | None = None,
     ) -> list[tuple[str, float]]:
+        """The nearest passages in the allowed channels, best first (the records it had to read to filter them by
+        channel are added to `read`)."""
         want = self._settings.candidates * widening
         if allowed is None:
             return self._vectors.query(guild_id, vector, want)
@@ -282,6 +321,8 @@ class Retriever:
         # query unfiltered and filter here; only when too few hits survive, ask Chroma to filter.
         unfiltered = self._vectors.query(guild_id, vector, want * 2)
         known = self._chunks.chunks([i for i, _ in unfiltered])
+        if read is not None:
+            read.update(known)
         kept = [(i, s) for i, s in unfiltered if i in known and known[i].channel_id in allowed]
         if len(kept) >= want or len(unfiltered) < want * 2:
             return kept[:want]

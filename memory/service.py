@@ -157,6 +157,7 @@ class Memory:
     def close(self) -> None:
         """Stop the parser worker, close the stores, release the data directory."""
         self._ingestor.close()
+        self._retriever.close()
         if self._owns_index:
             self.vectors.close()  # an embedded client holds chroma.sqlite3 and the index files open
         if self._owns_embeddings:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import threading
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from memory import Hit, Memory, pack
-from memory.retrieval import _without_overlaps
+from memory.retrieval import Retriever, _without_overlaps
 from memory.tokens import count_tokens
 from tests.conftest import make_settings
 from tests.fakes import HashEmbeddings, message, passage
@@ -129,3 +131,53 @@ def test_an_exact_keyword_match_stays_above_the_relevance_floor(tmp_path):
         assert [h.chunk.message_ids for h in found] == [("1000000",)]
         assert found[0].similarity is not None and found[0].similarity < 0.95  # kept by the match, not the floor
         assert memory.search("zorblax tapir unicorn", "g1").hits == []  # no passage holds all three words
+
+
+class _KeywordsSeen:
+    """A keyword index that says when a search of it has begun, and on which thread."""
+
+    def __init__(self, inner):
+        self._inner = inner
+        self.begun = threading.Event()
+        self.threads: list[str] = []
+
+    def search(self, *args, **kwargs):
+        self.threads.append(threading.current_thread().name)
+        self.begun.set()
+        return self._inner.search(*args, **kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self._inner, name)
+
+
+class _EmbedsOnceKeywordsBegan(HashEmbeddings):
+    """Embeds a query only after the keyword leg has begun (or gives up after 10 s): serial legs would make it wait."""
+
+    def __init__(self, keywords: _KeywordsSeen) -> None:
+        super().__init__()
+        self._keywords = keywords
+        self.waited_in_vain = False
+
+    def embed_query(self, text: str) -> list[float]:
+        self.waited_in_vain = not self._keywords.begun.wait(timeout=10)
+        return super().embed_query(text)
+
+
+def test_the_keyword_leg_runs_while_the_query_is_embedded(tmp_path):
+    """The keyword leg is searched on a worker thread while the calling thread embeds the query."""
+    with Memory.open(make_settings(tmp_path / "d"), embeddings=HashEmbeddings()) as memory:
+        memory.remember_messages([
+            message(0, "the zorblax heater arrives on tuesday", minutes=0),
+            message(10, "lunch options for the offsite are still open", minutes=10),
+        ])  # fmt: skip
+        keywords = _KeywordsSeen(memory.stores.keywords)
+        embeddings = _EmbedsOnceKeywordsBegan(keywords)
+        retriever = Retriever(memory.stores.chunks, keywords, memory.vectors, embeddings,
+                              memory.settings.retrieval, records=memory.stores.records)  # fmt: skip
+        try:
+            hits = retriever.search("when does the zorblax heater arrive?", "g1")
+        finally:
+            retriever.close()
+        assert not embeddings.waited_in_vain
+        assert keywords.threads and threading.current_thread().name not in keywords.threads
+        assert "zorblax" in hits[0].chunk.text
