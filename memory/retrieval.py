@@ -30,6 +30,7 @@ DESCRIBED_FALLOFF = 2  # the second member's leg weighs 1/(1 + 2) of the first's
 MEMBER_WIDENING = 8  # a named member's messages are taken from a dense search this many times wider (see _by_member)
 LOOKUP_LIMIT = 5  # keyword hits read per linked title, to find the page it names
 RESTATEMENT = 0.7  # a later statement this like the one in force says the same thing anew (see _restated)
+FLOOR_MARGIN = 1e-3  # a keyword hit this close above the floor is checked for an exact match too (see `_near_floor`)
 RESTATED_MARGIN = 0.25  # and is at most this much less like the question than it
 # Words a question about a time range ("what happened yesterday?") uses without naming any topic.
 _GENERIC = frozenset(
@@ -102,11 +103,16 @@ class Retriever:
             return []
         after, before = _iso(scope.after), _iso(scope.before)
         words = _without(query, scope.phrases)  # "now" or "last week" would match every message saying it
-        lexical_leg = self._beside.submit(self._lexical, guild_id, words, allowed, after, before)
+        lexical_leg = self._beside.submit(
+            self._keywords.search, guild_id, words, channels=allowed, limit=settings.candidates, after=after,
+            before=before,
+        )  # fmt: skip
         query_vector = self._embeddings.embed_query(query)
-        lexical, exact = lexical_leg.result()
-        # The keyword hits' records (SQLite) and vectors (Chroma) are read there while Chroma is asked here.
-        lexical_reads = self._beside.submit(self._read, guild_id, [i for i, _ in lexical], query_vector)
+        lexical = lexical_leg.result()
+        # The keyword hits' vectors (Chroma) and records (SQLite) are read there while Chroma is asked here.
+        lexical_ids = [i for i, _ in lexical]
+        lexical_vectors = self._beside.submit(self._near_floor, guild_id, lexical_ids, query_vector, words, floor)
+        lexical_records = self._beside.submit(self._chunks.chunks, lexical_ids)
         read: dict[str, Chunk] = {}  # the records read so far, by chunk id
         widening = TIME_WIDENING if scope.bounded or scope.order else 1
         dense = self._dense(guild_id, query_vector, allowed, widening, read=read)
@@ -134,8 +140,8 @@ class Retriever:
         for ids, weight in legs:
             for rank, chunk_id in enumerate(ids):
                 fused[chunk_id] = fused.get(chunk_id, 0.0) + weight / (RRF_K + rank + 1)
-        lexical_chunks, lexical_similarity = lexical_reads.result()
-        read |= lexical_chunks
+        lexical_similarity, exact = lexical_vectors.result()
+        read |= lexical_records.result()
         similarity = range_similarity | lexical_similarity | dict(dense)
         similarity.update(self._similarities(guild_id, [i for i in fused if i not in similarity], query_vector))
         # Vectors without a record (an interrupted delete) drop out.
@@ -187,17 +193,6 @@ class Retriever:
         if settings.neighbours:
             ranked = self._with_neighbours(ranked, allowed)
         return ranked
-
-    def _lexical(
-        self, guild_id: str, words: str, allowed: list[str] | None, after: str | None, before: str | None
-    ) -> tuple[list[tuple[str, float]], set[str]]:
-        """The keyword leg's hits, and those of them that hold every word of the query (which the relevance floor
-        keeps), found together on a worker thread while the query is embedded."""
-        settings = self._settings
-        found = self._keywords.search(
-            guild_id, words, channels=allowed, limit=settings.candidates, after=after, before=before
-        )
-        return found, self._keywords.matching_all(guild_id, words, [chunk_id for chunk_id, _ in found])
 
     def _by_member(self, guild_id: str, query: str, allowed: list[str] | None) -> list[str]:
         """For a question that names members ("what is Priya into lately?"), their own messages, ranked by meaning
@@ -297,11 +292,15 @@ class Retriever:
         seen = [chunks[i] for i in found if i in chunks and scope.said_by_then(chunks[i].created_at)]
         return [c for c in seen if scope.holds(c.created_at)] if scope.strict else seen
 
-    def _read(
-        self, guild_id: str, chunk_ids: list[str], query_vector: Sequence[float]
-    ) -> tuple[dict[str, Chunk], dict[str, float]]:
-        """The records of these chunks and their similarity to the query (the keyword hits', read together)."""
-        return self._chunks.chunks(chunk_ids), self._similarities(guild_id, chunk_ids, query_vector)
+    def _near_floor(
+        self, guild_id: str, chunk_ids: list[str], query_vector: Sequence[float], words: str, floor: float
+    ) -> tuple[dict[str, float], set[str]]:
+        """The keyword hits' similarity to the query, and those of them under the relevance floor that hold every
+        word of the query (which the floor keeps)."""
+        similarity = self._similarities(guild_id, chunk_ids, query_vector)
+        # Checked only under the floor (most questions have none there), with a margin for the dense leg's rounding.
+        under = [i for i in chunk_ids if i in similarity and similarity[i] < floor + FLOOR_MARGIN]
+        return similarity, self._keywords.matching_all(guild_id, words, under)
 
     def _dense(
         self,
