@@ -794,6 +794,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         "CPython's 79 reference topics (benchmarks/ingest_processes.py; about 2 minutes a round)",
     )  # fmt: skip
     parser.add_argument(
+        "--bot", action="store_true",
+        help="only the real bot's /ask -> first streamed token at 100k chunks with the real model, 100 questions "
+        "(benchmarks/bot_latency.py --chunks 100000 --real-model --questions 100; about 3 minutes)",
+    )  # fmt: skip
+    parser.add_argument(
         "--runs", type=int, default=None,
         help="with --commands or --ingest-processes: rounds of every process (default 5 and 3)",
     )  # fmt: skip
@@ -814,6 +819,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         print(commands_table(startup))
         if args.out:
             args.out.write_text(json.dumps({"commands": startup}, indent=2) + "\n", encoding="utf-8")
+        return
+    if args.bot:
+        sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+        from benchmarks.bot_latency import main as bot_latency
+
+        bot_latency(["--chunks", "100000", "--real-model", "--questions", "100"])
         return
     if args.ingest_processes:
         sys.path.insert(0, str(Path(__file__).resolve().parent.parent))

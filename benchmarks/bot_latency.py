@@ -340,7 +340,7 @@ def fill_general(memory: Memory, ids: dict[str, int], size: int) -> int:
     return size - len(pool)
 
 
-def main() -> None:
+def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--messages", type=int, default=2000, help="messages remembered in #general")
     parser.add_argument(
@@ -370,7 +370,7 @@ def main() -> None:
         "--no-heap-freeze", action="store_true",
         help="leave start-up's objects to the garbage collector (the figure before bot.run froze them)",
     )  # fmt: skip
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if args.write_slice:
         import memory.stores.chroma
 
