@@ -64,12 +64,13 @@ class Retriever:
         self._embeddings = embeddings
         self._settings = settings
         self._reranker = reranker
-        # The keyword leg runs here while the calling thread embeds the query and asks Chroma: both wait outside the
-        # GIL (SQLite, onnxruntime, Chroma's reads), so a search takes about the longer of the two, not their sum.
-        self._beside = ThreadPoolExecutor(max_workers=4, thread_name_prefix="memorybot-keywords")
+        # The keyword leg, and then its hits' vectors and records, are read here while the calling thread embeds the
+        # query and asks Chroma: all of it waits outside the GIL (SQLite, onnxruntime, Chroma's reads), so a search
+        # takes about the longer of the two, not their sum.
+        self._beside = ThreadPoolExecutor(max_workers=4, thread_name_prefix="memorybot-search")
 
     def close(self) -> None:
-        """Stop the keyword leg's worker threads (after the searches under way)."""
+        """Stop the search's worker threads (after the searches under way)."""
         self._beside.shutdown()
 
     def search(
@@ -145,7 +146,7 @@ class Retriever:
         similarity = range_similarity | lexical_similarity | dict(dense)
         similarity.update(self._similarities(guild_id, [i for i in fused if i not in similarity], query_vector))
         # Vectors without a record (an interrupted delete) drop out.
-        chunks = read | self._chunks.chunks([i for i in fused if i not in read])
+        chunks = self._known(list(fused), read)
         ranked = sorted(
             (Hit(chunks[i], round(score, 6), similarity.get(i)) for i, score in fused.items() if i in chunks),
             # Equal fused scores are common (ranks 2 and 5 in one leg, 5 and 2 in the other); the closer passage wins,
@@ -211,8 +212,9 @@ class Retriever:
     def _widely(self, guild_id: str, text: str, allowed: list[str] | None) -> list[Chunk]:
         """The passages of a dense search for `text` MEMBER_WIDENING times wider than the usual, best first: what
         a member's own messages are picked from (a metadata filter on authors is slow in Chroma)."""
-        wide = self._dense(guild_id, self._embeddings.embed_query(text), allowed, MEMBER_WIDENING)
-        chunks = self._chunks.chunks([i for i, _ in wide])
+        read: dict[str, Chunk] = {}
+        wide = self._dense(guild_id, self._embeddings.embed_query(text), allowed, MEMBER_WIDENING, read=read)
+        chunks = self._known([i for i, _ in wide], read)
         return [chunks[i] for i, _ in wide if i in chunks]
 
     def _by_description(self, guild_id: str, query: str, allowed: list[str] | None) -> list[list[str]]:
@@ -226,11 +228,12 @@ class Retriever:
         vectors = [self._embeddings.embed_query(reading.said) for reading in readings]
         # Where a description ends is a guess (memory/described.py): the reading whose best passage is closest wins.
         pairs = zip(readings, vectors, strict=True)
-        matched = [(self._dense(guild_id, vector, allowed)[:DESCRIBED_LOOK], r) for r, vector in pairs]
+        read: dict[str, Chunk] = {}
+        matched = [(self._dense(guild_id, vector, allowed, read=read)[:DESCRIBED_LOOK], r) for r, vector in pairs]
         top, reading = max(((hits, r) for hits, r in matched if hits), key=lambda m: m[0][0][1], default=([], None))
         if reading is None:
             return []
-        found = self._chunks.chunks([i for i, _ in top])
+        found = self._known([i for i, _ in top], read)
         first_match: dict[tuple[str, ...], str] = {}  # each member who said one of the best passages alone
         for chunk_id, _ in top:
             chunk = found.get(chunk_id)
@@ -301,6 +304,10 @@ class Retriever:
         # Checked only under the floor (most questions have none there), with a margin for the dense leg's rounding.
         under = [i for i in chunk_ids if i in similarity and similarity[i] < floor + FLOOR_MARGIN]
         return similarity, self._keywords.matching_all(guild_id, words, under)
+
+    def _known(self, chunk_ids: list[str], read: dict[str, Chunk]) -> dict[str, Chunk]:
+        """The records of these chunks by id (with those already `read`), reading only the ones not read yet."""
+        return read | self._chunks.chunks([i for i in chunk_ids if i not in read])
 
     def _dense(
         self,
