@@ -169,12 +169,12 @@ class Retriever:
         if scope.order == "latest":
             ranked = self._restated(guild_id, ranked)
         # The floor is on similarity, but a passage holding every word of the query (an unusual name, a code) is
-        # an exact keyword match however the embedder rates it, so it stays; so do the passages of a range a
-        # question asks about without naming a topic ("what happened yesterday?").
+        # an exact keyword match however the embedder rates it, so it stays; so do the range's own passages
+        # (`timed`): the question asks about what was said then, and the embedder often rates an answer put in
+        # other words under the floor ("what broke yesterday?" against "incident open for login service": 0.11).
+        # They stay where `in_range_first` put them, after the range's passages on the topic.
         below = [h.chunk.chunk_id for h in ranked if h.similarity is not None and h.similarity < floor]
-        kept = exact & set(below)
-        if timed and not names_a_topic:
-            kept |= set(timed)
+        kept = (exact | set(timed)) & set(below)
         ranked = [h for h in ranked if h.similarity is None or h.similarity >= floor or h.chunk.chunk_id in kept]
         if scope.landmark is not None:  # "before the Lisbon offsite": the message that says when it was
             ranked = self._with_landmark(ranked, guild_id, scope.landmark, query_vector)

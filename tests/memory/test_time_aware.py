@@ -98,6 +98,14 @@ def test_a_question_about_a_range_alone_finds_what_was_said_then(team):
     assert {"5000010", "5000011"} <= set(found) and all(m in {"5000010", "5000011"} for m in found)
 
 
+def test_a_range_keeps_its_passages_under_the_floor_when_the_question_names_a_topic(team):
+    """ "What broke yesterday?" names a topic the day's messages do not put in its words ("the printer ... is
+    jammed"): under a strict floor they still come back, and nothing from another day does."""
+    asked = START + timedelta(days=80, hours=1)
+    found = first_ids(team, "what broke yesterday?", asked, min_relevance=0.9)
+    assert "5000011" in found and all(m in {"5000010", "5000011"} for m in found)
+
+
 def test_an_event_is_found_in_memory_and_bounds_the_range(team):
     """ "Before the mobile app launch" ends the range at the launch's messages (day 60): release 2.3, not 2.4."""
     asked = START + timedelta(days=80)
