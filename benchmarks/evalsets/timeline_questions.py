@@ -21,6 +21,7 @@ LATEST_ASK = END + timedelta(days=7)  # questions may also be asked in the week 
 TARGETS = {"now": 40, "last-week": 25, "yesterday": 15, "in-month": 25, "since": 15, "first-time": 15,
            "before-event": 15}  # fmt: skip
 EVENT_KINDS = ("outage", "decision", "launch", "hire", "offsite")
+Span = tuple[datetime, datetime]  # a range of times, [start, end)
 
 
 class Candidate(NamedTuple):
@@ -30,6 +31,7 @@ class Candidate(NamedTuple):
     text: str
     gold: tuple[frozenset[str], ...]
     answer: str
+    window: Span | None = None  # the range a range question asks about
 
 
 def make_questions(world: World, seed: int) -> list[EvalQuestion]:
@@ -40,7 +42,8 @@ def make_questions(world: World, seed: int) -> list[EvalQuestion]:
                   "since": _since(world, rng), "first-time": _first_time(world, rng),
                   "before-event": _before_event(world, rng)}  # fmt: skip
     picked = [(kind, n, c) for kind, got in candidates.items() for n, c in enumerate(_spread(rng, got, TARGETS[kind]))]
-    return [EvalQuestion(f"timeline/{kind}/{c.key}/{n:02d}", c.text, kind, c.gold, utc_iso(c.asked), c.answer)
+    return [EvalQuestion(f"timeline/{kind}/{c.key}/{n:02d}", c.text, kind, c.gold, utc_iso(c.asked), c.answer,
+                         None if c.window is None else (utc_iso(c.window[0]), utc_iso(c.window[1])))
             for kind, n, c in picked]  # fmt: skip
 
 
@@ -71,18 +74,22 @@ def _pending(world: World, at: datetime, topics: Iterable[str] | None = None) ->
     return any(c.drafts[0].at < at < c.effective for t in topics or world.changes for c in world.changes[t])
 
 
-def _fact_question(category: str, asked: datetime, text: str, changes: Sequence[Change]) -> Candidate:
+def _fact_question(
+    category: str, asked: datetime, text: str, changes: Sequence[Change], window: Span | None = None
+) -> Candidate:
     answer = ", then ".join(f"{c.value} (from {_fmt(c.effective)})" for c in changes) if len(changes) > 1 else ""
     gold = tuple(_ids(c.drafts, asked) for c in changes)
-    return Candidate(category, changes[0].topic, asked, text, gold, answer or changes[0].value)
+    return Candidate(category, changes[0].topic, asked, text, gold, answer or changes[0].value, window)
 
 
-def _event_question(rng: random.Random, when: str, events: list[Event], asked: datetime, month: str = "") -> Candidate:
+def _event_question(
+    rng: random.Random, when: str, events: list[Event], asked: datetime, window: Span, month: str = ""
+) -> Candidate:
     kind = events[0].kind
     templates = [t for t in wording.EVENT_QUESTIONS[kind][when] if len(events) == 1 or "{subject}" not in t]
     text = rng.choice(templates).format(subject=events[0].subject, month=month)
     answer, gold = "; ".join(e.answer for e in events), tuple(_ids(e.drafts, asked) for e in events)
-    return Candidate(kind, kind, asked, text, gold, answer)
+    return Candidate(kind, kind, asked, text, gold, answer, window)
 
 
 def _now(world: World, rng: random.Random) -> list[Candidate]:
@@ -112,13 +119,14 @@ def _recent(world: World, rng: random.Random, *, weekly: bool) -> list[Candidate
             windows[window(event.at)].append(event)
         for start, events in windows.items():
             if len(events) < len(world.kind(kind)):  # another of its kind at another time: the time-blind pick
-                out.append(_event_question(rng, when, events, asked_after(start)))
+                out.append(_event_question(rng, when, events, asked_after(start), (start, start + span)))
     for topic, changes in world.changes.items():
         for change in changes[1:]:
             if sum(window(c.effective) == window(change.effective) for c in changes) == 1:
                 templates = wording.RECENT[when]["oncall" if topic == "oncall" else "fact"]
                 text = rng.choice(templates).format(noun=words.TOPICS[topic].noun)
-                out.append(_fact_question(topic, asked_after(window(change.effective)), text, [change]))
+                start = window(change.effective)
+                out.append(_fact_question(topic, asked_after(start), text, [change], (start, start + span)))
     return out
 
 
@@ -135,12 +143,12 @@ def _in_month(world: World, rng: random.Random) -> list[Candidate]:
                 continue  # the value in force when asked would then be a right answer too
             templates = wording.IN_MONTH["oncall" if topic == "oncall" else "fact"]
             text = rng.choice(templates).format(noun=words.TOPICS[topic].noun, month=f"{first:%B}")
-            out.append(_fact_question(topic, asked, text, held))
+            out.append(_fact_question(topic, asked, text, held, (_at(day), last)))
         for kind in ("outage", "decision", "launch", "hire"):
             events = [e for e in world.kind(kind) if first <= e.at < last]
             if 1 <= len(events) <= 3 and len(events) < len(world.kind(kind)):
                 asked = _between(rng, last + DAY, min(last + DAY * 45, LATEST_ASK))
-                out.append(_event_question(rng, "in-month", events, asked, f"{first:%B}"))
+                out.append(_event_question(rng, "in-month", events, asked, (_at(day), last), f"{first:%B}"))
     return out
 
 
@@ -170,7 +178,7 @@ def _since(world: World, rng: random.Random) -> list[Candidate]:
         if 1 <= len(changes) <= 3:
             answer = "; ".join(f"{words.TOPICS[c.topic].noun}: {c.value}" for c in changes)
             out.append(Candidate(key if key == "any" else "topic", key, asked, text,
-                                 tuple(_ids(c.drafts, asked) for c in changes), answer))  # fmt: skip
+                                 tuple(_ids(c.drafts, asked) for c in changes), answer, (since, asked)))  # fmt: skip
     return out
 
 

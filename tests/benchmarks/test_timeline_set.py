@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from datetime import datetime, time, timedelta
 from itertools import pairwise
 
 import pytest
@@ -113,3 +114,25 @@ def test_questions_paraphrase_the_chat(evalset):
     contents = {m.content.lower() for m in evalset.messages}
     assert not any(q.text.lower() in contents for q in evalset.questions)
     assert len({q.text for q in evalset.questions}) >= 80
+
+
+def test_range_questions_name_their_range(evalset):
+    """A question about a range carries it ([start, end), ending by the asking time); the others carry none. "Last
+    week" is a Monday-to-Monday week, "yesterday" a day, "in May" the calendar month, "since" up to the asking."""
+    spans = {"last-week": timedelta(days=7), "yesterday": timedelta(days=1)}
+    for q in evalset.questions:
+        if q.kind not in {"last-week", "yesterday", "in-month", "since"}:
+            assert q.window is None, q.qid
+            continue
+        assert q.window is not None, q.qid
+        start, end = (datetime.fromisoformat(moment) for moment in q.window)
+        asked = datetime.fromisoformat(q.asked_at)
+        assert start < end <= asked, q.qid
+        if q.kind in spans:
+            assert end - start == spans[q.kind] and start.time() == time(), q.qid
+        if q.kind == "last-week":
+            assert start.weekday() == 0 and asked - end < timedelta(days=7), q.qid
+        if q.kind == "in-month":
+            assert start.day == 1 and end.day == 1 and q.text.count(f"{start:%B}") == 1, q.qid
+        if q.kind == "since":
+            assert end == asked, q.qid
