@@ -43,3 +43,14 @@ def test_the_naive_pipeline_passage_is_dated_by_its_first_whole_line():
     text = "ek, I'm off\n[2025-05-02 09:15] Ana: standup moved\n[2025-05-02 09:20] Ben: ok"
     assert _first_said(text) == "2025-05-02T09:15:00+00:00"
     assert _first_said("no stamp here") is None
+
+
+def test_a_seed_builds_a_fresh_draw_of_the_generated_sets():
+    """`--seed` gives each generated set another chat and other questions; without it, each set's own seed."""
+    from benchmarks.eval import load_sets
+    from benchmarks.evalsets.timeline import build
+
+    [own] = load_sets(["timeline"], quick=True)
+    [fresh] = load_sets(["timeline"], quick=True, seed=6)
+    assert own.questions == build().questions[::4]
+    assert fresh.questions == build(6).questions[::4] and fresh.messages != own.messages
