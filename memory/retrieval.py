@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from langchain_core.embeddings import Embeddings
 
@@ -22,6 +22,9 @@ from memory.words import STOPWORDS, words
 
 RRF_K = 60  # the usual reciprocal-rank-fusion constant: rank 1 scores 1/61
 RANGE_SCAN = 500  # a range's newest passages ranked by meaning when its question names a topic (each costs ~0.04 ms)
+RECENT = timedelta(days=14)  # for "now", the passages of this long before the asking time are candidates too
+RECENT_SCAN = 300  # at most this many of them, the newest (~7 ms a "now" question at 100k chunks)
+RECENT_WEIGHT = 0.3  # their leg's share of the time weight: candidates, not a preference (their dates decide later)
 TIME_WIDENING = 4  # a time range filters the dense leg afterwards, so it fetches this many times more
 TOPICAL_MARGIN = 0.1  # a dense hit this close to the best similarity is on the question's topic
 DESCRIBED_LOOK = 5  # a description's best passages read to find who said them
@@ -94,7 +97,7 @@ class Retriever:
             scope: the question's time words, resolved (`memory.when`): a range keeps the hits inside it (when it
                 holds any) and adds a leg of the range's own passages (ranked by meaning when the question names a
                 topic, newest first when it does not); "now" or "the first time" puts the latest or the earliest of
-                the hits on the topic ahead.
+                the hits on the topic ahead ("now" also takes the last RECENT's passages as candidates).
         """
         settings = self._settings
         scope = scope or TimeScope()
@@ -137,6 +140,10 @@ class Retriever:
                 in_range_near = {i for i, s in by_meaning if s >= top - TOPICAL_MARGIN}
                 range_similarity = dict(by_meaning)
             legs.append((timed, settings.time_weight))
+        elif scope.order == "latest" and scope.asked_at is not None:
+            recent = self._recent(guild_id, scope.asked_at, allowed, query_vector)
+            range_similarity = dict(recent)
+            legs.append(([i for i, _ in recent[: settings.candidates]], settings.time_weight * RECENT_WEIGHT))
         fused: dict[str, float] = {}
         for ids, weight in legs:
             for rank, chunk_id in enumerate(ids):
@@ -248,6 +255,16 @@ class Retriever:
             said = [chunk.chunk_id for chunk in wide if chunk.author_ids == author and chunk.chunk_id != match]
             lists.append([match, *said][: self._settings.candidates])
         return lists
+
+    def _recent(
+        self, guild_id: str, asked_at: datetime, allowed: list[str] | None, query_vector: Sequence[float]
+    ) -> list[tuple[str, float]]:
+        """For "now": the newest passages of the last RECENT before the asking time, by meaning, best first. The
+        statement in force may be one of many on its topic ("on call this week: Maya", every week), too far down
+        the time-blind legs to be a candidate at all."""
+        start, end = _iso(asked_at - RECENT), _iso(asked_at + timedelta(minutes=1))  # the asking time's grace
+        ids = self._chunks.in_range(guild_id, start, end, channels=allowed, newest_first=True, limit=RECENT_SCAN)
+        return sorted(self._similarities(guild_id, ids, query_vector).items(), key=lambda p: -p[1])
 
     def _similarities(self, guild_id: str, chunk_ids: list[str], query_vector: Sequence[float]) -> dict[str, float]:
         """Cosine similarity to the query of chunks the dense leg did not return (or a range's passages), from their

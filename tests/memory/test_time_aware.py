@@ -3,6 +3,7 @@ a question about a range alone ("what happened yesterday?") finds it; sources ke
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -59,6 +60,24 @@ def test_now_takes_the_latest_statement_before_the_asking_time(team):
     between = START + timedelta(days=40)
     found = first_ids(team, "what is the standup time now?", between)
     assert found[0] == "5000002" and "5000003" not in found  # said later than the question: not part of it
+
+
+def test_now_also_considers_what_was_said_in_the_last_two_weeks(tmp_path):
+    """A weekly rota says who is on call twenty times in the same words; this week's handover is put otherwise.
+    With two candidates a leg, the time-blind legs return older weeks only: "now" still finds this week's."""
+    names = ["Ana", "Ben", "Chen", "Dev", "Eli"]
+    messages = [
+        said(1 + week, week * 7, f"the person on call is {names[week % 5]}, ping the pager") for week in range(20)
+    ]
+    handover = said(40, 20 * 7, "handover done: Farah is the one to call from today")
+    messages.append(replace(handover, author_id="u2", author_name="erin"))  # not the rota's author: no member leg
+    settings = make_settings(tmp_path / "data", retrieval={"candidates": 2, "min_relevance": 0.0, "neighbours": 0})
+    with Memory.open(settings, embeddings=HashEmbeddings()) as memory:
+        memory.remember_messages(messages)
+        found = first_ids(memory, "who is the person on call now?", START + timedelta(days=20 * 7 + 4))
+        earlier = first_ids(memory, "who is the person on call now?", START + timedelta(days=19 * 7 + 4))
+    assert "5000040" in found
+    assert "5000040" not in earlier  # asked before the handover: not part of the answer
 
 
 def test_the_first_time_takes_the_earliest_statement(team):
