@@ -4,18 +4,22 @@ or the earliest of several on one topic), ahead of passages that only ask or rea
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from memory.types import Hit, utc_iso
 from memory.when import TimeScope
+from memory.words import STOPWORDS, words
 
 EVENT_LOOK = 5  # the best passages about an event a question names, of which the first that tells it dates it
 IN_FORCE_BEFORE = 3  # for a range, the latest hits said before it began that are kept after those inside it
 IN_FORCE_CLOSEST = 2  # and those closest to the question, when it names a topic
 _SAID = re.compile(r"^\[[^\]]*\] [^:\n]+: (.*)$", re.MULTILINE)  # a message line of a chat passage
+_SPEAKER = re.compile(r"^\[[^\]]*\] ([^:\n]+): ", re.MULTILINE)
 _STATEMENT_WORDS = 3  # a message of fewer words ("sure", "me!", "nice one") is a reaction, not a statement
 TIME_BAND = 0.75  # for "now" or "the first time", hits scoring this share of the best one are ordered by time
 TIME_REACH = 0.2  # and at most this much less like the question than the closest hit
 MEANING_REACH = 0.05  # a hit close by meaning alone (no shared word) must be closer still
+VALUE_REACH = 0.3  # for "now", a statement on the topic that states the kind of value asked may be this much less alike
 
 
 def in_range_first(hits: list[Hit], scope: TimeScope, topical: set[str]) -> list[Hit]:
@@ -49,25 +53,42 @@ def in_range_first(hits: list[Hit], scope: TimeScope, topical: set[str]) -> list
     return [*strong, *in_force, *weak, *questions, *rest]
 
 
-def in_time_order(hits: list[Hit], close_by_meaning: set[str], topical: set[str], order: str) -> list[Hit]:
+def in_time_order(
+    hits: list[Hit],
+    close_by_meaning: set[str],
+    topical: set[str],
+    order: str,
+    states_value: Callable[[str], bool] | None = None,
+) -> list[Hit]:
     """The hits on the question's topic whose fused score is close to the best one's, or whose similarity is close
     to the best similarity, go first, the latest (or the earliest) of them first: of several statements about one
     thing, the one in force wins. For the latest, a lone question ("who's on call right now?") states nothing, so
-    it goes after the statements; for the first mention, a question counts like any message."""
+    it goes after the statements; for the first mention, a question counts like any message.
+
+    `states_value` (`memory.answer_types`) checks a passage's words for the kind of value the question asks for:
+    for the latest, a statement on the topic that states one also leads when it is up to VALUE_REACH less alike
+    ("Kenji is the new team lead, congrats!" for "who leads the team at the moment?"), and the statements that
+    state one go before those that only mention the topic ("running late to standup")."""
     best = hits[0].score if hits else 0.0
     # A keyword hit far less like the question than the best one shares a common word only ("the upgrade")
     closest = max((h.similarity or 0.0 for h in hits), default=0.0)
+    valued = states_value if order == "latest" else None
+
+    def states(h: Hit) -> bool:
+        return valued is not None and valued(said_text(h.chunk.text))
 
     def leads(h: Hit) -> bool:
         similarity = h.similarity or 0.0
         if h.chunk.chunk_id in topical and h.score >= best * TIME_BAND and similarity >= closest - TIME_REACH:
+            return True
+        if h.chunk.chunk_id in topical and similarity >= closest - VALUE_REACH and not asks_only(h) and states(h):
             return True
         return h.chunk.chunk_id in close_by_meaning and similarity >= closest - MEANING_REACH
 
     close = [h for h in hits if h.chunk.created_at and leads(h)]
     close.sort(key=lambda h: str(h.chunk.created_at), reverse=order == "latest")
     if order == "latest":  # what is in force is stated; the first mention of something may well be a question
-        close.sort(key=asks_only)  # stable: statements first, each group in time order
+        close.sort(key=lambda h: (asks_only(h), not states(h)))  # stable: each group in time order
     first = {h.chunk.chunk_id for h in close}
     return [*close, *(h for h in hits if h.chunk.chunk_id not in first)]
 
@@ -80,6 +101,21 @@ def asks_only(hit: Hit) -> bool:
         return False
     said = [m.group(1) for m in _SAID.finditer(chunk.text)] or [chunk.text]
     return all("?" in text or len(text.split()) < _STATEMENT_WORDS for text in said)
+
+
+def said_text(text: str) -> str:
+    """What a chat passage's messages say, without their stamps and authors (a file piece: its text)."""
+    return " ".join(m.group(1) for m in _SAID.finditer(text)) or text
+
+
+def said_words(text: str) -> set[str]:
+    """The words a passage's messages say, stop words left out."""
+    return {w for w in words(said_text(text)) if w not in STOPWORDS}
+
+
+def speakers(hits: list[Hit]) -> set[str]:
+    """The names, lower case, of the members who speak in these chat passages."""
+    return {name.strip().lower() for h in hits if h.chunk.kind != "file" for name in _SPEAKER.findall(h.chunk.text)}
 
 
 def first_telling(hits: list[Hit]) -> Hit | None:

@@ -9,8 +9,9 @@ from datetime import datetime, timedelta
 
 from langchain_core.embeddings import Embeddings
 
+from memory.answer_types import value_check
 from memory.described import descriptions
-from memory.in_force import asks_only, in_range_first, in_time_order
+from memory.in_force import asks_only, in_range_first, in_time_order, said_words, speakers
 from memory.links import linked
 from memory.mentions import name_candidates, without_names
 from memory.rerank import PairScorer, rerank
@@ -172,7 +173,7 @@ class Retriever:
                 on_topic = topical | {i for i, _ in everywhere}
             ranked = in_range_first(ranked, scope, on_topic)
         if scope.order is not None:
-            ranked = in_time_order(ranked, near, topical, scope.order)
+            ranked = in_time_order(ranked, near, topical, scope.order, value_check(query, speakers(ranked)))
         if scope.order == "latest":
             ranked = self._restated(guild_id, ranked)
         # The floor is on similarity, but a passage holding every word of the query (an unusual name, a code) is
@@ -278,15 +279,18 @@ class Retriever:
         statements = [h for h in hits if h.chunk.kind != "file" and h.chunk.created_at and not asks_only(h)]
         if not statements:
             return hits
-        anchor = statements[0].chunk
+        anchor, said = statements[0].chunk, said_words(statements[0].chunk.text)
+        # The stamp and author lines alone make two short messages alike (0.72 for "Tomás is our team lead" and
+        # "on call this week: Priya"): a restatement also shares a word with what it restates.
         later = [h for h in statements if str(h.chunk.created_at) > str(anchor.created_at)]
+        later = [h for h in later if said & said_words(h.chunk.text)]
         vector = self._vectors.vectors(guild_id, [anchor.chunk_id]).get(anchor.chunk_id) if later else None
         if vector is None:
             return hits
         alike = self._similarities(guild_id, [h.chunk.chunk_id for h in later], vector)
         floor = (statements[0].similarity or 0.0) - RESTATED_MARGIN
         restated = [
-            h for h in later if alike.get(h.chunk.chunk_id, 0.0) >= RESTATEMENT and (h.similarity or 0.0) >= floor
+            h for h in later if alike.get(h.chunk.chunk_id, 0.0) >= RESTATEMENT and (h.similarity or 0) >= floor
         ]
         if not restated:
             return hits

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from memory.in_force import in_range_first, in_time_order
+from memory.answer_types import value_check
+from memory.in_force import in_range_first, in_time_order, said_words, speakers
 from memory.types import Chunk, Hit
 from memory.when import TimeScope
 
@@ -58,3 +59,37 @@ def test_a_range_statement_far_less_alike_than_the_one_in_force_goes_after_it():
     moved = hit("moved", "2025-02-20", "the office moves to Canal Road 88, 2nd floor", 0.030, 0.50)
     ordered = in_range_first([kitchen, moved, address], scope, {"address", "kitchen", "moved"})
     assert [h.chunk.chunk_id for h in ordered] == ["moved", "address", "kitchen"]
+
+
+def test_now_puts_the_statement_of_the_value_asked_before_a_later_mention():
+    """ "What time is standup now?": the later "running late to standup" is as alike and on the topic, but
+    states no time; the statement that does leads. Without the check, the later mention would."""
+    stated = hit("stated", "2025-03-19", "we're shifting standup to 10:00, effective immediately", 0.024, 0.40)
+    mention = hit("mention", "2025-04-03", "running a few minutes late to standup, start without me", 0.025, 0.42)
+    both, topical = [mention, stated], {"stated", "mention"}
+    check = value_check("What time is standup now?", set())
+    ordered = in_time_order(both, close_by_meaning=set(), topical=topical, order="latest", states_value=check)
+    assert ordered[0] is stated
+    assert in_time_order(both, close_by_meaning=set(), topical=topical, order="latest")[0] is mention
+
+
+def test_now_lets_a_statement_of_the_value_lead_from_further_away():
+    """ "Who leads the team at the moment?": the newest statement names a member but is 0.25 less alike than the
+    closest hit (a chat about football, "who's in?"): past the usual reach, within the one for stated values."""
+    old = hit("old", "2025-05-13", "Tomás is our team lead, take escalations there", 0.031, 0.45)
+    new = hit("new", "2025-05-21", "Kenji is the new team lead, congrats!", 0.023, 0.27)
+    football = hit("football", "2025-07-25", "five-a-side football tonight, who's in?", 0.016, 0.52)
+    hits, topical = [old, new, football], {"old", "new", "football"}
+    check = value_check("Who leads the team at the moment?", speakers(hits) | {"tomás", "kenji"})
+    ordered = in_time_order(hits, close_by_meaning=set(), topical=topical, order="latest", states_value=check)
+    assert ordered[0] is new
+    assert in_time_order(hits, close_by_meaning=set(), topical=topical, order="latest")[0] is old
+    earliest = in_time_order(hits, close_by_meaning=set(), topical=topical, order="earliest", states_value=check)
+    assert earliest[0] is old  # "the first time" asks for the first mention, whatever it says
+
+
+def test_said_words_and_speakers_leave_the_stamps_and_authors_out():
+    """A restatement is told by the words said, not by the "[date] author:" lines every message has."""
+    window = hit("w", "2025-05-13", "Tomás is our team lead", 0.0, 0.0)
+    assert said_words(window.chunk.text) == {"tomás", "team", "lead"}
+    assert speakers([window]) == {"dana"}
