@@ -73,6 +73,12 @@ def in_time_order(
     # A keyword hit far less like the question than the best one shares a common word only ("the upgrade")
     closest = max((h.similarity or 0.0 for h in hits), default=0.0)
     valued = states_value if order == "latest" else None
+    asking: dict[str, bool] = {}  # asks_only by chunk id: the sorts and checks below ask it again and again
+
+    def asks(h: Hit) -> bool:
+        if h.chunk.chunk_id not in asking:
+            asking[h.chunk.chunk_id] = asks_only(h)
+        return asking[h.chunk.chunk_id]
 
     def states(h: Hit) -> bool:
         return valued is not None and valued(said_text(h.chunk.text))
@@ -81,14 +87,14 @@ def in_time_order(
         similarity = h.similarity or 0.0
         if h.chunk.chunk_id in topical and h.score >= best * TIME_BAND and similarity >= closest - TIME_REACH:
             return True
-        if h.chunk.chunk_id in topical and similarity >= closest - VALUE_REACH and not asks_only(h) and states(h):
+        if valued and h.chunk.chunk_id in topical and similarity >= closest - VALUE_REACH and states(h) and not asks(h):
             return True
         return h.chunk.chunk_id in close_by_meaning and similarity >= closest - MEANING_REACH
 
     close = [h for h in hits if h.chunk.created_at and leads(h)]
     close.sort(key=lambda h: str(h.chunk.created_at), reverse=order == "latest")
     if order == "latest":  # what is in force is stated; the first mention of something may well be a question
-        close.sort(key=lambda h: (asks_only(h), not states(h)))  # stable: each group in time order
+        close.sort(key=lambda h: (asks(h), not states(h)))  # stable: each group in time order
     first = {h.chunk.chunk_id for h in close}
     return [*close, *(h for h in hits if h.chunk.chunk_id not in first)]
 

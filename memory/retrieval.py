@@ -24,7 +24,8 @@ from memory.words import STOPWORDS, words
 RRF_K = 60  # the usual reciprocal-rank-fusion constant: rank 1 scores 1/61
 RANGE_SCAN = 500  # a range's newest passages ranked by meaning when its question names a topic (each costs ~0.04 ms)
 RECENT = timedelta(days=14)  # for "now", the passages of this long before the asking time are candidates too
-RECENT_SCAN = 300  # at most this many of them, the newest (~7 ms a "now" question at 100k chunks)
+RECENT_SCAN = 100  # at most this many of them, the newest (~4 ms a "now" question at 100k chunks)
+RECENT_TAKEN = 10  # and the closest few of those join the fusion
 RECENT_WEIGHT = 0.3  # their leg's share of the time weight: candidates, not a preference (their dates decide later)
 TIME_WIDENING = 4  # a time range filters the dense leg afterwards, so it fetches this many times more
 TOPICAL_MARGIN = 0.1  # a dense hit this close to the best similarity is on the question's topic
@@ -144,7 +145,7 @@ class Retriever:
         elif scope.order == "latest" and scope.asked_at is not None:
             recent = self._recent(guild_id, scope.asked_at, allowed, query_vector)
             range_similarity = dict(recent)
-            legs.append(([i for i, _ in recent[: settings.candidates]], settings.time_weight * RECENT_WEIGHT))
+            legs.append(([i for i, _ in recent[:RECENT_TAKEN]], settings.time_weight * RECENT_WEIGHT))
         fused: dict[str, float] = {}
         for ids, weight in legs:
             for rank, chunk_id in enumerate(ids):
@@ -282,16 +283,16 @@ class Retriever:
         anchor, said = statements[0].chunk, said_words(statements[0].chunk.text)
         # The stamp and author lines alone make two short messages alike (0.72 for "Tomás is our team lead" and
         # "on call this week: Priya"): a restatement also shares a word with what it restates.
-        later = [h for h in statements if str(h.chunk.created_at) > str(anchor.created_at)]
+        floor = (statements[0].similarity or 0.0) - RESTATED_MARGIN
+        later = [
+            h for h in statements if str(h.chunk.created_at) > str(anchor.created_at) and (h.similarity or 0) >= floor
+        ]
         later = [h for h in later if said & said_words(h.chunk.text)]
         vector = self._vectors.vectors(guild_id, [anchor.chunk_id]).get(anchor.chunk_id) if later else None
         if vector is None:
             return hits
         alike = self._similarities(guild_id, [h.chunk.chunk_id for h in later], vector)
-        floor = (statements[0].similarity or 0.0) - RESTATED_MARGIN
-        restated = [
-            h for h in later if alike.get(h.chunk.chunk_id, 0.0) >= RESTATEMENT and (h.similarity or 0) >= floor
-        ]
+        restated = [h for h in later if alike.get(h.chunk.chunk_id, 0.0) >= RESTATEMENT]
         if not restated:
             return hits
         newest = max(restated, key=lambda h: str(h.chunk.created_at))
