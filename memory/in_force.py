@@ -105,13 +105,17 @@ def asks_only(hit: Hit) -> bool:
     chunk = hit.chunk
     if chunk.kind == "file":
         return False
-    said = [m.group(1) for m in _SAID.finditer(chunk.text)] or [chunk.text]
-    return all("?" in text or len(text.split()) < _STATEMENT_WORDS for text in said)
+    return all("?" in text or len(text.split()) < _STATEMENT_WORDS for text in _messages(chunk.text))
+
+
+def _messages(text: str) -> list[str]:
+    """What each message of a chat passage says, without its stamp and author (a file piece: its text, whole)."""
+    return [m.group(1) for m in _SAID.finditer(text)] or [text]
 
 
 def said_text(text: str) -> str:
     """What a chat passage's messages say, without their stamps and authors (a file piece: its text)."""
-    return " ".join(m.group(1) for m in _SAID.finditer(text)) or text
+    return " ".join(_messages(text))
 
 
 def said_words(text: str) -> set[str]:

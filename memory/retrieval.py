@@ -142,8 +142,8 @@ class Retriever:
                 in_range_near = {i for i, s in by_meaning if s >= top - TOPICAL_MARGIN}
                 range_similarity = dict(by_meaning)
             legs.append((timed, settings.time_weight))
-        elif scope.order == "latest" and scope.asked_at is not None:
-            recent = self._recent(guild_id, scope.asked_at, allowed, query_vector)
+        elif scope.order == "latest" and scope.said_until is not None:
+            recent = self._recent(guild_id, scope.said_until, allowed, query_vector)
             range_similarity = dict(recent)
             legs.append(([i for i, _ in recent[:RECENT_TAKEN]], settings.time_weight * RECENT_WEIGHT))
         fused: dict[str, float] = {}
@@ -174,7 +174,8 @@ class Retriever:
                 on_topic = topical | {i for i, _ in everywhere}
             ranked = in_range_first(ranked, scope, on_topic)
         if scope.order is not None:
-            ranked = in_time_order(ranked, near, topical, scope.order, value_check(query, speakers(ranked)))
+            valued = value_check(query, speakers(ranked)) if scope.order == "latest" else None  # "now" only
+            ranked = in_time_order(ranked, near, topical, scope.order, valued)
         if scope.order == "latest":
             ranked = self._restated(guild_id, ranked)
         # The floor is on similarity, but a passage holding every word of the query (an unusual name, a code) is
@@ -259,12 +260,11 @@ class Retriever:
         return lists
 
     def _recent(
-        self, guild_id: str, asked_at: datetime, allowed: list[str] | None, query_vector: Sequence[float]
+        self, guild_id: str, said_until: datetime, allowed: list[str] | None, query_vector: Sequence[float]
     ) -> list[tuple[str, float]]:
-        """For "now": the newest passages of the last RECENT before the asking time, by meaning, best first. The
-        statement in force may be one of many on its topic ("on call this week: Maya", every week), too far down
-        the time-blind legs to be a candidate at all."""
-        start, end = _iso(asked_at - RECENT), _iso(asked_at + timedelta(minutes=1))  # the asking time's grace
+        """For "now": the newest passages of the last RECENT said by the asking time, by meaning, best first (the
+        statement in force may be one of many on its topic, too far down the time-blind legs to be a candidate)."""
+        start, end = _iso(said_until - RECENT), _iso(said_until)
         ids = self._chunks.in_range(guild_id, start, end, channels=allowed, newest_first=True, limit=RECENT_SCAN)
         return sorted(self._similarities(guild_id, ids, query_vector).items(), key=lambda p: -p[1])
 
@@ -281,12 +281,12 @@ class Retriever:
         if not statements:
             return hits
         anchor, said = statements[0].chunk, said_words(statements[0].chunk.text)
-        # The stamp and author lines alone make two short messages alike (0.72 for "Tomás is our team lead" and
-        # "on call this week: Priya"): a restatement also shares a word with what it restates.
         floor = (statements[0].similarity or 0.0) - RESTATED_MARGIN
         later = [
             h for h in statements if str(h.chunk.created_at) > str(anchor.created_at) and (h.similarity or 0) >= floor
         ]
+        # The stamp and author lines alone make two short messages alike (0.72 for "Tomás is our team lead" and
+        # "on call this week: Priya"): a restatement also shares a word with what it restates.
         later = [h for h in later if said & said_words(h.chunk.text)]
         vector = self._vectors.vectors(guild_id, [anchor.chunk_id]).get(anchor.chunk_id) if later else None
         if vector is None:

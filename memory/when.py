@@ -50,9 +50,14 @@ class TimeScope:
     landmark: str | None = None  # the passage that dated the event (a chunk id): a source of the answer too
     strict: bool = False  # dates given as options (after/before) are a wall; time words a strong preference
 
+    @property
+    def said_until(self) -> datetime | None:
+        """The last moment said by the asking time: the asking time with a minute's grace for clock skew."""
+        return None if self.asked_at is None else self.asked_at + _GRACE
+
     def said_by_then(self, moment: str | None) -> bool:
         """Whether an ISO time is not after the asking time (with a minute's grace for clock skew)."""
-        return self.asked_at is None or moment is None or datetime.fromisoformat(moment) <= self.asked_at + _GRACE
+        return self.said_until is None or moment is None or datetime.fromisoformat(moment) <= self.said_until
 
     def relative_to(self, moment: datetime, landmark: str | None = None) -> TimeScope:
         """This scope with its event found at `moment` (said in the passage `landmark`): before it, or from it on."""
