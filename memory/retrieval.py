@@ -10,10 +10,9 @@ from datetime import datetime, timedelta
 from langchain_core.embeddings import Embeddings
 
 from memory.answer_types import value_check
-from memory.described import descriptions
 from memory.in_force import asks_only, in_range_first, in_time_order, said_words, speakers
 from memory.links import linked
-from memory.mentions import name_candidates, without_names
+from memory.member_legs import MemberLegs
 from memory.rerank import PairScorer, rerank
 from memory.settings import RetrievalSettings
 from memory.stores.interfaces import ChunkStore, KeywordIndex, RecordStore, VectorIndex
@@ -29,10 +28,6 @@ RECENT_TAKEN = 10  # and the closest few of those join the fusion
 RECENT_WEIGHT = 0.3  # their leg's share of the time weight: candidates, not a preference (their dates decide later)
 TIME_WIDENING = 4  # a time range filters the dense leg afterwards, so it fetches this many times more
 TOPICAL_MARGIN = 0.1  # a dense hit this close to the best similarity is on the question's topic
-DESCRIBED_LOOK = 5  # a description's best passages read to find who said them
-DESCRIBED_MEMBERS = 2  # members followed from a description: its best match is often the asker's partner in the chat
-DESCRIBED_FALLOFF = 2  # the second member's leg weighs 1/(1 + 2) of the first's (tuned on the conversations set)
-MEMBER_WIDENING = 8  # a named member's messages are taken from a dense search this many times wider (see _by_member)
 LOOKUP_LIMIT = 5  # keyword hits read per linked title, to find the page it names
 RESTATEMENT = 0.7  # a later statement this like the one in force says the same thing anew (see _restated)
 FLOOR_MARGIN = 1e-3  # a keyword hit this close above the floor is checked for an exact match too (see `_near_floor`)
@@ -69,6 +64,9 @@ class Retriever:
         self._embeddings = embeddings
         self._settings = settings
         self._reranker = reranker
+        self._members = MemberLegs(
+            records, embeddings, self._dense, self._known, settings.candidates, settings.member_weight
+        )
         # The keyword leg, and then its hits' vectors and records, are read here while the calling thread embeds the
         # query and asks Chroma: all of it waits outside the GIL (SQLite, onnxruntime, Chroma's reads), so a search
         # takes about the longer of the two, not their sum.
@@ -123,10 +121,8 @@ class Retriever:
         widening = TIME_WIDENING if scope.bounded or scope.order else 1
         dense = self._dense(guild_id, query_vector, allowed, widening, read=read)
         legs = [([i for i, _ in dense], settings.dense_weight), ([i for i, _ in lexical], settings.lexical_weight)]
-        if settings.member_weight:  # 0 switches the member legs off, and their searches with them
-            legs.append((self._by_member(guild_id, query, allowed), settings.member_weight))
-            for place, ids in enumerate(self._by_description(guild_id, query, allowed)):
-                legs.append((ids, settings.member_weight / (1 + place * DESCRIBED_FALLOFF)))
+        member_legs = self._members.legs(guild_id, query, allowed)
+        legs += [(leg.ids, leg.weight) for leg in member_legs]
         names_a_topic = bool(_topic_words(words))
         timed: list[str] = []
         in_range_near: set[str] = set()
@@ -183,8 +179,10 @@ class Retriever:
         # (`timed`): the question asks about what was said then, and the embedder often rates an answer put in
         # other words under the floor ("what broke yesterday?" against "incident open for login service": 0.11).
         # They stay where `in_range_first` put them, after the range's passages on the topic.
+        # A member's own passage is judged by what is asked of the member (`MemberLeg`), not by the whole question.
+        about_member = {i for leg in member_legs for i in leg.ids if leg.similarity.get(i, 0.0) >= floor}
         below = [h.chunk.chunk_id for h in ranked if h.similarity is not None and h.similarity < floor]
-        kept = (exact | set(timed)) & set(below)
+        kept = (exact | set(timed) | about_member) & set(below)
         ranked = [h for h in ranked if h.similarity is None or h.similarity >= floor or h.chunk.chunk_id in kept]
         if scope.landmark is not None:  # "before the Lisbon offsite": the message that says when it was
             ranked = self._with_landmark(ranked, guild_id, scope.landmark, query_vector)
@@ -204,60 +202,6 @@ class Retriever:
         if settings.neighbours:
             ranked = self._with_neighbours(ranked, allowed)
         return ranked
-
-    def _by_member(self, guild_id: str, query: str, allowed: list[str] | None) -> list[str]:
-        """For a question that names members ("what is Priya into lately?"), their own messages, ranked by meaning
-        against the question without the names. With the name left in, every message that says "Priya" ranks close
-        (measured on the conversations set: the fact came in Priya's first ten messages for 37% of the questions
-        naming a member, without the name for 72%). Taken from a dense search MEMBER_WIDENING times wider rather
-        than a metadata filter, which Chroma does slowly."""
-        named = self._records.members_named(guild_id, name_candidates(query))
-        if not named:
-            return []
-        wide = self._widely(guild_id, without_names(query, named.values()) or query, allowed)
-        theirs = {(author_id,) for author_id in named}  # passages said by one of them alone
-        said = [chunk.chunk_id for chunk in wide if chunk.author_ids in theirs]
-        return said[: self._settings.candidates]
-
-    def _widely(self, guild_id: str, text: str, allowed: list[str] | None) -> list[Chunk]:
-        """The passages of a dense search for `text` MEMBER_WIDENING times wider than the usual, best first: what
-        a member's own messages are picked from (a metadata filter on authors is slow in Chroma)."""
-        read: dict[str, Chunk] = {}
-        wide = self._dense(guild_id, self._embeddings.embed_query(text), allowed, MEMBER_WIDENING, read=read)
-        chunks = self._known([i for i, _ in wide], read)
-        return [chunks[i] for i, _ in wide if i in chunks]
-
-    def _by_description(self, guild_id: str, query: str, allowed: list[str] | None) -> list[list[str]]:
-        """For a question that describes a member instead of naming them ("the pet of the member who got a drum
-        kit"), one list per member whose own words match the description best: their passage that matches it, then
-        their messages ranked against what is asked."""
-        readings = descriptions(query)
-        if not readings:
-            return []
-        # One query embedding each: through the ONNX export that is ~5 ms a reading, a batch through torch ~47 ms.
-        vectors = [self._embeddings.embed_query(reading.said) for reading in readings]
-        # Where a description ends is a guess (memory/described.py): the reading whose best passage is closest wins.
-        pairs = zip(readings, vectors, strict=True)
-        read: dict[str, Chunk] = {}
-        matched = [(self._dense(guild_id, vector, allowed, read=read)[:DESCRIBED_LOOK], r) for r, vector in pairs]
-        top, reading = max(((hits, r) for hits, r in matched if hits), key=lambda m: m[0][0][1], default=([], None))
-        if reading is None:
-            return []
-        found = self._known([i for i, _ in top], read)
-        first_match: dict[tuple[str, ...], str] = {}  # each member who said one of the best passages alone
-        for chunk_id, _ in top:
-            chunk = found.get(chunk_id)
-            if chunk is not None and len(chunk.author_ids) == 1:
-                first_match.setdefault(chunk.author_ids, chunk_id)
-        followed = list(first_match.items())[:DESCRIBED_MEMBERS]
-        if not followed:  # the best passages are all of several voices: no one to follow, no wide search
-            return []
-        wide = self._widely(guild_id, reading.asked, allowed)
-        lists = []
-        for author, match in followed:
-            said = [chunk.chunk_id for chunk in wide if chunk.author_ids == author and chunk.chunk_id != match]
-            lists.append([match, *said][: self._settings.candidates])
-        return lists
 
     def _recent(
         self, guild_id: str, said_until: datetime, allowed: list[str] | None, query_vector: Sequence[float]
@@ -337,7 +281,6 @@ class Retriever:
         vector: Sequence[float],
         allowed: list[str] | None,
         widening: int = 1,
-        *,
         read: dict[str, Chunk] | None = None,
     ) -> list[tuple[str, float]]:
         """The nearest passages in the allowed channels, best first (the records it had to read to filter them by

@@ -102,3 +102,40 @@ def test_a_description_that_matches_no_passage_follows_no_member(tmp_path):
         memory.search(QUESTION, "g1")  # nothing remembered yet
     assert QUESTION in embeddings.queries
     assert not set(embeddings.queries) & {r.asked for r in descriptions(QUESTION)}  # no member's messages searched
+
+
+# Ravi says he moved to Porto and, weeks later, something his daughter did without saying "daughter"; Lena and
+# Omar talk of their children in the question's words.
+RAVI = [
+    "finally moved to Porto, the flat is tiny but bright",
+    "does anyone know a good mechanic?",
+    "Maya lost her first tooth today, she is so proud",
+]
+PARENTS = [
+    ("u-lena", "Lena", "my daughter wants a puppy for her birthday"),
+    ("u-omar", "Omar", "what is the name of that kids' show with the dog family?"),
+]
+DAUGHTER_QUESTION = "What is the name of the daughter of the member who moved to Porto?"
+
+
+def test_a_described_members_second_fact_is_kept_though_the_whole_question_is_unlike_it(tmp_path, real_embeddings):
+    """ "Maya lost her first tooth" is under the relevance floor for the whole question (its description of Porto
+    makes it unlike it) but not for what is asked of Ravi ("What is the name of the daughter of?"): his passage is
+    judged by that and kept, while the others' passages are still judged by the whole question."""
+    said = [("u-ravi", "Ravi", text) for text in RAVI] + PARENTS
+    server = [
+        replace(message(n, text, author=author, minutes=n * 600), author_name=name)
+        for n, (author, name, text) in enumerate(said)
+    ]
+    settings = make_settings(tmp_path / "d", retrieval={"min_relevance": 0.2})
+    floor = settings.retrieval.min_relevance
+    with Memory.open(settings, embeddings=real_embeddings) as memory:
+        memory.remember_messages(server)
+        hits = memory.search(DAUGHTER_QUESTION, "g1").hits
+    texts = [h.chunk.text for h in hits]
+    tooth = next((h for h in hits if "first tooth" in h.chunk.text), None)
+    assert tooth is not None, texts
+    assert tooth.similarity is not None and tooth.similarity < floor  # kept by what is asked of Ravi
+    assert any("Porto" in text for text in texts)
+    others = [h for h in hits if h.chunk.author_ids != ("u-ravi",)]
+    assert all(h.similarity is not None and h.similarity >= floor for h in others), texts
