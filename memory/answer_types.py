@@ -12,7 +12,10 @@ _KINDS = [
     (r"\b(url|link|website|site)\b", r"https?://\S+|\b[\w-]+(\.[\w-]+)*\.(dev|com|net|org|io|cloud|app)\b"),
     (r"\b(version|release)\b", r"\bv?\d+\.\d+(\.\d+)?\b"),
     (r"\b(what time|time|o'clock)\b", r"\b\d{1,2}[:.]\d{2}\b|\b\d{1,2} ?[ap]\.?m\b"),
-    (r"\bhow (long|many|much|often)\b", r"\b(\d+|one|two|three|four|five|six|seven|eight|nine|ten|twice)\b"),
+    (
+        r"\bhow (long|many|much|often)\b|\b(length|duration)\b",
+        r"\b(\d+|one|two|three|four|five|six|seven|eight|nine|ten|twice)\b",
+    ),
     (r"\b(address|floor)\b", r"\b\d+\b"),
     (r"\b(password|passcode|pin|code|pw)\b", r"\b(?=[\w-]*\d)(?=[\w-]*[a-z])[\w-]{6,}\b"),
 ]

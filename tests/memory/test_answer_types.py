@@ -17,6 +17,8 @@ MEMBERS = {"kenji", "priya"}
         ("What's the newest version we've shipped?", "tagged and shipped v3.2.1", "release notes draft is open"),
         ("What time is standup now?", "standup is at 10:15 every day", "running late to standup, start without me"),
         ("How long is a sprint currently?", "sprints become 3 weeks long", "sprint planning board is ready"),
+        ("Before the DNS outage, what was the sprint length?", "our sprint length is 4 weeks", "sprint board is up"),
+        ("What's the meeting duration now?", "the sync is 30 minutes from today", "the sync ran long again"),
         ("What's our office address now?", "we're now at Quayside 21, 6th floor", "best pizza near the office?"),
         ("What's the wifi password at the moment?", "the password is LuckyLynx-7768", "my laptop forgot the wifi"),
         ("Who leads the team at the moment?", "Kenji is the new team lead, congrats!", "team lunch on Friday?"),
