@@ -24,7 +24,7 @@ RRF_K = 60  # the usual reciprocal-rank-fusion constant: rank 1 scores 1/61
 RANGE_SCAN = 500  # a range's newest passages ranked by meaning when its question names a topic (each costs ~0.04 ms)
 RECENT = timedelta(days=14)  # for "now", the passages of this long before the asking time are candidates too
 RECENT_SCAN = 100  # at most this many of them, the newest (~4 ms a "now" question at 100k chunks)
-RECENT_TAKEN = 10  # and the closest few of those join the fusion
+RECENT_TAKEN = 10  # and the closest few of those join the fusion (with those holding every word of the question)
 RECENT_WEIGHT = 0.3  # their leg's share of the time weight: candidates, not a preference (their dates decide later)
 TIME_WIDENING = 4  # a time range filters the dense leg afterwards, so it fetches this many times more
 TOPICAL_MARGIN = 0.1  # a dense hit this close to the best similarity is on the question's topic
@@ -126,6 +126,7 @@ class Retriever:
         names_a_topic = bool(_topic_words(words))
         timed: list[str] = []
         in_range_near: set[str] = set()
+        recent_words: set[str] = set()
         range_similarity: dict[str, float] = {}
         if scope.bounded:
             newest = scope.order != "earliest"
@@ -141,7 +142,12 @@ class Retriever:
         elif scope.order == "latest" and scope.said_until is not None:
             recent = self._recent(guild_id, scope.said_until, allowed, query_vector)
             range_similarity = dict(recent)
-            legs.append(([i for i, _ in recent[:RECENT_TAKEN]], settings.time_weight * RECENT_WEIGHT))
+            # Those of them holding every word of the question are on its topic however the embedder rates them: a
+            # weekly rota says "on call" again and again, and this week's "pager handover done, Noor is on call" is
+            # 0.40 like "who's currently on call?", an old window that asks it and answers 0.62.
+            recent_words = self._keywords.matching_all(guild_id, words, [i for i, _ in recent])
+            taken = [i for place, (i, _) in enumerate(recent) if place < RECENT_TAKEN or i in recent_words]
+            legs.append((taken, settings.time_weight * RECENT_WEIGHT))
         fused: dict[str, float] = {}
         for ids, weight in legs:
             for rank, chunk_id in enumerate(ids):
@@ -162,7 +168,7 @@ class Retriever:
         keyword_ids = {chunk_id for chunk_id, _ in lexical}
         best = max((s for _, s in dense), default=0.0)
         near = {i for i, s in dense if s >= best - TOPICAL_MARGIN}
-        topical = keyword_ids | near | in_range_near
+        topical = keyword_ids | near | in_range_near | recent_words
         if scope.bounded:
             on_topic: set[str] = set()
             if names_a_topic:  # what the range's passages are about may have been said before it began

@@ -11,7 +11,7 @@ STOPWORDS = frozenset(
         "have", "how", "i", "in", "is", "it", "its", "me", "my", "no", "not", "of", "on", "or", "our", "so", "that",
         "the", "their", "them", "then", "there", "these", "they", "this", "to", "was", "we", "were", "what", "when",
         "where", "which", "who", "why", "will", "with", "you", "your", "about", "can", "could", "would", "should",
-        "into", "than",
+        "into", "than", "s", "t", "d", "ll", "m", "re", "ve",  # what words() makes of "what's", "don't", "we're"
     ]
 )  # fmt: skip
 

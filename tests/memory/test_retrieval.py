@@ -131,6 +131,8 @@ def test_an_exact_keyword_match_stays_above_the_relevance_floor(tmp_path):
         assert [h.chunk.message_ids for h in found] == [("1000000",)]
         assert found[0].similarity is not None and found[0].similarity < 0.95  # kept by the match, not the floor
         assert memory.search("zorblax tapir unicorn", "g1").hits == []  # no passage holds all three words
+        # What an apostrophe leaves of "what's" is no word to hold: the passage still holds every word asked.
+        assert [h.chunk.message_ids for h in memory.search("what's the zorblax tapir?", "g1").hits] == [("1000000",)]
 
 
 class _KeywordsSeen:

@@ -80,6 +80,24 @@ def test_now_also_considers_what_was_said_in_the_last_two_weeks(tmp_path):
     assert "5000040" not in earlier  # asked before the handover: not part of the answer
 
 
+def test_now_puts_this_fortnights_statement_holding_the_questions_words_first(tmp_path, real_embeddings):
+    """A weekly rota and an old window that asks "who's on call right now?" and answers it are closer to the
+    question (by the real model) than this week's handover, put otherwise; the handover holds every word of the
+    question and was said in the last two weeks, so it is on the topic and, being the latest, comes first."""
+    names = ["Priya", "Tomás", "Maya", "Kenji", "Liam", "Sofia", "Noor", "Zoe"]
+    rota = [said(1 + week, week * 7, f"on call this week: {names[week]} 📟") for week in range(8)]
+    window = [said(20, 8 * 7, "who's on call right now?"), said(21, 8 * 7, f"on call this week: {names[0]} 📟")]
+    handover = said(30, 9 * 7 + 6, "pager handover done, Noor is on call")
+    # Each says it in turn, so that a member named in a statement is one of the speakers (a "who" question's value).
+    messages = [replace(m, author_name=names[n % 8]) for n, m in enumerate([*rota, *window, handover])]
+    settings = make_settings(tmp_path / "data", retrieval={"candidates": 3, "min_relevance": 0.2})
+    with Memory.open(settings, embeddings=real_embeddings) as memory:
+        memory.remember_messages(messages)
+        found = first_ids(memory, "Who's currently on call?", START + timedelta(days=9 * 7 + 7))
+    assert found[0] == "5000030", found
+
+
+
 def test_the_first_time_takes_the_earliest_statement(team):
     """ "When was the staging server first rebooted?" puts the earlier reboot ahead of the later one."""
     found = first_ids(team, "when was the staging server rebooted for the first time?", START + timedelta(days=80))
