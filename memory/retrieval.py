@@ -21,7 +21,7 @@ from memory.when import TimeScope
 from memory.words import STOPWORDS, words
 
 RRF_K = 60  # the usual reciprocal-rank-fusion constant: rank 1 scores 1/61
-RANGE_SCAN = 500  # a range's newest passages ranked by meaning when its question names a topic (each costs ~0.04 ms)
+RANGE_SCAN = 500  # a range's newest passages, ranked by meaning (each costs ~0.04 ms)
 RECENT = timedelta(days=14)  # for "now", the passages of this long before the asking time are candidates too
 RECENT_SCAN = 100  # at most this many of them, the newest (~4 ms a "now" question at 100k chunks)
 RECENT_TAKEN = 10  # and the closest few of those join the fusion (with those holding every word of the question)
@@ -95,9 +95,9 @@ class Retriever:
             max_sources: at most this many hits before neighbours are added (default: all candidates).
             min_relevance: the least cosine similarity a hit needs (default from settings).
             scope: the question's time words, resolved (`memory.when`): a range keeps the hits inside it (when it
-                holds any) and adds a leg of the range's own passages (ranked by meaning when the question names a
-                topic, newest first when it does not); "now" or "the first time" puts the latest or the earliest of
-                the hits on the topic ahead ("now" also takes the last RECENT's passages as candidates).
+                holds any) and adds a leg of the range's own passages (its newest RANGE_SCAN, ranked by meaning);
+                "now" or "the first time" puts the latest or the earliest of the hits on the topic ahead ("now" also
+                takes the last RECENT's passages as candidates, those holding every word of the question on its topic).
         """
         settings = self._settings
         scope = scope or TimeScope()
@@ -129,15 +129,18 @@ class Retriever:
         recent_words: set[str] = set()
         range_similarity: dict[str, float] = {}
         if scope.bounded:
+            # The range's own passages by meaning: its few on the topic among its many. So too when the question names
+            # no topic ("I've been away since Monday, what's different?"): its newest few alone would be the range's
+            # last hours; by meaning they reach back to its start (timeline "since" recall 0.79-0.91 -> 0.88-1.00).
             newest = scope.order != "earliest"
-            scan = RANGE_SCAN if names_a_topic else settings.candidates
-            timed = self._chunks.in_range(guild_id, after, before, channels=allowed, newest_first=newest, limit=scan)
-            if names_a_topic:  # the range's own passages by meaning: its few on the topic among its many
-                by_meaning = sorted(self._similarities(guild_id, timed, query_vector).items(), key=lambda p: -p[1])
-                timed = [i for i, _ in by_meaning[: settings.candidates]]
-                top = by_meaning[0][1] if by_meaning else 0.0
-                in_range_near = {i for i, s in by_meaning if s >= top - TOPICAL_MARGIN}
-                range_similarity = dict(by_meaning)
+            said = self._chunks.in_range(
+                guild_id, after, before, channels=allowed, newest_first=newest, limit=RANGE_SCAN
+            )
+            by_meaning = sorted(self._similarities(guild_id, said, query_vector).items(), key=lambda p: -p[1])
+            timed = [i for i, _ in by_meaning[: settings.candidates]]
+            top = by_meaning[0][1] if by_meaning else 0.0
+            in_range_near = {i for i, s in by_meaning if s >= top - TOPICAL_MARGIN}
+            range_similarity = dict(by_meaning)
             legs.append((timed, settings.time_weight))
         elif scope.order == "latest" and scope.said_until is not None:
             recent = self._recent(guild_id, scope.said_until, allowed, query_vector)

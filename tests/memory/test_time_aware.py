@@ -97,6 +97,22 @@ def test_now_puts_this_fortnights_statement_holding_the_questions_words_first(tm
     assert found[0] == "5000030", found
 
 
+def test_a_range_without_a_topic_is_read_by_meaning_back_to_its_start(tmp_path, real_embeddings):
+    """ "What changed since Monday?", asked on Thursday: Monday's change is older than the range's newest passages,
+    which are chatter. With the range's own leg alone deciding (the time-blind legs weigh nothing here), it is found
+    because the range is ranked by meaning, not cut to its newest few."""
+    chatter = ["lunch was great today", "raining again, of course", "anyone seen my blue mug?", "happy birthday Sam!"]
+    messages = [said(1, 0, "standup moves to 09:15 from today, new time for everyone")]
+    messages += [said(10 + n, 1 + n // 4, chatter[n % 4], hour=10 + n % 4) for n in range(12)]
+    settings = make_settings(
+        tmp_path / "data",
+        retrieval={"candidates": 3, "dense_weight": 0.0, "lexical_weight": 0.0, "member_weight": 0.0},
+    )
+    with Memory.open(settings, embeddings=real_embeddings) as memory:
+        memory.remember_messages(messages)
+        found = first_ids(memory, "What changed since Monday?", START + timedelta(days=3, hours=8))
+    assert found[0] == "5000001", found
+
 
 def test_the_first_time_takes_the_earliest_statement(team):
     """ "When was the staging server first rebooted?" puts the earlier reboot ahead of the later one."""
