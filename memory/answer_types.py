@@ -16,7 +16,11 @@ _KINDS = [
         r"\bhow (long|many|much|often)\b|\b(length|duration)\b",
         r"\b(\d+|one|two|three|four|five|six|seven|eight|nine|ten|twice)\b",
     ),
-    (r"\b(address|floor)\b", r"\b\d+\b"),
+    (
+        r"\b(address|floor)\b",
+        r"\b\d+(st|nd|rd|th) floor\b|\b(street|st|road|rd|avenue|ave|lane|square|quay\w*|way)\.? \d+\b"
+        r"|\b\d+ \w+ (street|st|road|rd|avenue|ave|lane|square)\b",
+    ),
     (r"\b(password|passcode|pin|code|pw)\b", r"\b(?=[\w-]*\d)(?=[\w-]*[a-z])[\w-]{6,}\b"),
 ]
 _ASKS = [(re.compile(asks, re.IGNORECASE), re.compile(holds, re.IGNORECASE)) for asks, holds in _KINDS]

@@ -20,6 +20,12 @@ TIME_BAND = 0.75  # for "now" or "the first time", hits scoring this share of th
 TIME_REACH = 0.2  # and at most this much less like the question than the closest hit
 MEANING_REACH = 0.05  # a hit close by meaning alone (no shared word) must be closer still
 VALUE_REACH = 0.3  # for "now", a statement on the topic that states the kind of value asked may be this much less alike
+# What announces a decision or an arrival ("decision: feature flags go through Unleash", "welcome Ben! first day")
+_ANNOUNCES = re.compile(
+    r"\b(decided|decision|agreed|we're going with|we chose|we picked|it's official|from now on|welcome|first day|"
+    r"started today)\b",
+    re.IGNORECASE,
+)
 
 
 def in_range_first(hits: list[Hit], scope: TimeScope, topical: set[str]) -> list[Hit]:
@@ -128,7 +134,12 @@ def speakers(hits: list[Hit]) -> set[str]:
     return {name.strip().lower() for h in hits if h.chunk.kind != "file" for name in _SPEAKER.findall(h.chunk.text)}
 
 
-def first_telling(hits: list[Hit]) -> Hit | None:
+def first_telling(hits: list[Hit], announced: bool = False) -> Hit | None:
     """The first hit that tells something rather than only asking, else the first: an event is dated where it is
-    told ("we started the changelog"), not where it was proposed ("should we post a changelog?")."""
-    return next((h for h in hits if not asks_only(h)), hits[0] if hits else None)
+    told ("we started the changelog"), not where it was proposed ("should we post a changelog?"). With `announced`
+    (an event told as a clause, "before we adopted Unleash"), the first that announces it goes first: the talk
+    that led up to a decision tells things too ("unleash looks like the self-hosted option that fits us")."""
+    telling = [h for h in hits if not asks_only(h)]
+    if announced:
+        telling.sort(key=lambda h: _ANNOUNCES.search(said_text(h.chunk.text)) is None)  # stable: best first
+    return next(iter(telling), hits[0] if hits else None)

@@ -318,7 +318,7 @@ class Memory:
         found = self._retriever.search(
             scope.event, guild_id, channels=channels, max_sources=EVENT_LOOK, min_relevance=0.0, scope=said
         )
-        told = first_telling(found)
+        told = first_telling(found, announced=scope.clause)
         if told is None or told.chunk.created_at is None:
             return replace(scope, event=None)
         return scope.relative_to(datetime.fromisoformat(told.chunk.created_at), told.chunk.chunk_id)

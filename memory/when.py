@@ -32,6 +32,11 @@ _ISO = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
 _EVENT = re.compile(
     r"\b(before|after|since) (?:the|our|my|that) ([a-z][\w' -]{2,40}?)(?=[?.!,;]|$| and | or | when | who )"
 )
+# An event told as a clause: a subject and a verb in the past ("before we went trunk-based", "since Ana joined").
+_CLAUSE = re.compile(
+    r"\b(before|after|since) ((?:we|they|you|i|he|she|[a-z]+) (?:\w+ed|went|chose|made|took|began|got|set|ran|won|"
+    r"built|wrote|left|came|became)\b[^?.!,;]{0,40}?)(?=[?.!,;]|$| and | or | when | who )"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +50,9 @@ class TimeScope:
     phrases: tuple[str, ...] = ()
     # "before the launch", "since the offsite": an event whose time memory must find (`relative_to` sets the range)
     event: str | None = None
+    # The event is told as a clause ("before we adopted Unleash", "since Ben joined"): something decided or begun,
+    # which memory dates by the message that announces it rather than by the talk that led up to it.
+    clause: bool = False
     relation: Literal["before", "after"] | None = None
     asked_at: datetime | None = None  # nothing said after the question was asked is part of its answer
     landmark: str | None = None  # the passage that dated the event (a chunk id): a source of the answer too
@@ -90,7 +98,9 @@ def resolve(question: str, now: datetime, *, after: date | None = None, before: 
     high: datetime | None = None
     event: str | None = None
     relation: Literal["before", "after"] | None = None
-    if match := _EVENT.search(text):  # before the launch: the event is found in memory, not on a calendar
+    match = _EVENT.search(text)
+    clause = match is None and (match := _CLAUSE.search(text)) is not None
+    if match:  # before the launch: the event is found in memory, not on a calendar
         relation, event = ("before" if match.group(1) == "before" else "after"), match.group(2).strip()
         phrases.append(match.group(0))
         text = text.replace(match.group(0), " ")
@@ -117,8 +127,8 @@ def resolve(question: str, now: datetime, *, after: date | None = None, before: 
     if before is not None:
         high = min(filter(None, [high, _day_start(before) + timedelta(days=1)]))
     return TimeScope(
-        after=low, before=high, order=order, phrases=tuple(phrases), event=event, relation=relation, asked_at=now,
-        strict=after is not None or before is not None,
+        after=low, before=high, order=order, phrases=tuple(phrases), event=event, clause=clause, relation=relation,
+        asked_at=now, strict=after is not None or before is not None,
     )  # fmt: skip
 
 

@@ -20,6 +20,12 @@ MEMBERS = {"kenji", "priya"}
         ("Before the DNS outage, what was the sprint length?", "our sprint length is 4 weeks", "sprint board is up"),
         ("What's the meeting duration now?", "the sync is 30 minutes from today", "the sync ran long again"),
         ("What's our office address now?", "we're now at Quayside 21, 6th floor", "best pizza near the office?"),
+        (
+            "What was the office address before the move?",
+            "from March 31: Harbour Street 12",
+            "new wifi pw: Puffin-4286",
+        ),
+        ("Which floor is the office on now?", "we moved up to the 5th floor", "floor 2 printer is jammed again"),
         ("What's the wifi password at the moment?", "the password is LuckyLynx-7768", "my laptop forgot the wifi"),
         ("Who leads the team at the moment?", "Kenji is the new team lead, congrats!", "team lunch on Friday?"),
         ("who's on call right now?", "pager handover done, Priya is on call", "pager was quiet last night"),

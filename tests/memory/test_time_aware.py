@@ -114,6 +114,28 @@ def test_a_range_without_a_topic_is_read_by_meaning_back_to_its_start(tmp_path, 
     assert found[0] == "5000001", found
 
 
+def test_an_event_told_as_a_clause_is_dated_by_the_message_that_announces_it(tmp_path):
+    """ "Before we adopted Unleash": the talk that led up to the decision tells things too ("unleash looks like
+    the option that fits us", in January), but the decision of March dates it, so the staging URL set in February
+    is the one in force before it, ahead of January's and April's."""
+    messages = [
+        said(1, 0, "staging url: https://old.example.dev"),
+        said(2, 10, "unleash looks like the self-hosted feature flag option that fits us"),
+        said(3, 40, "staging url: https://middle.example.dev"),
+        said(4, 60, "decision: feature flags go through Unleash, no more env-var toggles"),
+        said(5, 80, "staging url: https://new.example.dev"),
+    ]
+    with Memory.open(make_settings(tmp_path / "data"), embeddings=HashEmbeddings()) as memory:
+        memory.remember_messages(messages)
+        scope = memory.time_scope(
+            "Before we adopted Unleash, what was the staging URL?", "g1", now=START + timedelta(days=90)
+        )
+        found = first_ids(memory, "Before we adopted Unleash, what was the staging URL?", START + timedelta(days=90))
+    assert scope.landmark is not None and scope.before == datetime.fromisoformat(messages[3].created_at)
+    assert found[0] == "5000003", found
+    assert "5000005" not in found  # said after the decision: not what was in force before it
+
+
 def test_the_first_time_takes_the_earliest_statement(team):
     """ "When was the staging server first rebooted?" puts the earlier reboot ahead of the later one."""
     found = first_ids(team, "when was the staging server rebooted for the first time?", START + timedelta(days=80))

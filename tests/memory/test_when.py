@@ -108,6 +108,24 @@ def test_an_event_phrase_is_left_for_memory_to_find():
     assert since.relative_to(day("2025-05-20")).after == day("2025-05-20")
 
 
+@pytest.mark.parametrize(
+    ("question", "event", "relation"),
+    [
+        ("Before we adopted Unleash, what was the staging URL?", "we adopted unleash", "before"),
+        ("What was the demo room before Ben joined?", "ben joined", "before"),
+        ("What was the sprint length before we went trunk-based?", "we went trunk-based", "before"),
+        ("what changed since we chose Linear over Jira?", "we chose linear over jira", "after"),
+    ],
+)
+def test_an_event_told_as_a_clause_is_left_for_memory_to_find(question, event, relation):
+    """A subject and a verb in the past after before/since/after is an event too, marked as told as a clause (memory
+    dates it by the message that announces it); "before the launch" is not one, nor a time word ("since Monday")."""
+    scope = resolve(question, NOW)
+    assert (scope.event, scope.relation, scope.clause, scope.bounded) == (event, relation, True, False)
+    assert resolve("What was the standup time before the offsite?", NOW).clause is False
+    assert resolve("what changed since Monday?", NOW).event is None
+
+
 def test_bare_month_and_day_names_are_no_dates():
     """ "march" or "monday" alone is a word, not a date; with in/on/since/last or a day or year it is one."""
     for question in ("the march madness bracket", "who runs the monday standup", "may I see it"):
