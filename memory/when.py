@@ -32,9 +32,10 @@ _ISO = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
 _EVENT = re.compile(
     r"\b(before|after|since) (?:the|our|my|that) ([a-z][\w' -]{2,40}?)(?=[?.!,;]|$| and | or | when | who )"
 )
-# An event told as a clause: a subject and a verb in the past ("before we went trunk-based", "since Ana joined").
+# An event told as a clause: a subject (we, they, a name...) and a verb in the past ("before we went trunk-based",
+# "since Ana joined").
 _CLAUSE = re.compile(
-    r"\b(before|after|since) ((?:we|they|you|i|he|she|[a-z]+) (?:\w+ed|went|chose|made|took|began|got|set|ran|won|"
+    r"\b(before|after|since) ([a-z]+ (?:\w+ed|went|chose|made|took|began|got|set|ran|won|"
     r"built|wrote|left|came|became)\b[^?.!,;]{0,40}?)(?=[?.!,;]|$| and | or | when | who )"
 )
 

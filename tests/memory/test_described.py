@@ -70,9 +70,13 @@ QUESTION = "What pet does the member who moved to Tallinn have?"
 
 
 def _server() -> list:
-    said = [("u-mari", "Mari", text) for text in MARI] + OTHERS
+    return _chat([("u-mari", "Mari", text) for text in MARI] + OTHERS, minutes_apart=180)
+
+
+def _chat(said: list[tuple[str, str, str]], *, minutes_apart: int) -> list:
+    """Messages (author id, name, text) in this order, `minutes_apart` apart."""
     return [
-        replace(message(n, text, author=author, minutes=n * 180), author_name=name)
+        replace(message(n, text, author=author, minutes=n * minutes_apart), author_name=name)
         for n, (author, name, text) in enumerate(said)
     ]
 
@@ -122,11 +126,7 @@ def test_a_described_members_second_fact_is_kept_though_the_whole_question_is_un
     """ "Maya lost her first tooth" is under the relevance floor for the whole question (its description of Porto
     makes it unlike it) but not for what is asked of Ravi ("What is the name of the daughter of?"): his passage is
     judged by that and kept, while the others' passages are still judged by the whole question."""
-    said = [("u-ravi", "Ravi", text) for text in RAVI] + PARENTS
-    server = [
-        replace(message(n, text, author=author, minutes=n * 600), author_name=name)
-        for n, (author, name, text) in enumerate(said)
-    ]
+    server = _chat([("u-ravi", "Ravi", text) for text in RAVI] + PARENTS, minutes_apart=600)
     settings = make_settings(tmp_path / "d", retrieval={"min_relevance": 0.2})
     floor = settings.retrieval.min_relevance
     with Memory.open(settings, embeddings=real_embeddings) as memory:
