@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import statistics
 import sys
 import tempfile
@@ -30,6 +29,7 @@ import numpy as np  # noqa: E402
 
 from benchmarks.bench import START, Pool, bench_settings, fill_store, percentile, synthetic_vectors  # noqa: E402
 from benchmarks.eval import load_sets, remember_set  # noqa: E402
+from benchmarks.evalsets import EvalSet  # noqa: E402
 from bot.config import load_config  # noqa: E402
 from memory import Memory  # noqa: E402
 from memory.embeddings import LocalEmbeddings  # noqa: E402
@@ -39,10 +39,8 @@ from memory.when import resolve  # noqa: E402
 GUILD = "time-questions"
 
 
-def passage_pool(embedder: LocalEmbeddings, folder: Path) -> tuple[Pool, list[tuple[str, str]]]:
-    """The timeline set remembered as a user gets it; its passages' texts, tokens and stored vectors, and its
-    questions as (kind, text)."""
-    (timeline,) = load_sets(["timeline"], False)
+def passage_pool(timeline: EvalSet, embedder: LocalEmbeddings, folder: Path) -> Pool:
+    """The timeline set remembered as a user gets it: its passages' texts, tokens and stored vectors."""
     pool = Pool()
     with Memory.open(load_config(REPO / "config.yaml", data_dir=folder), embeddings=embedder) as memory:
         remember_set(memory, timeline)
@@ -51,14 +49,17 @@ def passage_pool(embedder: LocalEmbeddings, folder: Path) -> tuple[Pool, list[tu
         vectors = memory.vectors.vectors(timeline.guild_id, ids)
     kept = [i for i in ids if i in chunks and i in vectors]
     pool.add([chunks[i].text for i in kept], [chunks[i].tokens for i in kept], [vectors[i] for i in kept])
-    return pool, [(q.kind, q.text) for q in timeline.questions]
+    return pool
 
 
 def build(size: int, embedder: LocalEmbeddings, store: Path, scratch: Path) -> list[tuple[str, str]]:
-    """A store of `size` chunks at `store` (kept if it is there already); the questions to ask it."""
-    pool, questions = passage_pool(embedder, scratch)
+    """A store of `size` chunks at `store` (kept if it is there already: then the set is not remembered again);
+    the questions to ask it, as (kind, text)."""
+    (timeline,) = load_sets(["timeline"], False)
+    questions = [(q.kind, q.text) for q in timeline.questions]
     if (store / "memory.sqlite3").exists():
         return questions
+    pool = passage_pool(timeline, embedder, scratch)
     real = np.asarray(pool.vectors, dtype=np.float32)
     vectors, source = synthetic_vectors(real, size, np.random.default_rng(size))
     started = time.perf_counter()
@@ -66,13 +67,6 @@ def build(size: int, embedder: LocalEmbeddings, store: Path, scratch: Path) -> l
         fill_store(memory, GUILD, vectors, source, pool)
     print(f"[{time.perf_counter() - started:.0f} s] built {size:,} chunks in {store}", file=sys.stderr)
     return questions
-
-
-def plain(text: str, phrases: Sequence[str]) -> str:
-    """The question without its time words ("who is on call" for "who is on call right now?")."""
-    for phrase in phrases:
-        text = re.sub(re.escape(phrase), " ", text, flags=re.IGNORECASE)
-    return " ".join(text.split())
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -100,7 +94,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                 reference: list[float] = []
                 for _ in range(args.rounds):
                     for text in texts:
-                        stripped = plain(text, resolve(text, now).phrases)
+                        stripped = resolve(text, now).without_phrases(text)
                         for ask, into in ((text, timed), (stripped, reference)):  # alternated: the same load
                             started = time.perf_counter()
                             memory.search(ask, GUILD, now=now)

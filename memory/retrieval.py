@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
@@ -106,7 +105,7 @@ class Retriever:
         if allowed is not None and not allowed:
             return []
         after, before = _iso(scope.after), _iso(scope.before)
-        words = _without(query, scope.phrases)  # "now" or "last week" would match every message saying it
+        words = scope.without_phrases(query)  # "now" or "last week" would match every message saying it
         lexical_leg = self._beside.submit(
             self._keywords.search, guild_id, words, channels=allowed, limit=settings.candidates, after=after,
             before=before,
@@ -325,12 +324,6 @@ class Retriever:
 
 def _iso(moment: datetime | None) -> str | None:
     return None if moment is None else utc_iso(moment)
-
-
-def _without(query: str, phrases: Sequence[str]) -> str:
-    for phrase in phrases:
-        query = re.sub(re.escape(phrase), " ", query, flags=re.IGNORECASE)
-    return query
 
 
 def _topic_words(query: str) -> list[str]:

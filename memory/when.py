@@ -59,6 +59,13 @@ class TimeScope:
     landmark: str | None = None  # the passage that dated the event (a chunk id): a source of the answer too
     strict: bool = False  # dates given as options (after/before) are a wall; time words a strong preference
 
+    def without_phrases(self, text: str) -> str:
+        """The question with the time words understood blanked out, for the keyword search: "now" or "last week"
+        would match every message that says it."""
+        for phrase in self.phrases:
+            text = re.sub(re.escape(phrase), " ", text, flags=re.IGNORECASE)
+        return text
+
     @property
     def said_until(self) -> datetime | None:
         """The last moment said by the asking time: the asking time with a minute's grace for clock skew."""

@@ -123,6 +123,7 @@ def test_an_event_told_as_a_clause_is_left_for_memory_to_find(question, event, r
     scope = resolve(question, NOW)
     assert (scope.event, scope.relation, scope.clause, scope.bounded) == (event, relation, True, False)
     assert resolve("What was the standup time before the offsite?", NOW).clause is False
+    assert event not in scope.without_phrases(question).lower()  # the event is searched for on its own, no keyword
     assert resolve("what changed since Monday?", NOW).event is None
 
 
